@@ -1,0 +1,255 @@
+//! Command-line front end shared by the `kos-twin` and `kos-grid` binaries: `powerflow` and
+//! `contingency`, with a readable summary or one JSON object.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::network::Network;
+use crate::powerflow::{Method, PowerFlow, PowerFlowOptions, PowerFlowResult, Start};
+use crate::{NewtonOptions, run_n1};
+
+/// Error type of the front end.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Formulation chosen on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// AC Newton-Raphson.
+    Ac,
+    /// DC approximation.
+    Dc,
+}
+
+/// Options shared by `powerflow` and `contingency`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SolveArgs {
+    /// Case file: MATPOWER `.m`, `pf-refdata/1` `.json` (kos-twin also reads scene `.ron`).
+    pub file: PathBuf,
+    /// Start from |V| = 1 pu and zero angles instead of the voltages stored in the file.
+    #[arg(long)]
+    pub flat: bool,
+    /// Convert generator buses to fixed reactive power when a unit hits its limit.
+    #[arg(long)]
+    pub enforce_q_limits: bool,
+    /// Share the slack among units in proportion to their ratings.
+    #[arg(long)]
+    pub distributed_slack: bool,
+    /// Largest allowed power mismatch, pu.
+    #[arg(long, default_value_t = 1e-8)]
+    pub tolerance: f64,
+    /// Newton iteration cap.
+    #[arg(long, default_value_t = 30)]
+    pub max_iterations: usize,
+    /// Print one JSON object instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SolveArgs {
+    fn options(&self, method: Method) -> PowerFlowOptions {
+        PowerFlowOptions {
+            method,
+            start: if self.flat { Start::Flat } else { Start::Case },
+            newton: NewtonOptions { tolerance_pu: self.tolerance, max_iterations: self.max_iterations },
+            enforce_q_limits: self.enforce_q_limits,
+            distributed_slack: self.distributed_slack,
+        }
+    }
+}
+
+/// `powerflow`: solve one case, optionally many times for timing.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PowerflowArgs {
+    #[command(flatten)]
+    pub solve: SolveArgs,
+    /// Formulation.
+    #[arg(long, value_enum, default_value = "ac")]
+    pub method: MethodArg,
+    /// Solve this many times (admittance matrix and symbolic factorisation built once) and
+    /// report the fastest and median solve times.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+}
+
+/// `contingency`: N-1 over every in-service branch.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ContingencyArgs {
+    #[command(flatten)]
+    pub solve: SolveArgs,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+/// Runs `powerflow` and returns what to print. `load` reads the case file.
+pub fn powerflow(args: &PowerflowArgs, load: impl Fn(&Path) -> Result<Network, CliError>) -> Result<String, CliError> {
+    let t0 = Instant::now();
+    let net = load(&args.solve.file)?;
+    let parse_ms = ms(t0);
+    let method = match args.method {
+        MethodArg::Ac => Method::Ac,
+        MethodArg::Dc => Method::Dc,
+    };
+    let opts = args.solve.options(method);
+    let mut engine = PowerFlow::new();
+    let t1 = Instant::now();
+    engine.prepare(&net, &opts)?;
+    let prepare_ms = ms(t1);
+    let mut times = Vec::with_capacity(args.repeat.max(1));
+    let mut result = None;
+    for _ in 0..args.repeat.max(1) {
+        let t = Instant::now();
+        let r = engine.solve(&net, &opts)?;
+        times.push(ms(t));
+        result = Some(r);
+    }
+    let r = result.expect("at least one solve");
+    let solve_ms_min = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let solve_ms_median = median(&mut times);
+    if args.solve.json {
+        let v = json!({
+            "case": net.name,
+            "method": match method { Method::Ac => "ac", Method::Dc => "dc" },
+            "buses": net.buses.len(),
+            "branches": net.branches.len(),
+            "generators": net.generators.len(),
+            "converged": r.converged,
+            "iterations": r.iterations,
+            "max_mismatch_pu": r.max_mismatch_pu,
+            "max_mismatch_bus": r.max_mismatch_bus,
+            "bus_vm_pu": r.vm_pu,
+            "bus_va_deg": r.va_deg,
+            "bus_island": r.bus_island,
+            "branch_pf_mw": r.branch_pf_mw,
+            "branch_qf_mvar": r.branch_qf_mvar,
+            "branch_pt_mw": r.branch_pt_mw,
+            "branch_qt_mvar": r.branch_qt_mvar,
+            "branch_loading_pct": r.branch_loading_pct,
+            "gen_pg_mw": r.gen_pg_mw,
+            "gen_qg_mvar": r.gen_qg_mvar,
+            "total_losses_mw": r.total_losses_mw,
+            "slack": slack_json(&r),
+            "islands": r.islands,
+            "timing": {
+                "parse_ms": parse_ms,
+                "prepare_ms": prepare_ms,
+                "solve_ms_min": solve_ms_min,
+                "solve_ms_median": solve_ms_median,
+                "repeat": args.repeat.max(1),
+            },
+        });
+        return Ok(serde_json::to_string(&v)?);
+    }
+    Ok(summary(&net, &r, parse_ms, prepare_ms, solve_ms_min, solve_ms_median, args.repeat.max(1)))
+}
+
+fn slack_json(r: &PowerFlowResult) -> serde_json::Value {
+    r.islands
+        .iter()
+        .filter_map(|i| i.reference.filter(|_| i.status != crate::IslandStatus::Deenergised).map(|b| (b, i)))
+        .map(|(b, i)| json!({"bus": b, "p_mw": i.slack_p_mw, "q_mvar": i.slack_q_mvar}))
+        .collect()
+}
+
+fn summary(net: &Network, r: &PowerFlowResult, parse_ms: f64, prepare_ms: f64, min: f64, med: f64, repeat: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "case {}: {} buses, {} branches, {} generators", net.name, net.buses.len(), net.branches.len(), net.generators.len());
+    let _ = writeln!(
+        s,
+        "{} in {} iterations, largest mismatch {:.3e} pu{}",
+        if r.converged { "converged" } else { "NOT CONVERGED" },
+        r.iterations,
+        r.max_mismatch_pu,
+        r.max_mismatch_bus.map(|b| format!(" at bus {}", net.buses[b].name)).unwrap_or_default()
+    );
+    let live: Vec<usize> = (0..net.buses.len()).filter(|&i| r.vm_pu[i] > 0.0).collect();
+    if let (Some(lo), Some(hi)) = (
+        live.iter().min_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
+        live.iter().max_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
+    ) {
+        let _ = writeln!(
+            s,
+            "voltage {:.4} pu (bus {}) .. {:.4} pu (bus {})",
+            r.vm_pu[*lo], net.buses[*lo].name, r.vm_pu[*hi], net.buses[*hi].name
+        );
+    }
+    let _ = writeln!(s, "losses {:.3} MW", r.total_losses_mw);
+    for i in &r.islands {
+        let _ = writeln!(
+            s,
+            "island {}: {} buses, {:?}, reference {}, slack {:.3} MW / {:.3} MVAr",
+            i.id,
+            i.n_buses,
+            i.status,
+            i.reference.map(|b| net.buses[b].name.clone()).unwrap_or_else(|| "none".into()),
+            i.slack_p_mw,
+            i.slack_q_mvar
+        );
+    }
+    let overloaded = r.branch_loading_pct.iter().filter(|&&l| l > 100.0).count();
+    let _ = writeln!(s, "branches above rating: {overloaded}");
+    let _ = writeln!(s, "timing: parse {parse_ms:.3} ms, prepare {prepare_ms:.3} ms, solve {min:.3} ms min / {med:.3} ms median over {repeat}");
+    s
+}
+
+/// Runs `contingency` and returns what to print.
+pub fn contingency(args: &ContingencyArgs, load: impl Fn(&Path) -> Result<Network, CliError>) -> Result<String, CliError> {
+    let net = load(&args.solve.file)?;
+    let opts = args.solve.options(Method::Ac);
+    let n_out = net.branches.iter().filter(|b| b.in_service).count();
+    let bar = indicatif::ProgressBar::new(n_out as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} outages {elapsed_precise}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let t = Instant::now();
+    let report = run_n1(&net, &opts, || bar.inc(1))?;
+    let total_ms = ms(t);
+    bar.finish_and_clear();
+    if args.solve.json {
+        let v = json!({
+            "case": net.name,
+            "base_converged": report.base_converged,
+            "outages_count": report.outages.len(),
+            "failed": report.failed(),
+            "insecure": report.insecure(),
+            "threads": rayon::current_num_threads(),
+            "total_ms": total_ms,
+            "outages": report.outages,
+        });
+        return Ok(serde_json::to_string(&v)?);
+    }
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "case {}: N-1 over {} branches in {:.1} ms on {} threads", net.name, report.outages.len(), total_ms, rayon::current_num_threads());
+    let _ = writeln!(s, "base case {}", if report.base_converged { "converged" } else { "NOT CONVERGED" });
+    let _ = writeln!(s, "not converged: {}, insecure (overload or voltage): {}", report.failed(), report.insecure());
+    let splits = report.outages.iter().filter(|o| o.split).count();
+    let _ = writeln!(s, "outages that split the network: {splits}");
+    let mut worst: Vec<_> = report.outages.iter().filter(|o| !o.overloads.is_empty() || !o.converged).collect();
+    worst.sort_by_key(|o| std::cmp::Reverse(o.overloads.len()));
+    for o in worst.iter().take(10) {
+        let br = &net.branches[o.branch];
+        let _ = writeln!(
+            s,
+            "  branch {} ({} - {}): {}{} overloads, {} voltage violations, {} buses dark",
+            o.branch,
+            net.buses[br.from].name,
+            net.buses[br.to].name,
+            if o.converged { "" } else { "not converged, " },
+            o.overloads.len(),
+            o.voltage_violations.len(),
+            o.deenergised_buses
+        );
+    }
+    Ok(s)
+}

@@ -1,0 +1,394 @@
+//! Newton-Raphson AC power flow in polar form on one island, with a sparse Jacobian whose
+//! pattern and symbolic LU factorisation are built once and reused for every iteration and
+//! every solve until the island's topology or bus roles change.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::sparse::linalg::lu::{NumericLu, SymbolicLu, factorize_symbolic_lu};
+use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
+use faer::{Conj, MatMut, Par};
+use num_complex::Complex64;
+
+use crate::GridError;
+use crate::ybus::Ybus;
+
+const NONE: usize = usize::MAX;
+
+/// Role of a bus inside one island's Newton system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The island's reference: angle held (and magnitude held).
+    Reference,
+    /// Voltage-controlled: magnitude held, angle unknown.
+    Pv,
+    /// Load bus: magnitude and angle unknown.
+    Pq,
+}
+
+/// Convergence controls of Newton-Raphson.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NewtonOptions {
+    /// Largest allowed power mismatch, pu (MATPOWER's default is 1e-8).
+    pub tolerance_pu: f64,
+    /// Iteration cap.
+    pub max_iterations: usize,
+}
+
+impl Default for NewtonOptions {
+    fn default() -> Self {
+        Self { tolerance_pu: 1e-8, max_iterations: 30 }
+    }
+}
+
+/// How Newton-Raphson ended on one island.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NewtonOutcome {
+    /// Mismatch fell below the tolerance.
+    pub converged: bool,
+    /// Newton updates taken.
+    pub iterations: usize,
+    /// Largest power mismatch at the end, pu.
+    pub max_mismatch_pu: f64,
+    /// Local index of the bus with the largest mismatch.
+    pub max_mismatch_bus: usize,
+}
+
+/// Cached Newton system of one island: local admittance matrix, Jacobian pattern and
+/// symbolic factorisation. Local bus `i` is global bus `buses[i]`.
+pub struct IslandNewton {
+    /// Global indices of the island's buses, ascending.
+    pub buses: Vec<usize>,
+    /// Local admittance matrix.
+    pub ybus: Ybus,
+    roles: Vec<Role>,
+    /// Row of P_i (and column of theta_i, or of lambda at the reference).
+    prow: Vec<usize>,
+    /// Row of Q_i and column of |V_i| (PQ buses only).
+    qrow: Vec<usize>,
+    /// Column of theta_i (non-reference buses).
+    acol: Vec<usize>,
+    /// Participation share of each bus in the distributed slack (empty: single slack).
+    alpha: Vec<f64>,
+    lambda_col: usize,
+    dim: usize,
+    j_col_ptr: Vec<usize>,
+    j_row_idx: Vec<usize>,
+    j_val: Vec<f64>,
+    /// Jacobian positions fed by each admittance entry: (P,th), (Q,th), (P,vm), (Q,vm).
+    j_map: Vec<[usize; 4]>,
+    /// Jacobian positions of the lambda column, with their bus.
+    lambda_pos: Vec<(usize, usize)>,
+    symbolic: SymbolicLu<usize>,
+    numeric: NumericLu<usize, f64>,
+    mem: MemBuffer,
+    v: Vec<Complex64>,
+    cur: Vec<Complex64>,
+    rhs: Vec<f64>,
+}
+
+impl IslandNewton {
+    /// Builds the Newton system of the island made of `buses` (ascending global indices) of the
+    /// global admittance matrix `y`. `roles[i]` is the role of local bus `i`; exactly one is
+    /// the reference. With `alpha` non-empty (one share per local bus, summing to one), the
+    /// slack power is shared among buses by those shares and the reference angle stays fixed.
+    pub fn new(y: &Ybus, buses: Vec<usize>, roles: Vec<Role>, alpha: Vec<f64>) -> Result<Self, GridError> {
+        let n = buses.len();
+        let mut local = vec![NONE; y.n];
+        for (i, &b) in buses.iter().enumerate() {
+            local[b] = i;
+        }
+        // Local admittance matrix: the island's columns; every row lies in the island.
+        let mut col_ptr = Vec::with_capacity(n + 1);
+        let mut row_idx = Vec::new();
+        let mut val = Vec::new();
+        let mut diag = vec![0; n];
+        col_ptr.push(0);
+        for (c, &g) in buses.iter().enumerate() {
+            for p in y.col_ptr[g]..y.col_ptr[g + 1] {
+                let r = local[y.row_idx[p]];
+                if r == NONE {
+                    return Err(GridError::InvalidNetwork("island is connected to a bus outside it".into()));
+                }
+                if r == c {
+                    diag[c] = row_idx.len();
+                }
+                row_idx.push(r);
+                val.push(y.val[p]);
+            }
+            col_ptr.push(row_idx.len());
+        }
+        let ybus = Ybus { n, col_ptr, row_idx, val, diag, branch_pos: Vec::new() };
+
+        let distributed = !alpha.is_empty();
+        let mut prow = vec![NONE; n];
+        let mut qrow = vec![NONE; n];
+        let mut acol = vec![NONE; n];
+        let mut lambda_col = NONE;
+        let mut next = 0;
+        for i in 0..n {
+            match roles[i] {
+                Role::Reference => {
+                    if distributed {
+                        prow[i] = next;
+                        lambda_col = next;
+                        next += 1;
+                    }
+                }
+                Role::Pv => {
+                    prow[i] = next;
+                    acol[i] = next;
+                    next += 1;
+                }
+                Role::Pq => {
+                    prow[i] = next;
+                    acol[i] = next;
+                    qrow[i] = next + 1;
+                    next += 2;
+                }
+            }
+        }
+        let dim = next;
+
+        // Jacobian pattern, column by column in index order.
+        let nnz_y = ybus.row_idx.len();
+        let mut j_map = vec![[NONE; 4]; nnz_y];
+        let mut j_col_ptr = Vec::with_capacity(dim + 1);
+        let mut j_row_idx = Vec::new();
+        let mut lambda_pos = Vec::new();
+        j_col_ptr.push(0);
+        for k in 0..n {
+            if acol[k] != NONE {
+                for p in ybus.col_ptr[k]..ybus.col_ptr[k + 1] {
+                    let i = ybus.row_idx[p];
+                    if prow[i] != NONE {
+                        j_map[p][0] = j_row_idx.len();
+                        j_row_idx.push(prow[i]);
+                    }
+                    if qrow[i] != NONE {
+                        j_map[p][1] = j_row_idx.len();
+                        j_row_idx.push(qrow[i]);
+                    }
+                }
+                j_col_ptr.push(j_row_idx.len());
+            } else if k < n && lambda_col != NONE && prow[k] == lambda_col {
+                for i in 0..n {
+                    if prow[i] != NONE && (alpha[i] != 0.0 || i == k) {
+                        lambda_pos.push((i, j_row_idx.len()));
+                        j_row_idx.push(prow[i]);
+                    }
+                }
+                j_col_ptr.push(j_row_idx.len());
+            }
+            if qrow[k] != NONE {
+                for p in ybus.col_ptr[k]..ybus.col_ptr[k + 1] {
+                    let i = ybus.row_idx[p];
+                    if prow[i] != NONE {
+                        j_map[p][2] = j_row_idx.len();
+                        j_row_idx.push(prow[i]);
+                    }
+                    if qrow[i] != NONE {
+                        j_map[p][3] = j_row_idx.len();
+                        j_row_idx.push(qrow[i]);
+                    }
+                }
+                j_col_ptr.push(j_row_idx.len());
+            }
+        }
+        debug_assert_eq!(j_col_ptr.len(), dim + 1);
+        let j_val = vec![0.0; j_row_idx.len()];
+        let sym = SymbolicSparseColMatRef::new_checked(dim, dim, &j_col_ptr, None, &j_row_idx);
+        let symbolic = factorize_symbolic_lu(sym, Default::default())
+            .map_err(|e| GridError::Numerical(format!("symbolic LU failed: {e:?}")))?;
+        let req = symbolic
+            .factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default())
+            .or(symbolic.solve_in_place_scratch::<f64>(1, Par::Seq));
+        let mem = MemBuffer::try_new(req).map_err(|_| GridError::Numerical("out of memory".into()))?;
+        Ok(Self {
+            buses,
+            ybus,
+            roles,
+            prow,
+            qrow,
+            acol,
+            alpha,
+            lambda_col,
+            dim,
+            j_col_ptr,
+            j_row_idx,
+            j_val,
+            j_map,
+            lambda_pos,
+            symbolic,
+            numeric: NumericLu::new(),
+            mem,
+            v: vec![Complex64::new(0.0, 0.0); n],
+            cur: vec![Complex64::new(0.0, 0.0); n],
+            rhs: vec![0.0; dim],
+        })
+    }
+
+    /// Number of buses.
+    pub fn len(&self) -> usize {
+        self.buses.len()
+    }
+
+    /// Whether the island has no bus.
+    pub fn is_empty(&self) -> bool {
+        self.buses.is_empty()
+    }
+
+    /// Role of local bus `i`.
+    pub fn role(&self, i: usize) -> Role {
+        self.roles[i]
+    }
+
+    /// Computes `V`, `I = Y V` and the mismatch vector into `rhs`; returns the largest
+    /// absolute mismatch and its local bus.
+    fn mismatch(&mut self, vm: &[f64], va: &[f64], p_spec: &[f64], q_spec: &[f64], lambda: f64) -> (f64, usize) {
+        for i in 0..self.v.len() {
+            self.v[i] = Complex64::from_polar(vm[i], va[i]);
+        }
+        self.ybus.mul(&self.v, &mut self.cur);
+        let mut worst = (0.0f64, 0usize);
+        for i in 0..self.v.len() {
+            let s = self.v[i] * self.cur[i].conj();
+            if self.prow[i] != NONE {
+                let share = if self.alpha.is_empty() { 0.0 } else { self.alpha[i] * lambda };
+                let f = s.re - p_spec[i] - share;
+                self.rhs[self.prow[i]] = f;
+                if !(f.abs() <= worst.0) {
+                    worst = (f.abs(), i);
+                }
+            }
+            if self.qrow[i] != NONE {
+                let f = s.im - q_spec[i];
+                self.rhs[self.qrow[i]] = f;
+                if !(f.abs() <= worst.0) {
+                    worst = (f.abs(), i);
+                }
+            }
+        }
+        worst
+    }
+
+    /// Fills the Jacobian values from the current `V` and `I`.
+    fn fill_jacobian(&mut self, vm: &[f64]) {
+        let y = &self.ybus;
+        let j = &mut self.j_val;
+        for k in 0..y.n {
+            let vk = self.v[k];
+            let vnk = vk / vm[k];
+            for p in y.col_ptr[k]..y.col_ptr[k + 1] {
+                let i = y.row_idx[p];
+                let vi = self.v[i];
+                let yv = y.val[p] * vk;
+                // dS/dVa(i,k) = j V_i conj(d_ik I_i - Y_ik V_k)
+                // dS/dVm(i,k) = V_i conj(Y_ik V_k/|V_k|) + d_ik conj(I_i) V_i/|V_i|
+                let mut d_va = Complex64::new(0.0, 1.0) * vi * (-yv).conj();
+                let mut d_vm = vi * (y.val[p] * vnk).conj();
+                if i == k {
+                    let ii = self.cur[i];
+                    d_va += Complex64::new(0.0, 1.0) * vi * ii.conj();
+                    d_vm += ii.conj() * vnk;
+                }
+                let m = self.j_map[p];
+                if m[0] != NONE {
+                    j[m[0]] = d_va.re;
+                }
+                if m[1] != NONE {
+                    j[m[1]] = d_va.im;
+                }
+                if m[2] != NONE {
+                    j[m[2]] = d_vm.re;
+                }
+                if m[3] != NONE {
+                    j[m[3]] = d_vm.im;
+                }
+            }
+        }
+        for &(i, pos) in &self.lambda_pos {
+            j[pos] = -self.alpha[i];
+        }
+    }
+
+    /// Runs Newton-Raphson from the given state (local arrays: magnitudes in pu, angles in
+    /// radians; held values must already be set). `p_spec`/`q_spec` are the scheduled net
+    /// injections in pu. On return the state holds the solution, or the last finite iterate
+    /// when the method failed. `lambda` is the distributed slack power, pu.
+    pub fn solve(
+        &mut self,
+        vm: &mut [f64],
+        va: &mut [f64],
+        lambda: &mut f64,
+        p_spec: &[f64],
+        q_spec: &[f64],
+        opts: &NewtonOptions,
+    ) -> NewtonOutcome {
+        let n = self.len();
+        let mut it = 0;
+        let (mut worst, mut worst_bus) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+        loop {
+            if worst <= opts.tolerance_pu {
+                return NewtonOutcome { converged: true, iterations: it, max_mismatch_pu: worst, max_mismatch_bus: worst_bus };
+            }
+            if it >= opts.max_iterations || !worst.is_finite() || self.dim == 0 {
+                break;
+            }
+            self.fill_jacobian(vm);
+            let sym = SymbolicSparseColMatRef::new_checked(self.dim, self.dim, &self.j_col_ptr, None, &self.j_row_idx);
+            let a = SparseColMatRef::new(sym, &self.j_val);
+            let lu = match self.symbolic.factorize_numeric_lu(
+                &mut self.numeric,
+                a,
+                Par::Seq,
+                MemStack::new(&mut self.mem),
+                Default::default(),
+            ) {
+                Ok(lu) => lu,
+                Err(_) => break,
+            };
+            let rhs = MatMut::from_column_major_slice_mut(&mut self.rhs, self.dim, 1);
+            lu.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, MemStack::new(&mut self.mem));
+            if self.rhs.iter().any(|x| !x.is_finite()) {
+                break;
+            }
+            let (vm_old, va_old, lambda_old) = (vm.to_vec(), va.to_vec(), *lambda);
+            for i in 0..n {
+                if self.acol[i] != NONE {
+                    va[i] -= self.rhs[self.acol[i]];
+                }
+                if self.qrow[i] != NONE {
+                    vm[i] -= self.rhs[self.qrow[i]];
+                }
+            }
+            if self.lambda_col != NONE {
+                *lambda -= self.rhs[self.lambda_col];
+            }
+            it += 1;
+            let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+            if !w.is_finite() || vm.iter().any(|x| !x.is_finite() || *x <= 0.0) {
+                // Keep the last finite state rather than reporting garbage.
+                vm.copy_from_slice(&vm_old);
+                va.copy_from_slice(&va_old);
+                *lambda = lambda_old;
+                let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+                worst = w;
+                worst_bus = b;
+                break;
+            }
+            worst = w;
+            worst_bus = b;
+        }
+        NewtonOutcome {
+            converged: false,
+            iterations: it,
+            max_mismatch_pu: if worst.is_finite() { worst } else { f64::MAX },
+            max_mismatch_bus: worst_bus,
+        }
+    }
+
+    /// Complex power injected at each local bus by the current state, pu
+    /// (valid after [`IslandNewton::solve`]).
+    pub fn injections(&self) -> Vec<Complex64> {
+        self.v.iter().zip(&self.cur).map(|(v, i)| v * i.conj()).collect()
+    }
+}

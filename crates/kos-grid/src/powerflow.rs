@@ -1,0 +1,768 @@
+//! The power-flow engine: islands, per-island Newton-Raphson (or DC), generator reactive
+//! limits, distributed slack, and results. Structures are cached between solves and rebuilt
+//! only when the topology changes.
+
+use num_complex::Complex64;
+use serde::{Deserialize, Serialize};
+
+use crate::GridError;
+use crate::dc;
+use crate::islands::{Islands, find_islands};
+use crate::network::{BusKind, Network};
+use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
+use crate::ybus::{BranchAdmittance, Ybus};
+
+/// Which power-flow formulation to solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Full AC power flow by Newton-Raphson.
+    #[default]
+    Ac,
+    /// Linear DC approximation (angles only, lossless).
+    Dc,
+}
+
+/// Initial voltages of an AC solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Start {
+    /// |V| = 1 pu (setpoints at voltage-controlled buses), angles at the reference angle.
+    Flat,
+    /// The previous solution of this engine where there is one, else flat.
+    #[default]
+    Warm,
+    /// The voltages stored in the network's buses.
+    Case,
+}
+
+/// Options of a power-flow solve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PowerFlowOptions {
+    /// Formulation.
+    pub method: Method,
+    /// Initial point.
+    pub start: Start,
+    /// Newton convergence controls.
+    pub newton: NewtonOptions,
+    /// Switch voltage-controlled buses to fixed reactive power when a unit's limit is hit.
+    pub enforce_q_limits: bool,
+    /// Share each island's slack among the units with a participation factor.
+    pub distributed_slack: bool,
+}
+
+impl Default for PowerFlowOptions {
+    fn default() -> Self {
+        Self {
+            method: Method::Ac,
+            start: Start::Warm,
+            newton: NewtonOptions::default(),
+            enforce_q_limits: false,
+            distributed_slack: false,
+        }
+    }
+}
+
+/// State of one island after a solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IslandStatus {
+    /// Solved to tolerance.
+    Solved,
+    /// Has a source but the solver did not converge; voltages are the last finite iterate.
+    NotConverged,
+    /// No source can hold it: zero voltage, not solved.
+    Deenergised,
+}
+
+/// Result of one island.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IslandResult {
+    /// Island number (ordered by lowest bus index).
+    pub id: usize,
+    /// Number of buses.
+    pub n_buses: usize,
+    /// Reference bus index, if any.
+    pub reference: Option<usize>,
+    /// Outcome.
+    pub status: IslandStatus,
+    /// Newton iterations (summed over reactive-limit rounds).
+    pub iterations: usize,
+    /// Largest power mismatch at the end, pu.
+    pub max_mismatch_pu: f64,
+    /// Bus with the largest mismatch.
+    pub max_mismatch_bus: Option<usize>,
+    /// Net injection of the reference bus (generation there), MW.
+    pub slack_p_mw: f64,
+    /// Reactive generation at the reference bus, MVAr.
+    pub slack_q_mvar: f64,
+    /// Active losses in the island's branches, MW.
+    pub losses_mw: f64,
+}
+
+/// Result of a power-flow solve. Arrays follow the network's bus, branch and generator order;
+/// no value is NaN or infinite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerFlowResult {
+    /// Every energised island converged.
+    pub converged: bool,
+    /// Largest iteration count over the islands.
+    pub iterations: usize,
+    /// Largest mismatch over the islands, pu.
+    pub max_mismatch_pu: f64,
+    /// Bus with the largest mismatch.
+    pub max_mismatch_bus: Option<usize>,
+    /// Voltage magnitude, pu (0 when de-energised).
+    pub vm_pu: Vec<f64>,
+    /// Voltage angle, degrees.
+    pub va_deg: Vec<f64>,
+    /// Island of each bus (`None`: out of service).
+    pub bus_island: Vec<Option<usize>>,
+    /// Net generation at each bus, MW.
+    pub bus_pg_mw: Vec<f64>,
+    /// Net reactive generation at each bus, MVAr.
+    pub bus_qg_mvar: Vec<f64>,
+    /// Active power of each generator, MW.
+    pub gen_pg_mw: Vec<f64>,
+    /// Reactive power of each generator, MVAr.
+    pub gen_qg_mvar: Vec<f64>,
+    /// Active power entering each branch at its from end, MW.
+    pub branch_pf_mw: Vec<f64>,
+    /// Reactive power entering each branch at its from end, MVAr.
+    pub branch_qf_mvar: Vec<f64>,
+    /// Active power entering each branch at its to end, MW.
+    pub branch_pt_mw: Vec<f64>,
+    /// Reactive power entering each branch at its to end, MVAr.
+    pub branch_qt_mvar: Vec<f64>,
+    /// Apparent power at the more loaded end over rate A, percent (0 when unrated).
+    pub branch_loading_pct: Vec<f64>,
+    /// Sum of branch losses, MW.
+    pub total_losses_mw: f64,
+    /// Per-island outcome.
+    pub islands: Vec<IslandResult>,
+}
+
+/// What decides whether cached structures are still valid.
+#[derive(Debug, Clone, PartialEq)]
+struct Topology {
+    n_bus: usize,
+    conducts: Vec<bool>,
+    bus_kind: Vec<BusKind>,
+    gen_on: Vec<(usize, bool, bool)>,
+    distributed: Vec<u64>,
+}
+
+impl Topology {
+    fn same_buses_and_units(&self, other: &Self) -> bool {
+        self.n_bus == other.n_bus
+            && self.conducts.len() == other.conducts.len()
+            && self.bus_kind == other.bus_kind
+            && self.gen_on == other.gen_on
+            && self.distributed == other.distributed
+    }
+
+    fn of(net: &Network, distributed: bool) -> Self {
+        Self {
+            n_bus: net.buses.len(),
+            conducts: net.branches.iter().map(|b| b.in_service).collect(),
+            bus_kind: net.buses.iter().map(|b| b.kind).collect(),
+            gen_on: net.generators.iter().map(|g| (g.bus, g.in_service, g.grid_forming)).collect(),
+            distributed: if distributed {
+                net.generators.iter().map(|g| g.participation.to_bits()).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+fn admittance_params(net: &Network) -> Vec<[u64; 8]> {
+    let mut v: Vec<[u64; 8]> = net
+        .branches
+        .iter()
+        .map(|b| {
+            [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg, 0.0, 0.0].map(f64::to_bits)
+        })
+        .collect();
+    v.extend(net.buses.iter().map(|b| [b.gs_mw, b.bs_mvar, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0].map(f64::to_bits)));
+    v.push([net.base_mva.to_bits(), 0, 0, 0, 0, 0, 0, 0]);
+    v
+}
+
+/// Cached solver of one island.
+struct IslandCache {
+    newton: Option<IslandNewton>,
+    /// Participation share of each local bus (empty: single slack).
+    alpha: Vec<f64>,
+    lambda: f64,
+}
+
+/// A power-flow engine for one network. Holds the admittance matrix, islands and symbolic
+/// factorisations between calls, and the last solution for warm starts.
+pub struct PowerFlow {
+    topology: Option<Topology>,
+    params: Vec<[u64; 8]>,
+    ybus: Option<Ybus>,
+    islands: Islands,
+    caches: Vec<IslandCache>,
+    vm: Vec<f64>,
+    va: Vec<f64>,
+    has_solution: Vec<bool>,
+}
+
+impl Default for PowerFlow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PowerFlow {
+    /// An engine with nothing cached yet.
+    pub fn new() -> Self {
+        Self {
+            topology: None,
+            params: Vec::new(),
+            ybus: None,
+            islands: Islands { islands: Vec::new(), of_bus: Vec::new() },
+            caches: Vec::new(),
+            vm: Vec::new(),
+            va: Vec::new(),
+            has_solution: Vec::new(),
+        }
+    }
+
+    /// The islands found at the last solve.
+    pub fn islands(&self) -> &Islands {
+        &self.islands
+    }
+
+    /// Builds (or keeps) the cached structures for `net`. Returns whether anything changed.
+    ///
+    /// New impedances refresh values only. Opening or closing branches that were in service
+    /// at the last full build, without changing the islands, keeps every pattern and
+    /// symbolic factorisation (the open branches stay as explicit zeros). Anything else
+    /// rebuilds.
+    pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
+        let topo = Topology::of(net, opts.distributed_slack);
+        let params = admittance_params(net);
+        if self.topology.as_ref() == Some(&topo) {
+            if self.params == params {
+                return Ok(false);
+            }
+            net.check()?;
+            self.refill(net);
+            self.params = params;
+            return Ok(true);
+        }
+        net.check()?;
+        if let (Some(old), Some(ybus)) = (self.topology.as_ref(), self.ybus.as_ref()) {
+            let within_pattern = topo.conducts.iter().enumerate().all(|(k, &c)| !c || ybus.has_branch(k));
+            if old.same_buses_and_units(&topo) && within_pattern {
+                let islands = find_islands(net, |k| net.branches[k].in_service);
+                if islands == self.islands {
+                    self.refill(net);
+                    self.topology = Some(topo);
+                    self.params = params;
+                    return Ok(true);
+                }
+            }
+        }
+        let ybus = Ybus::build(net, |_, b| b.in_service);
+        let islands = find_islands(net, |k| net.branches[k].in_service);
+        let mut caches = Vec::with_capacity(islands.islands.len());
+        for island in &islands.islands {
+            let Some(reference) = island.reference else {
+                caches.push(IslandCache { newton: None, alpha: Vec::new(), lambda: 0.0 });
+                continue;
+            };
+            let roles = base_roles(net, &island.buses, reference, &[]);
+            let alpha = if opts.distributed_slack { participation(net, &island.buses) } else { Vec::new() };
+            let newton = IslandNewton::new(&ybus, island.buses.clone(), roles, alpha.clone())?;
+            caches.push(IslandCache { newton: Some(newton), alpha, lambda: 0.0 });
+        }
+        let n = net.buses.len();
+        if self.vm.len() != n {
+            self.vm = vec![1.0; n];
+            self.va = vec![0.0; n];
+            self.has_solution = vec![false; n];
+        }
+        self.islands = islands;
+        self.caches = caches;
+        self.ybus = Some(ybus);
+        self.topology = Some(topo);
+        self.params = params;
+        Ok(true)
+    }
+
+    fn refill(&mut self, net: &Network) {
+        if let Some(ybus) = self.ybus.as_mut() {
+            ybus.fill(net);
+            for cache in &mut self.caches {
+                if let Some(nr) = cache.newton.as_mut() {
+                    refresh_local(ybus, nr);
+                }
+            }
+        }
+    }
+
+    /// Sets the state the next warm start begins from (magnitudes in pu, angles in degrees);
+    /// buses with a zero magnitude have no state.
+    pub fn set_warm_start(&mut self, vm_pu: &[f64], va_deg: &[f64]) {
+        self.vm = vm_pu.to_vec();
+        self.va = va_deg.iter().map(|a| a.to_radians()).collect();
+        self.has_solution = vm_pu.iter().map(|&v| v > 0.0).collect();
+    }
+
+    /// Solves the power flow of `net`.
+    pub fn solve(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<PowerFlowResult, GridError> {
+        self.prepare(net, opts)?;
+        match opts.method {
+            Method::Ac => Ok(self.solve_ac(net, opts)),
+            Method::Dc => dc::solve_dc(net, &self.islands),
+        }
+    }
+
+    fn solve_ac(&mut self, net: &Network, opts: &PowerFlowOptions) -> PowerFlowResult {
+        let n = net.buses.len();
+        let base = net.base_mva;
+        let mut vm = vec![0.0; n];
+        let mut va = vec![0.0; n];
+        let mut outcomes: Vec<Option<NewtonOutcome>> = Vec::with_capacity(self.caches.len());
+        let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
+        let mut iterations_total = vec![0usize; self.caches.len()];
+        let ybus = self.ybus.as_ref().expect("prepared");
+        for (id, island) in self.islands.islands.iter().enumerate() {
+            let cache = &mut self.caches[id];
+            let Some(reference) = island.reference else {
+                outcomes.push(None);
+                continue;
+            };
+            let nr = cache.newton.as_mut().expect("energised island has a solver");
+            let m = island.buses.len();
+            let mut lvm = vec![1.0; m];
+            let mut lva = vec![0.0; m];
+            let va_ref = net.buses[reference].va_deg.to_radians();
+            let setpoint = voltage_setpoints(net);
+            for (li, &g) in island.buses.iter().enumerate() {
+                let (m0, a0) = match opts.start {
+                    Start::Warm if self.has_solution[g] => (self.vm[g], self.va[g]),
+                    Start::Case => (net.buses[g].vm_pu, net.buses[g].va_deg.to_radians()),
+                    _ => (1.0, va_ref),
+                };
+                lvm[li] = m0;
+                lva[li] = a0;
+                if nr.role(li) != Role::Pq {
+                    if let Some(s) = setpoint[g] {
+                        lvm[li] = s;
+                    }
+                }
+                if g == reference {
+                    lva[li] = va_ref;
+                }
+            }
+            if opts.start != Start::Warm {
+                cache.lambda = 0.0;
+            }
+            let mut outcome;
+            let mut owned: Option<IslandNewton> = None;
+            loop {
+                let solver = owned.as_mut().unwrap_or(&mut *nr);
+                let (p_spec, q_spec) = scheduled(net, &island.buses, |li| solver.role(li), &fixed_q);
+                outcome = solver.solve(&mut lvm, &mut lva, &mut cache.lambda, &p_spec, &q_spec, &opts.newton);
+                iterations_total[id] += outcome.iterations;
+                if !(opts.enforce_q_limits && outcome.converged) {
+                    break;
+                }
+                // Units past their reactive limits become fixed at the limit.
+                let inj = solver.injections();
+                let mut changed = false;
+                let q_units = share_reactive(net, &island.buses, &inj, base, |li| solver.role(li), &fixed_q);
+                for (gi, q) in q_units {
+                    let g = &net.generators[gi];
+                    if solver.role(local_index(&island.buses, g.bus)) != Role::Pv {
+                        continue;
+                    }
+                    if q > g.qmax_mvar + 1e-6 {
+                        fixed_q[gi] = Some(g.qmax_mvar);
+                        changed = true;
+                    } else if q < g.qmin_mvar - 1e-6 {
+                        fixed_q[gi] = Some(g.qmin_mvar);
+                        changed = true;
+                    }
+                }
+                if !changed {
+                    break;
+                }
+                let roles = base_roles(net, &island.buses, reference, &fixed_q);
+                match IslandNewton::new(ybus, island.buses.clone(), roles, cache.alpha.clone()) {
+                    Ok(s) => owned = Some(s),
+                    Err(_) => break,
+                }
+            }
+            for (li, &g) in island.buses.iter().enumerate() {
+                vm[g] = lvm[li];
+                va[g] = lva[li];
+            }
+            outcome.iterations = iterations_total[id];
+            outcome.max_mismatch_bus = island.buses[outcome.max_mismatch_bus.min(m - 1)];
+            outcomes.push(Some(outcome));
+        }
+        // Remember for warm starts only what converged.
+        for (id, island) in self.islands.islands.iter().enumerate() {
+            let ok = outcomes[id].is_some_and(|o| o.converged);
+            for &g in &island.buses {
+                if ok {
+                    self.vm[g] = vm[g];
+                    self.va[g] = va[g];
+                }
+                self.has_solution[g] = ok;
+            }
+        }
+        let lambdas: Vec<f64> = self.caches.iter().map(|c| c.lambda).collect();
+        assemble(net, &self.islands, &vm, &va, &outcomes, &fixed_q, &lambdas)
+    }
+}
+
+fn refresh_local(y: &Ybus, nr: &mut IslandNewton) {
+    let mut p_local = 0;
+    for &g in &nr.buses {
+        let len = y.col_ptr[g + 1] - y.col_ptr[g];
+        nr.ybus.val[p_local..p_local + len].copy_from_slice(&y.val[y.col_ptr[g]..y.col_ptr[g + 1]]);
+        p_local += len;
+    }
+}
+
+fn local_index(buses: &[usize], g: usize) -> usize {
+    buses.binary_search(&g).unwrap_or(0)
+}
+
+/// Voltage setpoint of each bus: that of its first in-service generator.
+fn voltage_setpoints(net: &Network) -> Vec<Option<f64>> {
+    let mut s = vec![None; net.buses.len()];
+    for g in net.generators.iter().filter(|g| g.in_service) {
+        if s[g.bus].is_none() {
+            s[g.bus] = Some(g.vg_pu);
+        }
+    }
+    s
+}
+
+/// Roles of an island's buses: the reference; PV where the bus is a slack or PV bus with an
+/// in-service unit whose reactive power is not fixed; PQ elsewhere.
+fn base_roles(net: &Network, buses: &[usize], reference: usize, fixed_q: &[Option<f64>]) -> Vec<Role> {
+    let mut regulating = vec![false; net.buses.len()];
+    for (gi, g) in net.generators.iter().enumerate() {
+        if g.in_service && fixed_q.get(gi).is_none_or(|f| f.is_none()) {
+            regulating[g.bus] = true;
+        }
+    }
+    buses
+        .iter()
+        .map(|&b| {
+            if b == reference {
+                Role::Reference
+            } else if matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack) && regulating[b] {
+                Role::Pv
+            } else {
+                Role::Pq
+            }
+        })
+        .collect()
+}
+
+/// Participation share of each bus of an island (sums to one), or empty if nobody takes part.
+fn participation(net: &Network, buses: &[usize]) -> Vec<f64> {
+    let mut a = vec![0.0; buses.len()];
+    for g in net.generators.iter().filter(|g| g.in_service && g.participation > 0.0) {
+        if let Ok(li) = buses.binary_search(&g.bus) {
+            a[li] += g.participation;
+        }
+    }
+    let total: f64 = a.iter().sum();
+    if total > 0.0 && total.is_finite() {
+        a.iter_mut().for_each(|x| *x /= total);
+        a
+    } else {
+        Vec::new()
+    }
+}
+
+/// Scheduled net injections of an island's buses, pu.
+fn scheduled(net: &Network, buses: &[usize], role: impl Fn(usize) -> Role, fixed_q: &[Option<f64>]) -> (Vec<f64>, Vec<f64>) {
+    let base = net.base_mva;
+    let mut p: Vec<f64> = buses.iter().map(|&b| -net.buses[b].pd_mw / base).collect();
+    let mut q: Vec<f64> = buses.iter().map(|&b| -net.buses[b].qd_mvar / base).collect();
+    for (gi, g) in net.generators.iter().enumerate() {
+        if !g.in_service {
+            continue;
+        }
+        if let Ok(li) = buses.binary_search(&g.bus) {
+            p[li] += g.pg_mw / base;
+            if role(li) == Role::Pq {
+                q[li] += fixed_q[gi].unwrap_or(g.qg_mvar) / base;
+            }
+        }
+    }
+    (p, q)
+}
+
+/// Reactive output of each voltage-regulating unit, sharing a bus's reactive generation in
+/// proportion to the units' reactive ranges (MATPOWER's rule).
+fn share_reactive(
+    net: &Network,
+    buses: &[usize],
+    inj: &[Complex64],
+    base: f64,
+    role: impl Fn(usize) -> Role,
+    fixed_q: &[Option<f64>],
+) -> Vec<(usize, f64)> {
+    let mut out = Vec::new();
+    let mut by_bus: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (gi, g) in net.generators.iter().enumerate() {
+        if g.in_service && fixed_q[gi].is_none() {
+            if let Ok(li) = buses.binary_search(&g.bus) {
+                if role(li) != Role::Pq {
+                    by_bus.entry(li).or_default().push(gi);
+                }
+            }
+        }
+    }
+    for (li, units) in by_bus {
+        let b = buses[li];
+        let mut qbus = inj[li].im * base + net.buses[b].qd_mvar;
+        // Units with fixed Q at this bus keep theirs.
+        for (gi, g) in net.generators.iter().enumerate() {
+            if let (true, true, Some(q)) = (g.in_service, g.bus == b, fixed_q[gi]) {
+                qbus -= q;
+            }
+        }
+        for (gi, q) in split_q(net, &units, qbus) {
+            out.push((gi, q));
+        }
+    }
+    out
+}
+
+fn split_q(net: &Network, units: &[usize], qbus: f64) -> Vec<(usize, f64)> {
+    let ranges: Vec<f64> = units
+        .iter()
+        .map(|&gi| {
+            let g = &net.generators[gi];
+            let r = (g.qmax_mvar - g.qmin_mvar).abs();
+            if r.is_finite() { r } else { 1e9 }
+        })
+        .collect();
+    let total: f64 = ranges.iter().sum();
+    units
+        .iter()
+        .zip(&ranges)
+        .map(|(&gi, r)| {
+            let share = if total > 0.0 { r / total } else { 1.0 / units.len() as f64 };
+            (gi, qbus * share)
+        })
+        .collect()
+}
+
+/// Builds the full result from the solved voltages.
+fn assemble(
+    net: &Network,
+    islands: &Islands,
+    vm: &[f64],
+    va_rad: &[f64],
+    outcomes: &[Option<NewtonOutcome>],
+    fixed_q: &[Option<f64>],
+    lambdas: &[f64],
+) -> PowerFlowResult {
+    let n = net.buses.len();
+    let base = net.base_mva;
+    let v: Vec<Complex64> = (0..n).map(|i| Complex64::from_polar(vm[i], va_rad[i])).collect();
+    let nb = net.branches.len();
+    let mut pf = vec![0.0; nb];
+    let mut qf = vec![0.0; nb];
+    let mut pt = vec![0.0; nb];
+    let mut qt = vec![0.0; nb];
+    let mut loading = vec![0.0; nb];
+    // Net injection at each bus from branch flows and shunts: S = sum of flows out + shunt.
+    let mut s_inj = vec![Complex64::new(0.0, 0.0); n];
+    for (i, b) in net.buses.iter().enumerate() {
+        if islands.of_bus[i].is_some() {
+            s_inj[i] += Complex64::new(b.gs_mw, -b.bs_mvar) * vm[i] * vm[i];
+        }
+    }
+    let mut island_losses = vec![0.0; islands.islands.len()];
+    for (k, br) in net.branches.iter().enumerate() {
+        let (f, t) = (br.from, br.to);
+        if !br.in_service || islands.of_bus[f].is_none() || islands.of_bus[f] != islands.of_bus[t] {
+            continue;
+        }
+        let id = islands.of_bus[f].expect("checked");
+        if outcomes[id].is_none() {
+            continue;
+        }
+        let a = BranchAdmittance::of(br);
+        let sf = v[f] * (a.yff * v[f] + a.yft * v[t]).conj() * base;
+        let st = v[t] * (a.ytf * v[f] + a.ytt * v[t]).conj() * base;
+        pf[k] = sf.re;
+        qf[k] = sf.im;
+        pt[k] = st.re;
+        qt[k] = st.im;
+        s_inj[f] += sf;
+        s_inj[t] += st;
+        island_losses[id] += sf.re + st.re;
+        if br.rate_a_mva > 0.0 {
+            loading[k] = 100.0 * sf.norm().max(st.norm()) / br.rate_a_mva;
+        }
+    }
+    let mut bus_pg = vec![0.0; n];
+    let mut bus_qg = vec![0.0; n];
+    for (i, b) in net.buses.iter().enumerate() {
+        if let Some(id) = islands.of_bus[i] {
+            if outcomes[id].is_some() {
+                bus_pg[i] = s_inj[i].re + b.pd_mw;
+                bus_qg[i] = s_inj[i].im + b.qd_mvar;
+            }
+        }
+    }
+    // Per-generator outputs.
+    let ng = net.generators.len();
+    let mut gen_p = vec![0.0; ng];
+    let mut gen_q = vec![0.0; ng];
+    let mut units_at: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (gi, g) in net.generators.iter().enumerate() {
+        if g.in_service && islands.of_bus[g.bus].is_some_and(|id| outcomes[id].is_some()) {
+            units_at[g.bus].push(gi);
+        }
+    }
+    let mut islands_out = Vec::with_capacity(islands.islands.len());
+    for (id, island) in islands.islands.iter().enumerate() {
+        let lambda = lambdas.get(id).copied().unwrap_or(0.0);
+        let alpha = {
+            let total: f64 = island
+                .buses
+                .iter()
+                .flat_map(|&b| units_at[b].iter())
+                .map(|&gi| net.generators[gi].participation.max(0.0))
+                .sum();
+            total
+        };
+        for &b in &island.buses {
+            let units = &units_at[b];
+            if units.is_empty() {
+                continue;
+            }
+            let is_ref = island.reference == Some(b);
+            // Active power: scheduled, plus a distributed-slack share, and the reference
+            // bus's first unit takes what is left at its bus.
+            let mut assigned = 0.0;
+            for &gi in units {
+                let g = &net.generators[gi];
+                let share = if alpha > 0.0 { g.participation.max(0.0) / alpha * lambda * base } else { 0.0 };
+                gen_p[gi] = g.pg_mw + share;
+                assigned += gen_p[gi];
+            }
+            if is_ref {
+                gen_p[units[0]] += bus_pg[b] - assigned;
+            }
+            // Reactive power: fixed units keep their value; the rest share what is left.
+            let mut qleft = bus_qg[b];
+            let mut free = Vec::new();
+            for &gi in units {
+                let g = &net.generators[gi];
+                let regulating = is_ref || matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack);
+                if let Some(q) = fixed_q[gi] {
+                    gen_q[gi] = q;
+                    qleft -= q;
+                } else if regulating {
+                    free.push(gi);
+                } else {
+                    gen_q[gi] = g.qg_mvar;
+                    qleft -= g.qg_mvar;
+                }
+            }
+            if !free.is_empty() {
+                for (gi, q) in split_q(net, &free, qleft) {
+                    gen_q[gi] = q;
+                }
+            }
+        }
+        let (status, iterations, mm, mb) = match outcomes[id] {
+            None => (IslandStatus::Deenergised, 0, 0.0, None),
+            Some(o) => (
+                if o.converged { IslandStatus::Solved } else { IslandStatus::NotConverged },
+                o.iterations,
+                o.max_mismatch_pu,
+                Some(o.max_mismatch_bus),
+            ),
+        };
+        let (sp, sq) = island.reference.filter(|_| outcomes[id].is_some()).map(|r| (bus_pg[r], bus_qg[r])).unwrap_or((0.0, 0.0));
+        islands_out.push(IslandResult {
+            id,
+            n_buses: island.buses.len(),
+            reference: island.reference,
+            status,
+            iterations,
+            max_mismatch_pu: mm,
+            max_mismatch_bus: mb,
+            slack_p_mw: sp,
+            slack_q_mvar: sq,
+            losses_mw: island_losses[id],
+        });
+    }
+    let energised: Vec<&IslandResult> = islands_out.iter().filter(|r| r.status != IslandStatus::Deenergised).collect();
+    let worst = energised.iter().max_by(|a, b| a.max_mismatch_pu.total_cmp(&b.max_mismatch_pu));
+    let mut result = PowerFlowResult {
+        converged: energised.iter().all(|r| r.status == IslandStatus::Solved),
+        iterations: energised.iter().map(|r| r.iterations).max().unwrap_or(0),
+        max_mismatch_pu: worst.map(|r| r.max_mismatch_pu).unwrap_or(0.0),
+        max_mismatch_bus: worst.and_then(|r| r.max_mismatch_bus),
+        vm_pu: vm.to_vec(),
+        va_deg: va_rad.iter().map(|a| a.to_degrees()).collect(),
+        bus_island: islands.of_bus.clone(),
+        bus_pg_mw: bus_pg,
+        bus_qg_mvar: bus_qg,
+        gen_pg_mw: gen_p,
+        gen_qg_mvar: gen_q,
+        branch_pf_mw: pf,
+        branch_qf_mvar: qf,
+        branch_pt_mw: pt,
+        branch_qt_mvar: qt,
+        branch_loading_pct: loading,
+        total_losses_mw: island_losses.iter().sum(),
+        islands: islands_out,
+    };
+    sanitize(&mut result);
+    result
+}
+
+/// Replaces any non-finite number by zero: a result never carries NaN or infinity.
+fn sanitize(r: &mut PowerFlowResult) {
+    let fix = |v: &mut Vec<f64>| v.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
+    for v in [
+        &mut r.vm_pu,
+        &mut r.va_deg,
+        &mut r.bus_pg_mw,
+        &mut r.bus_qg_mvar,
+        &mut r.gen_pg_mw,
+        &mut r.gen_qg_mvar,
+        &mut r.branch_pf_mw,
+        &mut r.branch_qf_mvar,
+        &mut r.branch_pt_mw,
+        &mut r.branch_qt_mvar,
+        &mut r.branch_loading_pct,
+    ] {
+        fix(v);
+    }
+    if !r.total_losses_mw.is_finite() {
+        r.total_losses_mw = 0.0;
+    }
+    if !r.max_mismatch_pu.is_finite() {
+        r.max_mismatch_pu = f64::MAX;
+    }
+    for i in &mut r.islands {
+        for x in [&mut i.slack_p_mw, &mut i.slack_q_mvar, &mut i.losses_mw] {
+            if !x.is_finite() {
+                *x = 0.0;
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Importer for `pf-refdata/1` JSON: a network and the power flow another tool solved on it.
+
+use serde::Deserialize;
+
+use crate::GridError;
+use crate::network::{Branch, Bus, BusKind, Generator, Network};
+
+/// A reference case: the input network and the published solution.
+#[derive(Debug, Clone)]
+pub struct RefCase {
+    /// The network, ready to solve.
+    pub network: Network,
+    /// The solution to reproduce.
+    pub solution: RefSolution,
+}
+
+/// The solved state stored with a reference case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefSolution {
+    /// Whether the reference solver converged.
+    pub converged: bool,
+    /// Iterations it took from its start.
+    pub iterations: usize,
+    /// Convergence tolerance it used, pu.
+    pub tolerance_pu: f64,
+    /// Bus voltage magnitudes, pu.
+    pub bus_vm_pu: Vec<f64>,
+    /// Bus voltage angles, degrees.
+    pub bus_va_deg: Vec<f64>,
+    /// Net generation per bus, MW.
+    pub bus_pg_mw: Vec<f64>,
+    /// Net reactive generation per bus, MVAr.
+    pub bus_qg_mvar: Vec<f64>,
+    /// Active power into each branch at the from end, MW.
+    pub branch_pf_mw: Vec<f64>,
+    /// Reactive power into each branch at the from end, MVAr.
+    pub branch_qf_mvar: Vec<f64>,
+    /// Active power into each branch at the to end, MW.
+    pub branch_pt_mw: Vec<f64>,
+    /// Reactive power into each branch at the to end, MVAr.
+    pub branch_qt_mvar: Vec<f64>,
+    /// Slack injections.
+    pub slack: Vec<RefSlack>,
+    /// Total active losses, MW.
+    pub total_losses_mw: f64,
+}
+
+/// Injection of a slack bus in a reference solution.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefSlack {
+    /// Bus index.
+    pub bus: usize,
+    /// Active injection, MW.
+    pub p_mw: f64,
+    /// Reactive injection, MVAr.
+    pub q_mvar: f64,
+}
+
+#[derive(Deserialize)]
+struct RawCase {
+    schema: String,
+    case: String,
+    base_mva: f64,
+    buses: Vec<RawBus>,
+    generators: Vec<RawGen>,
+    branches: Vec<RawBranch>,
+    solution: RefSolution,
+}
+
+#[derive(Deserialize)]
+struct RawBus {
+    name: serde_json::Value,
+    #[serde(rename = "type")]
+    kind: String,
+    base_kv: Option<f64>,
+    pd_mw: f64,
+    qd_mvar: f64,
+    gs_mw: f64,
+    bs_mvar: f64,
+    vm_setpoint_pu: Option<f64>,
+    va_setpoint_deg: Option<f64>,
+    vm_min_pu: Option<f64>,
+    vm_max_pu: Option<f64>,
+    vm_case_pu: Option<f64>,
+    va_case_deg: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct RawGen {
+    bus: usize,
+    pg_mw: Option<f64>,
+    vg_pu: Option<f64>,
+    qmax_mvar: Option<f64>,
+    qmin_mvar: Option<f64>,
+    pmax_mw: Option<f64>,
+    pmin_mw: Option<f64>,
+    status: i64,
+    qg_case_mvar: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct RawBranch {
+    from: usize,
+    to: usize,
+    r_pu: f64,
+    x_pu: f64,
+    b_pu: f64,
+    g_pu: Option<f64>,
+    tap_ratio: Option<f64>,
+    shift_deg: Option<f64>,
+    status: i64,
+    rate_a_mva: Option<f64>,
+}
+
+/// Parses a `pf-refdata/1` document. `file` names the source in error messages.
+pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let raw: RawCase = serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        GridError::Parse {
+            file: file.to_string(),
+            line: inner.line(),
+            field: e.path().to_string(),
+            message: inner.to_string(),
+        }
+    })?;
+    let err = |field: String, message: String| GridError::Parse { file: file.to_string(), line: 0, field, message };
+    if raw.schema != "pf-refdata/1" {
+        return Err(err("schema".into(), format!("expected pf-refdata/1, got {}", raw.schema)));
+    }
+    let n = raw.buses.len();
+    let mut net = Network::new(raw.case, raw.base_mva);
+    for (i, b) in raw.buses.iter().enumerate() {
+        let kind = match b.kind.as_str() {
+            "slack" => BusKind::Slack,
+            "PV" => BusKind::Pv,
+            "PQ" => BusKind::Pq,
+            "isolated" => BusKind::Isolated,
+            other => return Err(err(format!("buses[{i}].type"), format!("unknown bus type `{other}`"))),
+        };
+        let name = match &b.name {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut bus = Bus::new(name, kind, b.base_kv.unwrap_or(0.0));
+        bus.pd_mw = b.pd_mw;
+        bus.qd_mvar = b.qd_mvar;
+        bus.gs_mw = b.gs_mw;
+        bus.bs_mvar = b.bs_mvar;
+        bus.vm_pu = b.vm_case_pu.or(b.vm_setpoint_pu).unwrap_or(1.0);
+        bus.va_deg = b.va_setpoint_deg.or(b.va_case_deg).unwrap_or(0.0);
+        bus.vm_min_pu = b.vm_min_pu.unwrap_or(0.0);
+        bus.vm_max_pu = b.vm_max_pu.unwrap_or(f64::MAX);
+        net.buses.push(bus);
+    }
+    for (k, g) in raw.generators.iter().enumerate() {
+        if g.bus >= n {
+            return Err(err(format!("generators[{k}].bus"), format!("bus {} does not exist", g.bus)));
+        }
+        // The bus setpoint is what the reference solver held.
+        let vg = raw.buses[g.bus].vm_setpoint_pu.or(g.vg_pu).unwrap_or(1.0);
+        let mut gen_ = Generator::new(g.bus, g.pg_mw.unwrap_or(0.0), vg);
+        gen_.qg_mvar = g.qg_case_mvar.unwrap_or(0.0);
+        gen_.qmax_mvar = g.qmax_mvar.unwrap_or(f64::INFINITY);
+        gen_.qmin_mvar = g.qmin_mvar.unwrap_or(f64::NEG_INFINITY);
+        gen_.pmax_mw = g.pmax_mw.unwrap_or(0.0);
+        gen_.pmin_mw = g.pmin_mw.unwrap_or(0.0);
+        gen_.in_service = g.status > 0;
+        gen_.grid_forming = true;
+        gen_.participation = gen_.pmax_mw.max(0.0);
+        net.generators.push(gen_);
+    }
+    for (k, b) in raw.branches.iter().enumerate() {
+        if b.from >= n || b.to >= n {
+            return Err(err(format!("branches[{k}]"), "refers to a bus that does not exist".into()));
+        }
+        let mut br = Branch::line(b.from, b.to, b.r_pu, b.x_pu, b.b_pu);
+        br.g_pu = b.g_pu.unwrap_or(0.0);
+        br.tap = b.tap_ratio.unwrap_or(1.0);
+        br.shift_deg = b.shift_deg.unwrap_or(0.0);
+        br.in_service = b.status > 0;
+        br.rate_a_mva = b.rate_a_mva.unwrap_or(0.0);
+        net.branches.push(br);
+    }
+    let s = &raw.solution;
+    if s.bus_vm_pu.len() != n || s.bus_va_deg.len() != n {
+        return Err(err("solution.bus_vm_pu".into(), format!("expected {n} values")));
+    }
+    if s.branch_pf_mw.len() != net.branches.len() {
+        return Err(err("solution.branch_pf_mw".into(), format!("expected {} values", net.branches.len())));
+    }
+    net.check()?;
+    Ok(RefCase { network: net, solution: raw.solution })
+}

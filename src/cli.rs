@@ -1,0 +1,118 @@
+//! Command line: the desktop twin by default, and subcommands for scripts.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::anyhow;
+use clap::{Parser, Subcommand};
+use kos_grid::cli::{CliError, ContingencyArgs, PowerflowArgs};
+
+use crate::desktop::{DesktopOptions, ScreenshotArgs};
+use crate::headless::HeadlessArgs;
+use crate::scene::{DEFAULT_SCENE_NAME, default_scene};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kos-twin",
+    version,
+    about = "Digital twin of a community energy mesh, its infrastructure pods and supply network",
+    long_about = "Digital twin of a community energy mesh, its infrastructure pods and supply network.\n\nWith no subcommand, opens the desktop twin on the built-in default scene (or --scene FILE)."
+)]
+struct Cli {
+    /// Scene to open in the desktop view (RON); the built-in default scene when left out.
+    #[arg(long)]
+    scene: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scene with no window and write a JSON report.
+    Headless(HeadlessArgs),
+    /// Check scene files; print every problem with file:line:column.
+    Validate {
+        /// Scene files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Render the desktop view of a scene to a PNG file.
+    Screenshot(ScreenshotArgs),
+    /// Solve the power flow of a MATPOWER case, a pf-refdata JSON file or a scene.
+    Powerflow(PowerflowArgs),
+    /// N-1 contingency analysis over every in-service branch.
+    Contingency(ContingencyArgs),
+    /// Write the built-in default scene to a file, to start a new scene from.
+    DefaultScene {
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Reads and validates a scene file, or the built-in scene. Returns it and its name.
+pub fn load_scene(path: Option<&Path>) -> anyhow::Result<(kos_scene::Scene, String)> {
+    match path {
+        None => Ok((default_scene(), DEFAULT_SCENE_NAME.to_string())),
+        Some(p) => match kos_scene::load(p) {
+            Ok(s) => Ok((s, p.display().to_string())),
+            Err(errors) => {
+                let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                Err(anyhow!("{}", text.join("\n")))
+            }
+        },
+    }
+}
+
+/// Reads a power-flow case: a scene (`.ron`) or whatever kos-grid reads.
+fn load_case(path: &Path) -> Result<kos_grid::Network, CliError> {
+    if path.extension().and_then(|e| e.to_str()) == Some("ron") {
+        let (scene, _) = load_scene(Some(path)).map_err(|e| -> CliError { e.to_string().into() })?;
+        Ok(kos_scene::build_grid(&scene).network)
+    } else {
+        Ok(kos_grid::load_case(path)?)
+    }
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for f in files {
+        match kos_scene::load(f) {
+            Ok(_) => println!("{}: ok", f.display()),
+            Err(errors) => {
+                failed = true;
+                for e in errors {
+                    println!("{e}");
+                }
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome: anyhow::Result<Option<String>> = match cli.command {
+        None => crate::desktop::run(DesktopOptions { scene: cli.scene, ..Default::default() }).map(|_| None),
+        Some(Command::Validate { files }) => return validate(&files),
+        Some(Command::Headless(a)) => crate::headless::run(&a).map(|_| None),
+        Some(Command::Screenshot(a)) => crate::desktop::screenshot(&a).map(|_| None),
+        Some(Command::Powerflow(a)) => kos_grid::cli::powerflow(&a, load_case).map(Some).map_err(|e| anyhow!("{e}")),
+        Some(Command::Contingency(a)) => kos_grid::cli::contingency(&a, load_case).map(Some).map_err(|e| anyhow!("{e}")),
+        Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
+            .map(|_| None)
+            .map_err(|e| anyhow!("{}: {e}", out.display())),
+    };
+    match outcome {
+        Ok(Some(text)) => {
+            println!("{}", text.trim_end());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

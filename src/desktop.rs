@@ -1,0 +1,158 @@
+//! The desktop twin in a real window, and `kos-twin screenshot`, which renders that same
+//! window to a PNG file.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+use bevy::picking::mesh_picking::MeshPickingPlugin;
+use bevy::app::FixedMain;
+use bevy::prelude::*;
+use bevy::render::RenderPlugin;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::window::WindowResolution;
+use bevy_egui::EguiPlugin;
+
+use crate::model::AssetTag;
+use crate::scene::SceneToLoad;
+use crate::sim::SimClock;
+use crate::ui::Selection;
+
+/// How to open the desktop twin.
+#[derive(Debug, Clone, Default)]
+pub struct DesktopOptions {
+    /// Scene file; the built-in scene when `None`.
+    pub scene: Option<PathBuf>,
+    /// Asset to select at start.
+    pub select: Option<String>,
+    /// Window size in pixels.
+    pub size: Option<(u32, u32)>,
+}
+
+/// Arguments of `kos-twin screenshot`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScreenshotArgs {
+    /// Scene file (RON); the built-in default scene when left out.
+    #[arg(long)]
+    pub scene: Option<PathBuf>,
+    /// PNG file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Frames to render before the capture.
+    #[arg(long, default_value_t = 8)]
+    pub frames: u32,
+    /// Asset to select (its inspector is shown).
+    #[arg(long)]
+    pub select: Option<String>,
+    /// Window width, pixels.
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    /// Window height, pixels.
+    #[arg(long, default_value_t = 720)]
+    pub height: u32,
+}
+
+/// What the screenshot mode still has to do.
+#[derive(Resource, Debug, Clone)]
+struct ShotPlan {
+    out: PathBuf,
+    frames: u32,
+    requested: bool,
+    saved: bool,
+}
+
+/// Asset to select once the scene is spawned.
+#[derive(Resource, Debug, Clone)]
+struct SelectAtStart(String);
+
+fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App> {
+    let (scene, _) = crate::cli::load_scene(options.scene.as_deref())?;
+    if let Some(id) = &options.select {
+        let known = scene.buses.iter().map(|x| &x.id)
+            .chain(scene.lines.iter().map(|x| &x.id))
+            .chain(scene.transformers.iter().map(|x| &x.id))
+            .chain(scene.switches.iter().map(|x| &x.id))
+            .chain(scene.generators.iter().map(|x| &x.id))
+            .chain(scene.storage.iter().map(|x| &x.id))
+            .chain(scene.loads.iter().map(|x| &x.id))
+            .chain(scene.pods.iter().map(|x| &x.id))
+            .chain(scene.depots.iter().map(|x| &x.id))
+            .chain(scene.routes.iter().map(|x| &x.id))
+            .any(|x| x == id);
+        if !known {
+            bail!("--select {id}: no asset with that id in the scene");
+        }
+    }
+    let (w, h) = options.size.unwrap_or((1280, 720));
+    let window = Window {
+        title: format!("kos-twin: {}", scene.site.name),
+        resolution: WindowResolution::new(w, h),
+        ..default()
+    };
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin { primary_window: Some(window), ..default() })
+            // A screenshot must show the finished scene, not the frames before the shaders
+            // are compiled.
+            .set(RenderPlugin { synchronous_pipeline_compilation: shot.is_some(), ..default() }),
+    )
+    .add_plugins((EguiPlugin::default(), MeshPickingPlugin))
+    .insert_resource(SceneToLoad(scene))
+    .add_plugins((crate::simulation_plugin, crate::presentation_plugin))
+    .add_systems(PostStartup, first_tick);
+    if let Some(id) = &options.select {
+        app.insert_resource(SelectAtStart(id.clone())).add_systems(PostStartup, select_at_start);
+    }
+    if let Some(plan) = shot {
+        app.insert_resource(plan).add_systems(Update, capture);
+    }
+    Ok(app)
+}
+
+/// Solves the grid once before the first frame, so the view opens on a solved state.
+fn first_tick(world: &mut World) {
+    if world.contains_resource::<SimClock>() {
+        world.run_schedule(FixedMain);
+    }
+}
+
+fn select_at_start(want: Res<SelectAtStart>, assets: Query<(Entity, &AssetTag)>, mut selection: ResMut<Selection>) {
+    selection.0 = assets.iter().find(|(_, id)| id.0 == want.0).map(|(e, _)| e);
+}
+
+fn capture(mut commands: Commands, mut plan: ResMut<ShotPlan>, mut frame: Local<u32>, mut exit: MessageWriter<AppExit>) {
+    *frame += 1;
+    if !plan.requested && *frame >= plan.frames {
+        plan.requested = true;
+        let _ = std::fs::remove_file(&plan.out);
+        let mut save = save_to_disk(plan.out.clone());
+        commands.spawn(Screenshot::primary_window()).observe(move |shot: On<ScreenshotCaptured>, mut plan: ResMut<ShotPlan>| {
+            save(shot);
+            plan.saved = true;
+        });
+    }
+    if plan.saved && std::fs::metadata(&plan.out).is_ok_and(|m| m.len() > 0) {
+        exit.write(AppExit::Success);
+    } else if *frame > plan.frames + 600 {
+        error!("the screenshot was not written after 600 frames");
+        exit.write(AppExit::error());
+    }
+}
+
+/// Opens the desktop twin and runs until the window is closed.
+pub fn run(options: DesktopOptions) -> anyhow::Result<()> {
+    match build(&options, None)?.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(anyhow!("the twin stopped with code {code}")),
+    }
+}
+
+/// Renders the desktop view to a PNG file.
+pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
+    let options = DesktopOptions { scene: args.scene.clone(), select: args.select.clone(), size: Some((args.width, args.height)) };
+    let plan = ShotPlan { out: args.out.clone(), frames: args.frames.max(1), requested: false, saved: false };
+    match build(&options, Some(plan))?.run() {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(anyhow!("rendering failed with code {code}")),
+    }
+}

@@ -1,0 +1,29 @@
+//! kos-twin: an interactive digital twin of a community's energy mesh, infrastructure pods
+//! and supply network.
+//!
+//! The simulation ([`simulation_plugin`]) runs the same with or without a window; the
+//! desktop adds the 3D view and the overlay ([`presentation_plugin`]), which read the world
+//! and never write simulation state.
+
+pub mod cli;
+pub mod desktop;
+pub mod headless;
+pub mod model;
+pub mod report;
+pub mod scene;
+pub mod sim;
+pub mod testing;
+pub mod ui;
+pub mod view;
+
+use bevy::prelude::*;
+
+/// Everything that runs without a window: scene loading, the tick, the report.
+pub fn simulation_plugin(app: &mut App) {
+    app.add_plugins((scene::plugin, sim::plugin, report::plugin));
+}
+
+/// The 3D view and the egui overlay.
+pub fn presentation_plugin(app: &mut App) {
+    app.add_plugins((view::plugin, ui::plugin));
+}

@@ -1,0 +1,35 @@
+//! Scene I/O for the world: the embedded default scene, spawning a world from a scene, and
+//! writing the world back to a scene. The file format itself lives in `kos-scene`.
+
+mod save;
+mod spawn;
+
+use bevy::prelude::*;
+pub use save::save_scene;
+pub use spawn::spawn_scene;
+
+/// Text of the built-in default scene.
+pub const DEFAULT_SCENE: &str = include_str!("../../scenes/default.ron");
+
+/// Name the built-in scene is reported under.
+pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron";
+
+/// The built-in default scene, parsed.
+pub fn default_scene() -> kos_scene::Scene {
+    kos_scene::parse(DEFAULT_SCENE, DEFAULT_SCENE_NAME).expect("the built-in scene is valid (checked by tests)")
+}
+
+/// A scene waiting to be spawned at start-up.
+#[derive(Resource, Debug, Clone)]
+pub struct SceneToLoad(pub kos_scene::Scene);
+
+/// Spawns the [`SceneToLoad`] at start-up.
+pub fn plugin(app: &mut App) {
+    app.add_systems(PreStartup, load_pending_scene);
+}
+
+fn load_pending_scene(world: &mut World) {
+    if let Some(SceneToLoad(scene)) = world.remove_resource::<SceneToLoad>() {
+        spawn_scene(world, &scene);
+    }
+}

@@ -1,0 +1,293 @@
+//! Shapes for every asset, coloured by its state, and picking to select one.
+
+use bevy::prelude::*;
+use kos_scene::{BusSpec, GeneratorKind, GeneratorSpec, LineKind, LineSpec, PodKind, PodSpec};
+
+use super::{Terrain, world_point};
+use crate::model::*;
+use crate::ui::Selection;
+
+/// Links a shape to the asset it shows.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct VisualOf(pub Entity);
+
+/// A part whose colour follows the asset's state; `base` is its colour when all is well.
+#[derive(Component, Debug, Clone, Copy)]
+struct Tinted {
+    base: Color,
+}
+
+/// Height of overhead conductors above ground, m.
+const OVERHEAD_M: f32 = 7.5;
+
+const GREY: Color = Color::srgb(0.55, 0.55, 0.58);
+const DARK: Color = Color::srgb(0.12, 0.12, 0.14);
+
+struct Part {
+    mesh: Mesh,
+    color: Color,
+    transform: Transform,
+    tinted: bool,
+}
+
+fn part(mesh: impl Into<Mesh>, color: Color, transform: Transform) -> Part {
+    Part { mesh: mesh.into(), color, transform, tinted: false }
+}
+
+fn tinted(mesh: impl Into<Mesh>, color: Color, transform: Transform) -> Part {
+    Part { mesh: mesh.into(), color, transform, tinted: true }
+}
+
+/// A box from `a` to `b` (world points) with the given cross-section.
+fn beam(a: Vec3, b: Vec3, width: f32, height: f32) -> (Cuboid, Transform) {
+    let d = b - a;
+    let len = d.length().max(0.01);
+    let t = Transform::from_translation((a + b) / 2.0).looking_to(d / len, Vec3::Y);
+    (Cuboid::new(width, height, len), t)
+}
+
+/// Small deterministic offset so that several units at one bus do not overlap.
+fn offset(id: &str, radius: f32) -> Vec2 {
+    let h = id.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let angle = (h % 360) as f32 * std::f32::consts::PI / 180.0;
+    Vec2::new(angle.cos(), angle.sin()) * radius
+}
+
+#[allow(clippy::type_complexity)]
+fn shapes(
+    id: &str,
+    kind: AssetKind,
+    ground: &dyn Fn(Vec2) -> f32,
+    pos: Option<Vec2>,
+    span: Option<&Span>,
+    bus: Option<&BusSpec>,
+    line: Option<&LineSpec>,
+    generator: Option<&GeneratorSpec>,
+    pod: Option<&PodSpec>,
+) -> (Vec3, Vec<Part>) {
+    let at = |p: Vec2| world_point(p, ground(p));
+    match kind {
+        AssetKind::Bus => {
+            let p = pos.unwrap_or_default();
+            let mv = bus.is_some_and(|b| b.nominal_kv >= 1.0);
+            let parts = if mv {
+                vec![
+                    tinted(Cuboid::new(7.0, 3.5, 5.0), Color::srgb(0.62, 0.62, 0.66), Transform::from_xyz(0.0, 1.75, 0.0)),
+                    part(Cuboid::new(7.4, 0.3, 5.4), Color::srgb(0.35, 0.35, 0.38), Transform::from_xyz(0.0, 3.6, 0.0)),
+                ]
+            } else {
+                vec![
+                    tinted(Cylinder::new(0.3, OVERHEAD_M), Color::srgb(0.45, 0.36, 0.26), Transform::from_xyz(0.0, OVERHEAD_M / 2.0, 0.0)),
+                    part(Cuboid::new(2.4, 0.25, 0.25), Color::srgb(0.3, 0.3, 0.3), Transform::from_xyz(0.0, OVERHEAD_M, 0.0)),
+                ]
+            };
+            (at(p), parts)
+        }
+        AssetKind::Line | AssetKind::Transformer | AssetKind::Switch | AssetKind::Route => {
+            let s = span.copied().unwrap_or(Span { from: Vec2::ZERO, to: Vec2::ZERO });
+            let (a, b) = (at(s.from), at(s.to));
+            let mid = (a + b) / 2.0;
+            let rel = |p: Vec3| p - mid;
+            let parts = match kind {
+                AssetKind::Line => {
+                    let overhead = line.is_some_and(|l| l.kind == LineKind::Overhead);
+                    let lift = if overhead { OVERHEAD_M } else { 0.4 };
+                    let (m, t) = beam(rel(a) + Vec3::Y * lift, rel(b) + Vec3::Y * lift, if overhead { 0.35 } else { 1.0 }, if overhead { 0.35 } else { 0.5 });
+                    vec![tinted(m, Color::srgb(0.2, 0.75, 0.3), t)]
+                }
+                AssetKind::Transformer => {
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5, rel(b) + Vec3::Y * 0.5, 0.6, 0.6);
+                    vec![
+                        part(m, GREY, t),
+                        tinted(Cuboid::new(3.0, 3.0, 3.0), Color::srgb(0.95, 0.55, 0.1), Transform::from_translation(rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5)),
+                    ]
+                }
+                AssetKind::Switch => {
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5, rel(b) + Vec3::Y * 0.5, 0.3, 0.3);
+                    vec![part(m, GREY, t), tinted(Cuboid::new(2.0, 2.0, 2.0), Color::srgb(0.2, 0.8, 0.3), Transform::from_xyz(0.0, 1.0, 0.0))]
+                }
+                _ => {
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.1, rel(b) + Vec3::Y * 0.1, 2.5, 0.1);
+                    vec![part(m, Color::srgb(0.78, 0.7, 0.5), t)]
+                }
+            };
+            (mid, parts)
+        }
+        AssetKind::Generator => {
+            let p = pos.unwrap_or_default() + offset(id, 12.0);
+            let parts = match generator.map(|g| &g.kind) {
+                Some(GeneratorKind::Solar { tilt_deg, .. }) => vec![
+                    tinted(Cuboid::new(8.0, 0.25, 5.0), Color::srgb(0.12, 0.22, 0.62), Transform::from_xyz(0.0, 2.5, 0.0).with_rotation(Quat::from_rotation_x(-tilt_deg.to_radians() as f32))),
+                    part(Cuboid::new(0.3, 2.4, 0.3), GREY, Transform::from_xyz(0.0, 1.2, 0.0)),
+                ],
+                Some(GeneratorKind::Wind { hub_height_m, .. }) => {
+                    let h = *hub_height_m as f32;
+                    let mut v = vec![
+                        part(Cylinder::new(1.0, h), Color::srgb(0.93, 0.93, 0.95), Transform::from_xyz(0.0, h / 2.0, 0.0)),
+                        tinted(Cuboid::new(2.0, 2.0, 4.0), Color::srgb(0.9, 0.9, 0.92), Transform::from_xyz(0.0, h, 0.0)),
+                    ];
+                    for k in 0..3 {
+                        let a = k as f32 * std::f32::consts::TAU / 3.0;
+                        let t = Transform::from_xyz(0.0, h, -2.2).with_rotation(Quat::from_rotation_z(a)) * Transform::from_xyz(0.0, h * 0.22, 0.0);
+                        v.push(part(Cuboid::new(0.8, h * 0.44, 0.2), Color::srgb(0.96, 0.96, 0.97), t));
+                    }
+                    v
+                }
+                Some(GeneratorKind::Chp { .. }) => vec![
+                    tinted(Cuboid::new(6.0, 4.0, 5.0), Color::srgb(0.55, 0.36, 0.24), Transform::from_xyz(0.0, 2.0, 0.0)),
+                    part(Cylinder::new(0.5, 9.0), GREY, Transform::from_xyz(2.0, 4.5, 1.5)),
+                ],
+                Some(GeneratorKind::Bio { .. }) => vec![
+                    tinted(Sphere::new(4.5), Color::srgb(0.45, 0.55, 0.2), Transform::from_xyz(0.0, 0.5, 0.0).with_scale(Vec3::new(1.0, 0.7, 1.0))),
+                    part(Cylinder::new(4.6, 1.0), GREY, Transform::from_xyz(0.0, 0.5, 0.0)),
+                ],
+                _ => vec![
+                    tinted(Cuboid::new(1.2, 18.0, 1.2), Color::srgb(0.55, 0.3, 0.7), Transform::from_xyz(0.0, 9.0, 0.0)),
+                    part(Cuboid::new(7.0, 0.4, 0.4), Color::srgb(0.45, 0.25, 0.6), Transform::from_xyz(0.0, 16.0, 0.0)),
+                    part(Cuboid::new(5.0, 0.4, 0.4), Color::srgb(0.45, 0.25, 0.6), Transform::from_xyz(0.0, 13.0, 0.0)),
+                ],
+            };
+            (at(p), parts)
+        }
+        AssetKind::Storage => {
+            let p = pos.unwrap_or_default() + offset(id, 9.0);
+            (at(p), vec![tinted(Cuboid::new(5.0, 2.6, 2.4), Color::srgb(0.1, 0.65, 0.65), Transform::from_xyz(0.0, 1.3, 0.0))])
+        }
+        AssetKind::Load => {
+            let p = pos.unwrap_or_default() + offset(id, 16.0);
+            (
+                at(p),
+                vec![
+                    tinted(Cuboid::new(5.0, 3.5, 5.0), Color::srgb(0.92, 0.86, 0.72), Transform::from_xyz(0.0, 1.75, 0.0)),
+                    part(Cuboid::new(5.6, 0.6, 5.6), Color::srgb(0.6, 0.25, 0.2), Transform::from_xyz(0.0, 3.8, 0.0)),
+                ],
+            )
+        }
+        AssetKind::Pod => {
+            let p = pos.unwrap_or_default();
+            let (size, color) = match pod.map(|p| p.kind) {
+                Some(PodKind::Shelter) => (Vec3::new(18.0, 6.0, 12.0), Color::srgb(0.85, 0.75, 0.55)),
+                Some(PodKind::DataCentre) => (Vec3::new(14.0, 5.0, 10.0), Color::srgb(0.15, 0.2, 0.45)),
+                Some(PodKind::WaterUtility) => (Vec3::new(9.0, 9.0, 9.0), Color::srgb(0.4, 0.7, 0.95)),
+                Some(PodKind::Clinic) => (Vec3::new(14.0, 6.0, 10.0), Color::srgb(0.96, 0.96, 0.96)),
+                _ => (Vec3::new(20.0, 7.0, 14.0), Color::srgb(0.9, 0.45, 0.15)),
+            };
+            let mut parts = vec![tinted(Cuboid::from_size(size), color, Transform::from_xyz(0.0, size.y / 2.0, 0.0))];
+            if pod.is_some_and(|p| p.kind == PodKind::Clinic) {
+                parts.push(part(Cuboid::new(4.0, 1.0, 1.0), Color::srgb(0.85, 0.1, 0.1), Transform::from_xyz(0.0, size.y + 0.5, 0.0)));
+                parts.push(part(Cuboid::new(1.0, 1.0, 4.0), Color::srgb(0.85, 0.1, 0.1), Transform::from_xyz(0.0, size.y + 0.5, 0.0)));
+            }
+            (at(p), parts)
+        }
+        AssetKind::Depot => {
+            let p = pos.unwrap_or_default();
+            (at(p), vec![tinted(Cuboid::new(16.0, 6.0, 10.0), Color::srgb(0.5, 0.35, 0.2), Transform::from_xyz(0.0, 3.0, 0.0))])
+        }
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn spawn_visuals(
+    mut commands: Commands,
+    terrain: Option<Res<Terrain>>,
+    added: Query<
+        (
+            Entity,
+            &AssetTag,
+            &AssetKind,
+            Option<&SitePosition>,
+            Option<&Span>,
+            Option<&Spec<BusSpec>>,
+            Option<&Spec<LineSpec>>,
+            Option<&Spec<GeneratorSpec>>,
+            Option<&Spec<PodSpec>>,
+        ),
+        Added<AssetTag>,
+    >,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let Some(terrain) = terrain else { return };
+    let ground = |p: Vec2| terrain.height(p);
+    for (asset, id, kind, pos, span, bus, line, generator, pod) in &added {
+        let (origin, parts) = shapes(&id.0, *kind, &ground, pos.map(|p| p.0), span, bus.map(|b| &b.0), line.map(|l| &l.0), generator.map(|g| &g.0), pod.map(|p| &p.0));
+        commands
+            .spawn((Transform::from_translation(origin), Visibility::default(), VisualOf(asset), Name::new(id.0.clone())))
+            .with_children(|root| {
+                for p in parts {
+                    let mut e = root.spawn((
+                        Mesh3d(meshes.add(p.mesh)),
+                        MeshMaterial3d(materials.add(StandardMaterial { base_color: p.color, perceptual_roughness: 0.7, ..default() })),
+                        p.transform,
+                    ));
+                    if p.tinted {
+                        e.insert(Tinted { base: p.color });
+                    }
+                }
+            })
+            .observe(select_on_click);
+    }
+}
+
+fn select_on_click(click: On<Pointer<Click>>, visuals: Query<&VisualOf>, mut selection: ResMut<Selection>) {
+    if click.button != PointerButton::Primary {
+        return;
+    }
+    if let Ok(v) = visuals.get(click.entity) {
+        selection.0 = Some(v.0);
+    }
+}
+
+/// Colour of a branch from its loading: green, through yellow at 70 %, to red at 100 %.
+pub fn loading_color(pct: f64) -> Color {
+    let t = (pct / 100.0).clamp(0.0, 1.2) as f32;
+    if t < 0.7 {
+        Color::srgb(0.2 + t / 0.7 * 0.75, 0.75, 0.3 - t / 0.7 * 0.2)
+    } else {
+        let u = ((t - 0.7) / 0.3).min(1.0);
+        Color::srgb(0.95, 0.75 * (1.0 - u) + 0.1 * u, 0.1)
+    }
+}
+
+#[allow(clippy::type_complexity)]
+fn tint(
+    visuals: Query<(&VisualOf, &Children)>,
+    parts: Query<(&Tinted, &MeshMaterial3d<StandardMaterial>)>,
+    states: Query<(Option<&BusVoltage>, Option<&BranchFlow>, Option<&SwitchState>, Option<&UnitOutput>, Option<&Demand>)>,
+    selection: Res<Selection>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    for (visual, children) in &visuals {
+        let Ok((bus, flow, switch, unit, demand)) = states.get(visual.0) else { continue };
+        let selected = selection.0 == Some(visual.0);
+        for child in children.iter() {
+            let Ok((t, mat)) = parts.get(child) else { continue };
+            let color = if let Some(sw) = switch {
+                if sw.closed { Color::srgb(0.2, 0.8, 0.3) } else { Color::srgb(0.85, 0.15, 0.15) }
+            } else if let Some(f) = flow {
+                if f.energised { loading_color(f.loading_pct) } else { DARK }
+            } else if let Some(v) = bus {
+                if v.energised { t.base } else { DARK }
+            } else if let Some(u) = unit {
+                if u.energised { t.base } else { t.base.mix(&DARK, 0.7) }
+            } else if let Some(d) = demand {
+                if d.served { t.base } else { t.base.mix(&DARK, 0.7) }
+            } else {
+                t.base
+            };
+            if let Some(mut m) = materials.get_mut(&mat.0) {
+                if m.base_color != color {
+                    m.base_color = color;
+                }
+                let glow = if selected { LinearRgba::rgb(0.6, 0.5, 0.1) } else { LinearRgba::BLACK };
+                if m.emissive != glow {
+                    m.emissive = glow;
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.add_systems(Update, (spawn_visuals, tint).chain());
+}
