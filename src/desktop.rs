@@ -104,7 +104,8 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         app.insert_resource(SelectAtStart(id.clone())).add_systems(PostStartup, select_at_start);
     }
     if let Some(plan) = shot {
-        app.insert_resource(plan).add_systems(Update, capture);
+        // The picture shows the state after the first tick, whatever the renderer's speed.
+        app.insert_resource(plan).add_systems(PostStartup, pause_clock.after(first_tick)).add_systems(Update, capture);
     }
     Ok(app)
 }
@@ -113,6 +114,12 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
 fn first_tick(world: &mut World) {
     if world.contains_resource::<SimClock>() {
         world.run_schedule(FixedMain);
+    }
+}
+
+fn pause_clock(clock: Option<ResMut<SimClock>>) {
+    if let Some(mut clock) = clock {
+        clock.paused = true;
     }
 }
 

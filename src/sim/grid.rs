@@ -38,7 +38,8 @@ impl Grid {
     pub fn new(bus_entities: Vec<Entity>, branch_entities: Vec<Entity>, unit_entities: Vec<Entity>, model: GridModel) -> Self {
         Self {
             model,
-            options: PowerFlowOptions { start: Start::Warm, ..default() },
+            // Units cannot exceed their reactive capability.
+            options: PowerFlowOptions { start: Start::Warm, enforce_q_limits: true, ..default() },
             bus_entities,
             branch_entities,
             unit_entities,

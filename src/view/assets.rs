@@ -57,6 +57,7 @@ fn offset(id: &str, radius: f32) -> Vec2 {
 fn shapes(
     id: &str,
     kind: AssetKind,
+    k: f32,
     ground: &dyn Fn(Vec2) -> f32,
     pos: Option<Vec2>,
     span: Option<&Span>,
@@ -91,30 +92,30 @@ fn shapes(
             let parts = match kind {
                 AssetKind::Line => {
                     let overhead = line.is_some_and(|l| l.kind == LineKind::Overhead);
-                    let lift = if overhead { OVERHEAD_M } else { 0.4 };
-                    let (m, t) = beam(rel(a) + Vec3::Y * lift, rel(b) + Vec3::Y * lift, if overhead { 0.35 } else { 1.0 }, if overhead { 0.35 } else { 0.5 });
+                    let lift = if overhead { OVERHEAD_M * k } else { 0.4 * k };
+                    let (m, t) = beam(rel(a) + Vec3::Y * lift, rel(b) + Vec3::Y * lift, if overhead { 0.5 * k } else { 1.2 * k }, if overhead { 0.5 * k } else { 0.6 * k });
                     vec![tinted(m, Color::srgb(0.2, 0.75, 0.3), t)]
                 }
                 AssetKind::Transformer => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5, rel(b) + Vec3::Y * 0.5, 0.6, 0.6);
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5 * k, rel(b) + Vec3::Y * 0.5 * k, 0.6 * k, 0.6 * k);
                     vec![
                         part(m, GREY, t),
-                        tinted(Cuboid::new(3.0, 3.0, 3.0), Color::srgb(0.95, 0.55, 0.1), Transform::from_translation(rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5)),
+                        tinted(Cuboid::from_length(3.0 * k), Color::srgb(0.95, 0.55, 0.1), Transform::from_translation(rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5 * k)),
                     ]
                 }
                 AssetKind::Switch => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5, rel(b) + Vec3::Y * 0.5, 0.3, 0.3);
-                    vec![part(m, GREY, t), tinted(Cuboid::new(2.0, 2.0, 2.0), Color::srgb(0.2, 0.8, 0.3), Transform::from_xyz(0.0, 1.0, 0.0))]
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5 * k, rel(b) + Vec3::Y * 0.5 * k, 0.3 * k, 0.3 * k);
+                    vec![part(m, GREY, t), tinted(Cuboid::from_length(2.5 * k), Color::srgb(0.2, 0.8, 0.3), Transform::from_xyz(0.0, 1.25 * k, 0.0))]
                 }
                 _ => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.1, rel(b) + Vec3::Y * 0.1, 2.5, 0.1);
-                    vec![part(m, Color::srgb(0.78, 0.7, 0.5), t)]
+                    let (m, t) = beam(rel(a) + Vec3::Y * 0.1 * k, rel(b) + Vec3::Y * 0.1 * k, 1.2 * k, 0.1 * k);
+                    vec![part(m, Color::srgb(0.7, 0.66, 0.55), t)]
                 }
             };
             (mid, parts)
         }
         AssetKind::Generator => {
-            let p = pos.unwrap_or_default() + offset(id, 12.0);
+            let p = pos.unwrap_or_default() + offset(id, 12.0 * k);
             let parts = match generator.map(|g| &g.kind) {
                 Some(GeneratorKind::Solar { tilt_deg, .. }) => vec![
                     tinted(Cuboid::new(8.0, 0.25, 5.0), Color::srgb(0.12, 0.22, 0.62), Transform::from_xyz(0.0, 2.5, 0.0).with_rotation(Quat::from_rotation_x(-tilt_deg.to_radians() as f32))),
@@ -150,11 +151,11 @@ fn shapes(
             (at(p), parts)
         }
         AssetKind::Storage => {
-            let p = pos.unwrap_or_default() + offset(id, 9.0);
+            let p = pos.unwrap_or_default() + offset(id, 9.0 * k);
             (at(p), vec![tinted(Cuboid::new(5.0, 2.6, 2.4), Color::srgb(0.1, 0.65, 0.65), Transform::from_xyz(0.0, 1.3, 0.0))])
         }
         AssetKind::Load => {
-            let p = pos.unwrap_or_default() + offset(id, 16.0);
+            let p = pos.unwrap_or_default() + offset(id, 16.0 * k);
             (
                 at(p),
                 vec![
@@ -209,10 +210,18 @@ fn spawn_visuals(
 ) {
     let Some(terrain) = terrain else { return };
     let ground = |p: Vec2| terrain.height(p);
+    // Shapes grow with the site so that a town-sized grid stays legible from above.
+    let k = ((terrain.max - terrain.min).max_element() / 1000.0).clamp(1.0, 5.0);
     for (asset, id, kind, pos, span, bus, line, generator, pod) in &added {
-        let (origin, parts) = shapes(&id.0, *kind, &ground, pos.map(|p| p.0), span, bus.map(|b| &b.0), line.map(|l| &l.0), generator.map(|g| &g.0), pod.map(|p| &p.0));
+        let node = !matches!(kind, AssetKind::Line | AssetKind::Transformer | AssetKind::Switch | AssetKind::Route);
+        let (origin, parts) = shapes(&id.0, *kind, k, &ground, pos.map(|p| p.0), span, bus.map(|b| &b.0), line.map(|l| &l.0), generator.map(|g| &g.0), pod.map(|p| &p.0));
         commands
-            .spawn((Transform::from_translation(origin), Visibility::default(), VisualOf(asset), Name::new(id.0.clone())))
+            .spawn((
+                Transform::from_translation(origin).with_scale(Vec3::splat(if node { k } else { 1.0 })),
+                Visibility::default(),
+                VisualOf(asset),
+                Name::new(id.0.clone()),
+            ))
             .with_children(|root| {
                 for p in parts {
                     let mut e = root.spawn((

@@ -40,13 +40,13 @@ fn spawn_camera(mut commands: Commands, points: Query<&SitePosition>, spans: Que
     }
     let centre = (min + max) / 2.0;
     let extent = (max - min).max_element().max(100.0);
-    let orbit = OrbitCamera { focus: world_point(centre, 0.0), radius: extent * 0.95, yaw: -0.45, pitch: 0.72 };
+    let orbit = OrbitCamera { focus: world_point(centre, 0.0), radius: extent * 0.8, yaw: -0.35, pitch: 0.85 };
     commands.spawn((Camera3d::default(), orbit.transform(), orbit));
     commands.spawn((
-        DirectionalLight { illuminance: 9_000.0, shadow_maps_enabled: false, ..default() },
+        DirectionalLight { illuminance: 3_000.0, shadow_maps_enabled: false, ..default() },
         Transform::from_xyz(300.0, 800.0, 200.0).looking_at(Vec3::ZERO, Vec3::Y),
     ));
-    commands.insert_resource(GlobalAmbientLight { brightness: 600.0, ..default() });
+    commands.insert_resource(GlobalAmbientLight { brightness: 250.0, ..default() });
 }
 
 fn orbit_controls(

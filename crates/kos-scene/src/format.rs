@@ -371,6 +371,9 @@ pub struct StorageSpec {
     /// Can hold an island alone (grid-forming inverter).
     #[serde(default)]
     pub grid_forming: bool,
+    /// Voltage setpoint when grid-forming, pu.
+    #[serde(default = "one")]
+    pub voltage_pu: f64,
     /// Connected.
     #[serde(default = "yes")]
     pub in_service: bool,

@@ -168,7 +168,7 @@ pub fn build_grid(scene: &Scene) -> GridModel {
     }
     for s in &scene.storage {
         let Some(b) = bus(&s.bus) else { continue };
-        let mut unit = Generator::new(b, 0.0, 1.0);
+        let mut unit = Generator::new(b, 0.0, s.voltage_pu);
         let p = s.power_kw / 1000.0;
         unit.in_service = s.in_service;
         unit.grid_forming = s.grid_forming;

@@ -306,6 +306,9 @@ fn check(s: &Scene) -> Vec<Problem> {
         if b.soc_min.is_finite() && b.soc_max.is_finite() && b.soc_min >= b.soc_max {
             out.push(bad(&b.id, "soc_max", format!("soc_max ({}) must be above soc_min ({})", b.soc_max, b.soc_min)));
         }
+        if !(b.voltage_pu.is_finite() && (0.8..=1.2).contains(&b.voltage_pu)) {
+            out.push(bad(&b.id, "voltage_pu", format!("must lie in 0.8..1.2 pu, got {}", b.voltage_pu)));
+        }
         if !(b.soc.is_finite() && b.soc >= b.soc_min - 1e-9 && b.soc <= b.soc_max + 1e-9) {
             out.push(bad(&b.id, "soc", format!("must lie between soc_min and soc_max, got {}", b.soc)));
         }
