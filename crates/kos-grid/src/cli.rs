@@ -30,6 +30,9 @@ pub struct SolveArgs {
     /// Start from |V| = 1 pu and zero angles instead of the voltages stored in the file.
     #[arg(long)]
     pub flat: bool,
+    /// Start from the DC power flow's angles with flat magnitudes.
+    #[arg(long, conflicts_with = "flat")]
+    pub dc_start: bool,
     /// Convert generator buses to fixed reactive power when a unit hits its limit.
     #[arg(long)]
     pub enforce_q_limits: bool,
@@ -51,7 +54,13 @@ impl SolveArgs {
     fn options(&self, method: Method) -> PowerFlowOptions {
         PowerFlowOptions {
             method,
-            start: if self.flat { Start::Flat } else { Start::Case },
+            start: if self.dc_start {
+                Start::Dc
+            } else if self.flat {
+                Start::Flat
+            } else {
+                Start::Case
+            },
             newton: NewtonOptions { tolerance_pu: self.tolerance, max_iterations: self.max_iterations },
             enforce_q_limits: self.enforce_q_limits,
             distributed_slack: self.distributed_slack,

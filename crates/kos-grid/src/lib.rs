@@ -24,6 +24,7 @@ pub mod network;
 pub mod newton;
 pub mod powerflow;
 pub mod refdata;
+pub mod sparse_lu;
 pub mod ybus;
 
 #[cfg(feature = "cli")]

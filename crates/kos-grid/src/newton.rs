@@ -2,13 +2,10 @@
 //! pattern and symbolic LU factorisation are built once and reused for every iteration and
 //! every solve until the island's topology or bus roles change.
 
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::lu::{NumericLu, SymbolicLu, factorize_symbolic_lu};
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut, Par};
 use num_complex::Complex64;
 
 use crate::GridError;
+use crate::sparse_lu::PatternLu;
 use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
@@ -77,9 +74,7 @@ pub struct IslandNewton {
     j_map: Vec<[usize; 4]>,
     /// Jacobian positions of the lambda column, with their bus.
     lambda_pos: Vec<(usize, usize)>,
-    symbolic: SymbolicLu<usize>,
-    numeric: NumericLu<usize, f64>,
-    mem: MemBuffer,
+    lu: PatternLu,
     v: Vec<Complex64>,
     cur: Vec<Complex64>,
     rhs: Vec<f64>,
@@ -195,13 +190,7 @@ impl IslandNewton {
         }
         debug_assert_eq!(j_col_ptr.len(), dim + 1);
         let j_val = vec![0.0; j_row_idx.len()];
-        let sym = SymbolicSparseColMatRef::new_checked(dim, dim, &j_col_ptr, None, &j_row_idx);
-        let symbolic = factorize_symbolic_lu(sym, Default::default())
-            .map_err(|e| GridError::Numerical(format!("symbolic LU failed: {e:?}")))?;
-        let req = symbolic
-            .factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default())
-            .or(symbolic.solve_in_place_scratch::<f64>(1, Par::Seq));
-        let mem = MemBuffer::try_new(req).map_err(|_| GridError::Numerical("out of memory".into()))?;
+        let lu = PatternLu::new(dim, &j_col_ptr, &j_row_idx)?;
         Ok(Self {
             buses,
             ybus,
@@ -217,9 +206,7 @@ impl IslandNewton {
             j_val,
             j_map,
             lambda_pos,
-            symbolic,
-            numeric: NumericLu::new(),
-            mem,
+            lu,
             v: vec![Complex64::new(0.0, 0.0); n],
             cur: vec![Complex64::new(0.0, 0.0); n],
             rhs: vec![0.0; dim],
@@ -334,20 +321,10 @@ impl IslandNewton {
                 break;
             }
             self.fill_jacobian(vm);
-            let sym = SymbolicSparseColMatRef::new_checked(self.dim, self.dim, &self.j_col_ptr, None, &self.j_row_idx);
-            let a = SparseColMatRef::new(sym, &self.j_val);
-            let lu = match self.symbolic.factorize_numeric_lu(
-                &mut self.numeric,
-                a,
-                Par::Seq,
-                MemStack::new(&mut self.mem),
-                Default::default(),
-            ) {
-                Ok(lu) => lu,
-                Err(_) => break,
-            };
-            let rhs = MatMut::from_column_major_slice_mut(&mut self.rhs, self.dim, 1);
-            lu.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, MemStack::new(&mut self.mem));
+            if !self.lu.factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val) {
+                break;
+            }
+            self.lu.solve(&mut self.rhs);
             if self.rhs.iter().any(|x| !x.is_finite()) {
                 break;
             }
@@ -365,7 +342,7 @@ impl IslandNewton {
             }
             it += 1;
             let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
-            if !w.is_finite() || vm.iter().any(|x| !x.is_finite() || *x <= 0.0) {
+            if !w.is_finite() || vm.iter().chain(va.iter()).any(|x| !x.is_finite()) {
                 // Keep the last finite state rather than reporting garbage.
                 vm.copy_from_slice(&vm_old);
                 va.copy_from_slice(&va_old);

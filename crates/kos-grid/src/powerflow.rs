@@ -34,6 +34,8 @@ pub enum Start {
     Warm,
     /// The voltages stored in the network's buses.
     Case,
+    /// Angles from the DC power flow, magnitudes flat (for cases too stressed for flat).
+    Dc,
 }
 
 /// Options of a power-flow solve.
@@ -331,6 +333,10 @@ impl PowerFlow {
         let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
         let mut iterations_total = vec![0usize; self.caches.len()];
         let ybus = self.ybus.as_ref().expect("prepared");
+        let dc_angles: Option<Vec<f64>> = match opts.start {
+            Start::Dc => dc::solve_dc(net, &self.islands).ok().map(|r| r.va_deg.iter().map(|a| a.to_radians()).collect()),
+            _ => None,
+        };
         for (id, island) in self.islands.islands.iter().enumerate() {
             let cache = &mut self.caches[id];
             let Some(reference) = island.reference else {
@@ -347,6 +353,7 @@ impl PowerFlow {
                 let (m0, a0) = match opts.start {
                     Start::Warm if self.has_solution[g] => (self.vm[g], self.va[g]),
                     Start::Case => (net.buses[g].vm_pu, net.buses[g].va_deg.to_radians()),
+                    Start::Dc => (1.0, dc_angles.as_ref().map_or(va_ref, |a| a[g])),
                     _ => (1.0, va_ref),
                 };
                 lvm[li] = m0;

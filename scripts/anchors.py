@@ -1,0 +1,82 @@
+"""Times the speed anchors on one MATPOWER case: lightsim2grid's Newton-Raphson (ac_pf, KLU)
+and pandapower's runpp (numba), both from a flat (or DC) start on the network read from the same
+.m file that kos-grid reads, and optionally lightsim2grid's N-1 contingency analysis.
+Prints one JSON object. Used by scripts/bench-anchors.sh."""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore")
+
+
+def timed(fn, repeat):
+    times = []
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return min(times), statistics.median(times), out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("case")
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--pandapower-repeat", type=int, default=5)
+    ap.add_argument("--n1", action="store_true")
+    ap.add_argument("--init", choices=["flat", "dc"], default="flat")
+    a = ap.parse_args()
+
+    import pandapower as pp
+    from pandapower.converter.matpower.from_mpc import from_mpc
+    from lightsim2grid.network.from_matpower.initLSGrid import init as init_from_matpower
+
+    net = from_mpc(a.case, f_hz=50)
+    out = {"case": a.case, "buses": len(net.bus), "init": a.init}
+
+    # pandapower runpp, flat start, numba.
+    def runpp():
+        pp.runpp(net, init=a.init, numba=True, tolerance_mva=1e-8, max_iteration=30)
+        return net.converged
+
+    runpp()  # warm-up (numba compilation)
+    mn, md, ok = timed(runpp, a.pandapower_repeat)
+    out["pandapower"] = {"converged": bool(ok), "iterations": int(net._ppc["iterations"]), "ms_min": mn, "ms_median": md}
+
+    # lightsim2grid, read from the same .m file: the model is built once; each call is a
+    # Newton-Raphson from a flat start (lightsim2grid holds generator setpoints itself).
+    model = init_from_matpower(a.case)
+    v0 = np.ones(model.total_bus(), dtype=complex)
+
+    def ac_pf():
+        v = v0.copy()
+        if a.init == "dc":
+            v = model.dc_pf(v, 10, 1e-8)
+        return model.ac_pf(v, 30, 1e-8)
+
+    ac_pf()
+    mn, md, v = timed(ac_pf, a.repeat)
+    out["lightsim2grid"] = {"converged": len(v) > 0, "ms_min": mn, "ms_median": md}
+
+    if a.n1:
+        from lightsim2grid.contingencyAnalysis import ContingencyAnalysisCPP
+
+        sa = ContingencyAnalysisCPP(model)
+        sa.add_all_n1()
+        vres = v if len(v) else v0
+        t = time.perf_counter()
+        sa.compute(vres, 30, 1e-8)
+        out["lightsim2grid_n1"] = {"ms": (time.perf_counter() - t) * 1e3, "contingencies": len(sa.my_defaults())}
+    json.dump(out, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
