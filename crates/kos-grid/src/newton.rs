@@ -78,6 +78,8 @@ pub struct IslandNewton {
     v: Vec<Complex64>,
     cur: Vec<Complex64>,
     rhs: Vec<f64>,
+    /// The state before the last update, to fall back on.
+    backup: (Vec<f64>, Vec<f64>),
 }
 
 impl IslandNewton {
@@ -210,6 +212,7 @@ impl IslandNewton {
             v: vec![Complex64::new(0.0, 0.0); n],
             cur: vec![Complex64::new(0.0, 0.0); n],
             rhs: vec![0.0; dim],
+            backup: (vec![0.0; n], vec![0.0; n]),
         })
     }
 
@@ -328,7 +331,9 @@ impl IslandNewton {
             if self.rhs.iter().any(|x| !x.is_finite()) {
                 break;
             }
-            let (vm_old, va_old, lambda_old) = (vm.to_vec(), va.to_vec(), *lambda);
+            self.backup.0.copy_from_slice(vm);
+            self.backup.1.copy_from_slice(va);
+            let lambda_old = *lambda;
             for i in 0..n {
                 if self.acol[i] != NONE {
                     va[i] -= self.rhs[self.acol[i]];
@@ -344,8 +349,8 @@ impl IslandNewton {
             let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
             if !w.is_finite() || vm.iter().chain(va.iter()).any(|x| !x.is_finite()) {
                 // Keep the last finite state rather than reporting garbage.
-                vm.copy_from_slice(&vm_old);
-                va.copy_from_slice(&va_old);
+                vm.copy_from_slice(&self.backup.0);
+                va.copy_from_slice(&self.backup.1);
                 *lambda = lambda_old;
                 let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
                 worst = w;

@@ -204,6 +204,8 @@ struct IslandCache {
 pub struct PowerFlow {
     topology: Option<Topology>,
     params: Vec<[u64; 8]>,
+    /// Pi-model admittances of every branch, for the flows.
+    admittances: Vec<BranchAdmittance>,
     ybus: Option<Ybus>,
     islands: Islands,
     caches: Vec<IslandCache>,
@@ -224,6 +226,7 @@ impl PowerFlow {
         Self {
             topology: None,
             params: Vec::new(),
+            admittances: Vec::new(),
             ybus: None,
             islands: Islands { islands: Vec::new(), of_bus: Vec::new() },
             caches: Vec::new(),
@@ -247,16 +250,16 @@ impl PowerFlow {
     pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
         let topo = Topology::of(net, opts.distributed_slack);
         let params = admittance_params(net);
+        if self.topology.as_ref() == Some(&topo) && self.params == params {
+            return Ok(false);
+        }
+        net.check()?;
+        self.admittances = net.branches.iter().map(BranchAdmittance::of).collect();
         if self.topology.as_ref() == Some(&topo) {
-            if self.params == params {
-                return Ok(false);
-            }
-            net.check()?;
             self.refill(net);
             self.params = params;
             return Ok(true);
         }
-        net.check()?;
         if let (Some(old), Some(ybus)) = (self.topology.as_ref(), self.ybus.as_ref()) {
             let within_pattern = topo.conducts.iter().enumerate().all(|(k, &c)| !c || ybus.has_branch(k));
             if old.same_buses_and_units(&topo) && within_pattern {
@@ -426,7 +429,7 @@ impl PowerFlow {
             }
         }
         let lambdas: Vec<f64> = self.caches.iter().map(|c| c.lambda).collect();
-        assemble(net, &self.islands, &vm, &va, &outcomes, &fixed_q, &lambdas)
+        assemble(net, &self.admittances, &self.islands, &vm, &va, &outcomes, &fixed_q, &lambdas)
     }
 }
 
@@ -571,8 +574,10 @@ fn split_q(net: &Network, units: &[usize], qbus: f64) -> Vec<(usize, f64)> {
 }
 
 /// Builds the full result from the solved voltages.
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     net: &Network,
+    admittances: &[BranchAdmittance],
     islands: &Islands,
     vm: &[f64],
     va_rad: &[f64],
@@ -606,7 +611,7 @@ fn assemble(
         if outcomes[id].is_none() {
             continue;
         }
-        let a = BranchAdmittance::of(br);
+        let a = admittances[k];
         let sf = v[f] * (a.yff * v[f] + a.yft * v[t]).conj() * base;
         let st = v[t] * (a.ytf * v[f] + a.ytt * v[t]).conj() * base;
         pf[k] = sf.re;

@@ -1,7 +1,8 @@
 //! Sparse LU for Newton-Raphson Jacobians whose pattern stays fixed across iterations.
 //!
 //! The first factorisation of a pattern is faer's left-looking LU with partial pivoting
-//! (Gilbert-Peierls) under a fill-reducing column order. Later factorisations reuse its row
+//! (Gilbert-Peierls) under faer's approximate-minimum-degree order of `A + A^T` (KLU's
+//! default, and the better order for the nearly symmetric Jacobians of power flow). Later factorisations reuse its row
 //! pivots and the patterns of L and U and only recompute the numbers, as KLU's `refactor`
 //! does; if a reused pivot has become too small against its column, the pivoting
 //! factorisation runs again. Solves use the stored factors.
@@ -9,7 +10,7 @@
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::perm::PermRef;
 use faer::sparse::linalg::lu::simplicial::{SimplicialLu, factorize_simplicial_numeric_lu, factorize_simplicial_numeric_lu_scratch};
-use faer::sparse::linalg::lu::{LuSymbolicParams, factorize_symbolic_lu};
+use faer::sparse::linalg::amd;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 
 use crate::GridError;
@@ -33,6 +34,8 @@ pub struct PatternLu {
     u_ptr: Vec<usize>,
     u_idx: Vec<usize>,
     u_val: Vec<f64>,
+    /// Pivot-order row of every stored entry of A (valid while `factored`).
+    a_row_perm: Vec<usize>,
     factored: bool,
     simplicial: SimplicialLu<usize, f64>,
     mem: MemBuffer,
@@ -43,11 +46,35 @@ impl PatternLu {
     /// Prepares the factorisation of matrices with the pattern (`col_ptr`, `row_idx`) of an
     /// `n` x `n` matrix (rows sorted within columns).
     pub fn new(n: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
-        // faer's symbolic LU supplies the fill-reducing column order (COLAMD).
-        let symbolic = factorize_symbolic_lu(sym, LuSymbolicParams::default())
-            .map_err(|e| GridError::Numerical(format!("symbolic LU failed: {e:?}")))?;
-        let (fwd, inv) = symbolic.col_perm().arrays();
+        // Upper triangle of the pattern of A + A^T, rows sorted.
+        let mut upper: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for c in 0..n {
+            upper[c].push(c);
+            for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
+                let (lo, hi) = if r < c { (r, c) } else { (c, r) };
+                upper[hi].push(lo);
+            }
+        }
+        let mut u_ptr = vec![0usize];
+        let mut u_idx = Vec::new();
+        for col in &mut upper {
+            col.sort_unstable();
+            col.dedup();
+            u_idx.extend_from_slice(col);
+            u_ptr.push(u_idx.len());
+        }
+        let mut fwd = vec![0usize; n];
+        let mut inv = vec![0usize; n];
+        let mut order_mem = MemBuffer::try_new(amd::order_scratch::<usize>(n, u_idx.len()))
+            .map_err(|_| GridError::Numerical("out of memory".into()))?;
+        amd::order(
+            &mut fwd,
+            &mut inv,
+            SymbolicSparseColMatRef::new_checked(n, n, &u_ptr, None, &u_idx),
+            amd::Control::default(),
+            MemStack::new(&mut order_mem),
+        )
+        .map_err(|e| GridError::Numerical(format!("ordering failed: {e:?}")))?;
         let mem = MemBuffer::try_new(factorize_simplicial_numeric_lu_scratch::<usize, f64>(n, n))
             .map_err(|_| GridError::Numerical("out of memory".into()))?;
         Ok(Self {
@@ -62,6 +89,7 @@ impl PatternLu {
             u_ptr: Vec::new(),
             u_idx: Vec::new(),
             u_val: Vec::new(),
+            a_row_perm: Vec::new(),
             factored: false,
             simplicial: SimplicialLu::new(),
             mem,
@@ -72,7 +100,7 @@ impl PatternLu {
     /// Factorises `a` (same pattern as given to [`PatternLu::new`]). Returns false when the
     /// matrix is singular.
     pub fn factor(&mut self, col_ptr: &[usize], row_idx: &[usize], val: &[f64]) -> bool {
-        if self.factored && self.refactor(col_ptr, row_idx, val) {
+        if self.factored && self.refactor(col_ptr, val) {
             return true;
         }
         self.factor_pivoting(col_ptr, row_idx, val)
@@ -128,17 +156,19 @@ impl PatternLu {
             }
             self.u_ptr.push(self.u_idx.len());
         }
+        self.a_row_perm.clear();
+        self.a_row_perm.extend(row_idx.iter().map(|&r| self.row_perm_inv[r]));
         self.factored = true;
         true
     }
 
     /// Numeric factorisation on the stored pivots and patterns.
-    fn refactor(&mut self, col_ptr: &[usize], row_idx: &[usize], val: &[f64]) -> bool {
+    fn refactor(&mut self, col_ptr: &[usize], val: &[f64]) -> bool {
         let x = &mut self.work;
         for k in 0..self.n {
             let c = self.col_perm[k];
             for p in col_ptr[c]..col_ptr[c + 1] {
-                x[self.row_perm_inv[row_idx[p]]] = val[p];
+                x[self.a_row_perm[p]] = val[p];
             }
             let (us, ue) = (self.u_ptr[k], self.u_ptr[k + 1]);
             for p in us..ue - 1 {
@@ -155,14 +185,15 @@ impl PatternLu {
             let d = x[k];
             x[k] = 0.0;
             self.u_val[ue - 1] = d;
-            let below = (self.l_ptr[k]..self.l_ptr[k + 1]).map(|q| x[self.l_idx[q]].abs()).fold(0.0, f64::max);
-            let ok = d.is_finite() && d != 0.0 && d.abs() >= PIVOT_TOLERANCE * below;
+            let inv_d = 1.0 / d;
+            let mut below = 0.0f64;
             for q in self.l_ptr[k]..self.l_ptr[k + 1] {
                 let i = self.l_idx[q];
-                self.l_val[q] = x[i] / d;
+                below = below.max(x[i].abs());
+                self.l_val[q] = x[i] * inv_d;
                 x[i] = 0.0;
             }
-            if !ok {
+            if !(d.is_finite() && d != 0.0 && d.abs() >= PIVOT_TOLERANCE * below) {
                 x.iter_mut().for_each(|v| *v = 0.0);
                 return false;
             }
