@@ -52,7 +52,10 @@ print(f'N-1 on case1354pegase: kos-grid {o["total_ms"]:.0f} ms for {o["outages_c
       f'({o["failed"]} not converged, {o["insecure"]} insecure); lightsim2grid ContingencyAnalysisCPP {l["ms"]:.0f} ms '
       f'for {l["contingencies"]}; ratio {o["total_ms"] / l["ms"]:.2f}')
 PY
-"$kos" powerflow "$data/case_ACTIVSg70k.m" --dc-start --repeat 3 --json > "$tmp/big.json"
+if ! timeout 300 "$kos" powerflow "$data/case_ACTIVSg70k.m" --dc-start --repeat 1 --json > "$tmp/big.json"; then
+    echo "scale: case_ACTIVSg70k did not finish within 300 s"
+    exit 0
+fi
 "$py" - "$tmp/big.json" <<'PY'
 import json, sys
 o = json.load(open(sys.argv[1])); k = o["timing"]

@@ -67,7 +67,8 @@ pub fn load_scene(path: Option<&Path>) -> anyhow::Result<(kos_scene::Scene, Stri
 /// Reads a power-flow case: a scene (`.ron`) or whatever kos-grid reads.
 fn load_case(path: &Path) -> Result<kos_grid::Network, CliError> {
     if path.extension().and_then(|e| e.to_str()) == Some("ron") {
-        let (scene, _) = load_scene(Some(path)).map_err(|e| -> CliError { e.to_string().into() })?;
+        let (scene, _) =
+            load_scene(Some(path)).map_err(|e| -> CliError { e.to_string().into() })?;
         Ok(kos_scene::build_grid(&scene).network)
     } else {
         Ok(kos_grid::load_case(path)?)
@@ -87,19 +88,31 @@ fn validate(files: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Parses the command line and runs it.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let outcome: anyhow::Result<Option<String>> = match cli.command {
-        None => crate::desktop::run(DesktopOptions { scene: cli.scene, ..Default::default() }).map(|_| None),
+        None => crate::desktop::run(DesktopOptions {
+            scene: cli.scene,
+            ..Default::default()
+        })
+        .map(|_| None),
         Some(Command::Validate { files }) => return validate(&files),
         Some(Command::Headless(a)) => crate::headless::run(&a).map(|_| None),
         Some(Command::Screenshot(a)) => crate::desktop::screenshot(&a).map(|_| None),
-        Some(Command::Powerflow(a)) => kos_grid::cli::powerflow(&a, load_case).map(Some).map_err(|e| anyhow!("{e}")),
-        Some(Command::Contingency(a)) => kos_grid::cli::contingency(&a, load_case).map(Some).map_err(|e| anyhow!("{e}")),
+        Some(Command::Powerflow(a)) => kos_grid::cli::powerflow(&a, load_case)
+            .map(Some)
+            .map_err(|e| anyhow!("{e}")),
+        Some(Command::Contingency(a)) => kos_grid::cli::contingency(&a, load_case)
+            .map(Some)
+            .map_err(|e| anyhow!("{e}")),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
             .map(|_| None)
             .map_err(|e| anyhow!("{}: {e}", out.display())),

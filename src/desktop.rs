@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
-use bevy::picking::mesh_picking::MeshPickingPlugin;
 use bevy::app::FixedMain;
+use bevy::picking::mesh_picking::MeshPickingPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderPlugin;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
@@ -67,7 +67,10 @@ struct SelectAtStart(String);
 fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App> {
     let (scene, _) = crate::cli::load_scene(options.scene.as_deref())?;
     if let Some(id) = &options.select {
-        let known = scene.buses.iter().map(|x| &x.id)
+        let known = scene
+            .buses
+            .iter()
+            .map(|x| &x.id)
             .chain(scene.lines.iter().map(|x| &x.id))
             .chain(scene.transformers.iter().map(|x| &x.id))
             .chain(scene.switches.iter().map(|x| &x.id))
@@ -91,21 +94,30 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
-            .set(WindowPlugin { primary_window: Some(window), ..default() })
+            .set(WindowPlugin {
+                primary_window: Some(window),
+                ..default()
+            })
             // A screenshot must show the finished scene, not the frames before the shaders
             // are compiled.
-            .set(RenderPlugin { synchronous_pipeline_compilation: shot.is_some(), ..default() }),
+            .set(RenderPlugin {
+                synchronous_pipeline_compilation: shot.is_some(),
+                ..default()
+            }),
     )
     .add_plugins((EguiPlugin::default(), MeshPickingPlugin))
     .insert_resource(SceneToLoad(scene))
     .add_plugins((crate::simulation_plugin, crate::presentation_plugin))
     .add_systems(PostStartup, first_tick);
     if let Some(id) = &options.select {
-        app.insert_resource(SelectAtStart(id.clone())).add_systems(PostStartup, select_at_start);
+        app.insert_resource(SelectAtStart(id.clone()))
+            .add_systems(PostStartup, select_at_start);
     }
     if let Some(plan) = shot {
         // The picture shows the state after the first tick, whatever the renderer's speed.
-        app.insert_resource(plan).add_systems(PostStartup, pause_clock.after(first_tick)).add_systems(Update, capture);
+        app.insert_resource(plan)
+            .add_systems(PostStartup, pause_clock.after(first_tick))
+            .add_systems(Update, capture);
     }
     Ok(app)
 }
@@ -123,20 +135,31 @@ fn pause_clock(clock: Option<ResMut<SimClock>>) {
     }
 }
 
-fn select_at_start(want: Res<SelectAtStart>, assets: Query<(Entity, &AssetTag)>, mut selection: ResMut<Selection>) {
+fn select_at_start(
+    want: Res<SelectAtStart>,
+    assets: Query<(Entity, &AssetTag)>,
+    mut selection: ResMut<Selection>,
+) {
     selection.0 = assets.iter().find(|(_, id)| id.0 == want.0).map(|(e, _)| e);
 }
 
-fn capture(mut commands: Commands, mut plan: ResMut<ShotPlan>, mut frame: Local<u32>, mut exit: MessageWriter<AppExit>) {
+fn capture(
+    mut commands: Commands,
+    mut plan: ResMut<ShotPlan>,
+    mut frame: Local<u32>,
+    mut exit: MessageWriter<AppExit>,
+) {
     *frame += 1;
     if !plan.requested && *frame >= plan.frames {
         plan.requested = true;
         let _ = std::fs::remove_file(&plan.out);
         let mut save = save_to_disk(plan.out.clone());
-        commands.spawn(Screenshot::primary_window()).observe(move |shot: On<ScreenshotCaptured>, mut plan: ResMut<ShotPlan>| {
-            save(shot);
-            plan.saved = true;
-        });
+        commands.spawn(Screenshot::primary_window()).observe(
+            move |shot: On<ScreenshotCaptured>, mut plan: ResMut<ShotPlan>| {
+                save(shot);
+                plan.saved = true;
+            },
+        );
     }
     if plan.saved && std::fs::metadata(&plan.out).is_ok_and(|m| m.len() > 0) {
         exit.write(AppExit::Success);
@@ -156,8 +179,17 @@ pub fn run(options: DesktopOptions) -> anyhow::Result<()> {
 
 /// Renders the desktop view to a PNG file.
 pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
-    let options = DesktopOptions { scene: args.scene.clone(), select: args.select.clone(), size: Some((args.width, args.height)) };
-    let plan = ShotPlan { out: args.out.clone(), frames: args.frames.max(1), requested: false, saved: false };
+    let options = DesktopOptions {
+        scene: args.scene.clone(),
+        select: args.select.clone(),
+        size: Some((args.width, args.height)),
+    };
+    let plan = ShotPlan {
+        out: args.out.clone(),
+        frames: args.frames.max(1),
+        requested: false,
+        saved: false,
+    };
     match build(&options, Some(plan))?.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => Err(anyhow!("rendering failed with code {code}")),

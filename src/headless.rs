@@ -48,7 +48,8 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     }
     if let Some(path) = &args.save_scene {
         let saved = crate::scene::save_scene(app.world_mut());
-        std::fs::write(path, kos_scene::to_ron(&saved)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, kos_scene::to_ron(&saved))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(text)
 }

@@ -66,7 +66,13 @@ pub struct ReportLog {
     pub ticks: Vec<TickSummary>,
 }
 
-fn summarise(clock: Res<SimClock>, grid: Res<Grid>, demands: Query<&Demand>, units: Query<(&UnitOutput, Option<&Spec<kos_scene::GeneratorSpec>>)>, mut log: ResMut<ReportLog>) {
+fn summarise(
+    clock: Res<SimClock>,
+    grid: Res<Grid>,
+    demands: Query<&Demand>,
+    units: Query<(&UnitOutput, Option<&Spec<kos_scene::GeneratorSpec>>)>,
+    mut log: ResMut<ReportLog>,
+) {
     let Some(r) = grid.last.as_ref() else { return };
     let net = &grid.model.network;
     let mut demand: Vec<(f64, bool)> = demands.iter().map(|d| (d.p_kw, d.served)).collect();
@@ -76,8 +82,14 @@ fn summarise(clock: Res<SimClock>, grid: Res<Grid>, demands: Query<&Demand>, uni
     let served_kw: f64 = demand.iter().filter(|d| d.1).map(|d| d.0).sum();
     let (mut generation_kw, mut import_kw, mut storage_kw) = (0.0, 0.0, 0.0);
     for (g, &e) in grid.unit_entities.iter().enumerate() {
-        let Ok((u, spec)) = units.get(e) else { continue };
-        let p = if u.energised { r.gen_pg_mw[g] * 1000.0 } else { 0.0 };
+        let Ok((u, spec)) = units.get(e) else {
+            continue;
+        };
+        let p = if u.energised {
+            r.gen_pg_mw[g] * 1000.0
+        } else {
+            0.0
+        };
         match spec.map(|s| &s.kind) {
             Some(kos_scene::GeneratorKind::GridTie { .. }) => import_kw += p,
             Some(_) => generation_kw += p,
@@ -94,7 +106,11 @@ fn summarise(clock: Res<SimClock>, grid: Res<Grid>, demands: Query<&Demand>, uni
         import_kw,
         storage_kw,
         losses_kw: r.total_losses_mw * 1000.0,
-        min_vm_pu: if live.is_empty() { 0.0 } else { live.iter().copied().fold(f64::INFINITY, f64::min) },
+        min_vm_pu: if live.is_empty() {
+            0.0
+        } else {
+            live.iter().copied().fold(f64::INFINITY, f64::min)
+        },
         max_vm_pu: live.iter().copied().fold(0.0, f64::max),
         max_loading_pct: r.branch_loading_pct.iter().copied().fold(0.0, f64::max),
         converged: r.converged,

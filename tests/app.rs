@@ -18,7 +18,12 @@ fn tiny() -> Scene {
 
 fn entity(app: &mut App, id: &str) -> Entity {
     let world = app.world_mut();
-    world.query::<(Entity, &AssetTag)>().iter(world).find(|(_, t)| t.0 == id).map(|(e, _)| e).unwrap_or_else(|| panic!("no asset {id}"))
+    world
+        .query::<(Entity, &AssetTag)>()
+        .iter(world)
+        .find(|(_, t)| t.0 == id)
+        .map(|(e, _)| e)
+        .unwrap_or_else(|| panic!("no asset {id}"))
 }
 
 fn voltage(app: &mut App, id: &str) -> BusVoltage {
@@ -30,13 +35,25 @@ fn voltage(app: &mut App, id: &str) -> BusVoltage {
 fn the_default_scene_is_the_community_the_issue_describes() {
     let s = default_scene();
     assert!(s.buses.len() >= 60, "{} buses", s.buses.len());
-    let hoods: std::collections::BTreeSet<&str> =
-        s.buses.iter().filter(|b| b.nominal_kv < 1.0).map(|b| b.neighbourhood.as_str()).collect();
+    let hoods: std::collections::BTreeSet<&str> = s
+        .buses
+        .iter()
+        .filter(|b| b.nominal_kv < 1.0)
+        .map(|b| b.neighbourhood.as_str())
+        .collect();
     assert!(hoods.len() >= 3, "{hoods:?}");
-    let count = |f: &dyn Fn(&kos_scene::GeneratorKind) -> bool| s.generators.iter().filter(|g| f(&g.kind)).count();
+    let count = |f: &dyn Fn(&kos_scene::GeneratorKind) -> bool| {
+        s.generators.iter().filter(|g| f(&g.kind)).count()
+    };
     assert!(count(&|k| matches!(k, kos_scene::GeneratorKind::Solar { .. })) >= 8);
-    assert_eq!(count(&|k| matches!(k, kos_scene::GeneratorKind::Wind { .. })), 2);
-    assert_eq!(count(&|k| matches!(k, kos_scene::GeneratorKind::Bio { .. })), 1);
+    assert_eq!(
+        count(&|k| matches!(k, kos_scene::GeneratorKind::Wind { .. })),
+        2
+    );
+    assert_eq!(
+        count(&|k| matches!(k, kos_scene::GeneratorKind::Bio { .. })),
+        1
+    );
     assert_eq!(s.storage.len(), 3);
     assert_eq!(s.storage.iter().filter(|b| b.grid_forming).count(), 1);
     let pods = |k: kos_scene::PodKind| s.pods.iter().filter(|p| p.kind == k).count();
@@ -47,8 +64,18 @@ fn the_default_scene_is_the_community_the_issue_describes() {
     assert_eq!(pods(kos_scene::PodKind::FabricationHub), 1);
     assert!(!s.depots.is_empty());
     // An 11 kV ring with normally open ties.
-    let kv = |id: &str| s.buses.iter().find(|b| b.id == id).map(|b| b.nominal_kv).unwrap_or(0.0);
-    let mv_ties = s.switches.iter().filter(|w| w.normally_open && kv(&w.from) >= 11.0).count();
+    let kv = |id: &str| {
+        s.buses
+            .iter()
+            .find(|b| b.id == id)
+            .map(|b| b.nominal_kv)
+            .unwrap_or(0.0)
+    };
+    let mv_ties = s
+        .switches
+        .iter()
+        .filter(|w| w.normally_open && kv(&w.from) >= 11.0)
+        .count();
     assert!(mv_ties >= 2, "{mv_ties} normally open 11 kV ties");
 }
 
@@ -111,8 +138,12 @@ fn the_solved_grid_balances_and_matches_a_direct_solve_of_the_scene() {
     let s = &report["summary"][0];
     let f = |k: &str| s[k].as_f64().unwrap();
     // Power balance: sources = demand served + losses.
-    let balance = f("generation_kw") + f("import_kw") + f("storage_kw") - f("served_kw") - f("losses_kw");
-    assert!(balance.abs() < 1e-6 * f("demand_kw"), "imbalance {balance} kW");
+    let balance =
+        f("generation_kw") + f("import_kw") + f("storage_kw") - f("served_kw") - f("losses_kw");
+    assert!(
+        balance.abs() < 1e-6 * f("demand_kw"),
+        "imbalance {balance} kW"
+    );
     assert!(s["converged"].as_bool().unwrap());
     // Every bus voltage within the statutory band at this light load.
     for (id, a) in report["assets"].as_object().unwrap() {
@@ -124,11 +155,21 @@ fn the_solved_grid_balances_and_matches_a_direct_solve_of_the_scene() {
     // The world gathered the same network the scene describes at its start time: solving
     // that network directly gives the same voltages.
     let model = kos_scene::build_grid(&default_scene());
-    let opts = kos_grid::PowerFlowOptions { enforce_q_limits: true, ..Default::default() };
-    let direct = kos_grid::PowerFlow::new().solve(&model.network, &opts).unwrap();
+    let opts = kos_grid::PowerFlowOptions {
+        enforce_q_limits: true,
+        ..Default::default()
+    };
+    let direct = kos_grid::PowerFlow::new()
+        .solve(&model.network, &opts)
+        .unwrap();
     for (i, bus) in model.network.buses.iter().enumerate() {
         let ecs = report["assets"][&bus.name]["vm_pu"].as_f64().unwrap();
-        assert!((ecs - direct.vm_pu[i]).abs() < 1e-9, "{}: {ecs} vs {}", bus.name, direct.vm_pu[i]);
+        assert!(
+            (ecs - direct.vm_pu[i]).abs() < 1e-9,
+            "{}: {ecs} vs {}",
+            bus.name,
+            direct.vm_pu[i]
+        );
     }
 }
 
@@ -174,7 +215,13 @@ fn opening_a_breaker_darkens_what_it_fed_and_a_tie_restores_it() {
     assert!(!v.energised);
     assert_eq!(v.vm_pu, 0.0);
     assert!(!app.world().get::<Demand>(shelter).unwrap().served);
-    assert!(app.world().resource::<Alarms>().recent.iter().any(|a| a.message.contains("de-energised")));
+    assert!(
+        app.world()
+            .resource::<Alarms>()
+            .recent
+            .iter()
+            .any(|a| a.message.contains("de-energised"))
+    );
 
     set_switch(&mut app, "tie23", true);
     run_ticks(&mut app, 1);
@@ -194,13 +241,28 @@ fn a_diverging_island_keeps_its_last_good_state_and_raises_an_alarm() {
     assert!(good.energised);
     // A demand no network can carry: Newton-Raphson cannot converge.
     let homes = entity(&mut app, "homes2");
-    app.world_mut().get_mut::<Spec<kos_scene::LoadSpec>>(homes).unwrap().peak_kw = 5.0e6;
+    app.world_mut()
+        .get_mut::<Spec<kos_scene::LoadSpec>>(homes)
+        .unwrap()
+        .peak_kw = 5.0e6;
     run_ticks(&mut app, 1);
     assert_eq!(voltage(&mut app, "lv2"), good, "last good state kept");
     let alarms = app.world().resource::<Alarms>();
-    assert!(alarms.recent.iter().any(|a| a.message.contains("did not converge")), "{:?}", alarms.recent);
+    assert!(
+        alarms
+            .recent
+            .iter()
+            .any(|a| a.message.contains("did not converge")),
+        "{:?}",
+        alarms.recent
+    );
     let report = build_report(app.world_mut(), "tiny");
-    let last = report["summary"].as_array().unwrap().last().unwrap().clone();
+    let last = report["summary"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["converged"], false);
     assert!(!report.to_string().contains("NaN"));
 }
@@ -209,12 +271,29 @@ fn a_diverging_island_keeps_its_last_good_state_and_raises_an_alarm() {
 fn screenshot(name: &str, select: Option<&str>) -> (u32, u32, Vec<u8>) {
     let out = std::env::temp_dir().join(format!("kos-twin-test-{}-{name}.png", std::process::id()));
     let mut cmd = std::process::Command::new("xvfb-run");
-    cmd.args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_kos-twin"), "screenshot", "--frames", "4", "--out"]).arg(&out);
+    cmd.args([
+        "-a",
+        "-s",
+        "-screen 0 1280x720x24",
+        env!("CARGO_BIN_EXE_kos-twin"),
+        "screenshot",
+        "--frames",
+        "4",
+        "--out",
+    ])
+    .arg(&out);
     if let Some(id) = select {
         cmd.args(["--select", id]);
     }
-    let run = cmd.output().expect("xvfb-run must be installed (scripts/test.sh installs it)");
-    assert!(run.status.success(), "screenshot failed: {}\n{}", run.status, String::from_utf8_lossy(&run.stderr));
+    let run = cmd
+        .output()
+        .expect("xvfb-run must be installed (scripts/test.sh installs it)");
+    assert!(
+        run.status.success(),
+        "screenshot failed: {}\n{}",
+        run.status,
+        String::from_utf8_lossy(&run.stderr)
+    );
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
@@ -226,7 +305,12 @@ fn screenshot(name: &str, select: Option<&str>) -> (u32, u32, Vec<u8>) {
 }
 
 /// Share of the pixels in a rectangle that satisfy `f`.
-fn share(img: &(u32, u32, Vec<u8>), x: std::ops::Range<u32>, y: std::ops::Range<u32>, f: impl Fn(u8, u8, u8) -> bool) -> f64 {
+fn share(
+    img: &(u32, u32, Vec<u8>),
+    x: std::ops::Range<u32>,
+    y: std::ops::Range<u32>,
+    f: impl Fn(u8, u8, u8) -> bool,
+) -> f64 {
     let (w, _, px) = img;
     let (mut hit, mut all) = (0usize, 0usize);
     for yy in y {
@@ -250,18 +334,32 @@ fn the_screenshot_shows_the_scene_the_overlay_and_the_inspector() {
     let plain = screenshot("plain", None);
     assert_eq!((plain.0, plain.1), (1280, 720));
     let distinct: std::collections::BTreeSet<&[u8]> = plain.2.chunks(3).collect();
-    assert!(distinct.len() > 2000, "only {} colours: blank image?", distinct.len());
+    assert!(
+        distinct.len() > 2000,
+        "only {} colours: blank image?",
+        distinct.len()
+    );
     // Ground: green terrain fills much of the 3D view.
-    let green = share(&plain, 300..1280, 40..720, |r, g, b| g > r && g > b && g > 90);
+    let green = share(&plain, 300..1280, 40..720, |r, g, b| {
+        g > r && g > b && g > 90
+    });
     assert!(green > 0.3, "terrain share {green}");
     // The overlay: top bar and outliner panels.
     assert!(share(&plain, 0..1280, 0..30, panel_grey) > 0.6, "top bar");
-    assert!(share(&plain, 10..230, 80..680, panel_grey) > 0.5, "outliner");
+    assert!(
+        share(&plain, 10..230, 80..680, panel_grey) > 0.5,
+        "outliner"
+    );
     // Energised MV cables drawn in their loading colour (green band).
-    let cable = share(&plain, 240..1280, 40..720, |r, g, b| g > 150 && r < 140 && b < 120 && g > r + 40);
+    let cable = share(&plain, 240..1280, 40..720, |r, g, b| {
+        g > 150 && r < 140 && b < 120 && g > r + 40
+    });
     assert!(cable > 0.002, "cable pixels {cable}");
     // No inspector without a selection; with one, the inspector covers the top right.
     assert!(share(&plain, 980..1270, 60..240, panel_grey) < 0.2);
     let selected = screenshot("selected", Some("bat-north"));
-    assert!(share(&selected, 980..1270, 60..240, panel_grey) > 0.5, "inspector");
+    assert!(
+        share(&selected, 980..1270, 60..240, panel_grey) > 0.5,
+        "inspector"
+    );
 }

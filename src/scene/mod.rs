@@ -16,7 +16,8 @@ pub const DEFAULT_SCENE_NAME: &str = "scenes/default.ron";
 
 /// The built-in default scene, parsed.
 pub fn default_scene() -> kos_scene::Scene {
-    kos_scene::parse(DEFAULT_SCENE, DEFAULT_SCENE_NAME).expect("the built-in scene is valid (checked by tests)")
+    kos_scene::parse(DEFAULT_SCENE, DEFAULT_SCENE_NAME)
+        .expect("the built-in scene is valid (checked by tests)")
 }
 
 /// A scene waiting to be spawned at start-up.

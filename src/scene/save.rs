@@ -7,8 +7,11 @@ use kos_scene::{FORMAT_VERSION, Scene};
 use crate::model::*;
 
 fn collect<T: Clone + Send + Sync + 'static>(world: &mut World) -> Vec<(usize, Entity, T)> {
-    let mut v: Vec<(usize, Entity, T)> =
-        world.query::<(Entity, &SceneOrder, &Spec<T>)>().iter(world).map(|(e, o, s)| (o.0, e, s.0.clone())).collect();
+    let mut v: Vec<(usize, Entity, T)> = world
+        .query::<(Entity, &SceneOrder, &Spec<T>)>()
+        .iter(world)
+        .map(|(e, o, s)| (o.0, e, s.0.clone()))
+        .collect();
     v.sort_by_key(|(o, _, _)| *o);
     v
 }
@@ -19,17 +22,20 @@ fn specs<T: Clone + Send + Sync + 'static>(world: &mut World) -> Vec<T> {
 
 /// The scene the world is in now. Without a site (nothing spawned) the site is empty.
 pub fn save_scene(world: &mut World) -> Scene {
-    let site = world.get_resource::<SiteInfo>().map(|s| s.0.clone()).unwrap_or_else(|| kos_scene::Site {
-        name: String::new(),
-        latitude_deg: 0.0,
-        longitude_deg: 0.0,
-        time_zone: String::new(),
-        utc_offset_hours: 0.0,
-        start: "1970-01-01T00:00".into(),
-        seed: 0,
-        base_mva: 1.0,
-        frequency_hz: 50.0,
-    });
+    let site = world
+        .get_resource::<SiteInfo>()
+        .map(|s| s.0.clone())
+        .unwrap_or_else(|| kos_scene::Site {
+            name: String::new(),
+            latitude_deg: 0.0,
+            longitude_deg: 0.0,
+            time_zone: String::new(),
+            utc_offset_hours: 0.0,
+            start: "1970-01-01T00:00".into(),
+            seed: 0,
+            base_mva: 1.0,
+            frequency_hz: 50.0,
+        });
     let switches = collect::<kos_scene::SwitchSpec>(world)
         .into_iter()
         .map(|(_, e, mut s)| {

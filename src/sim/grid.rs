@@ -35,11 +35,20 @@ pub struct Grid {
 
 impl Grid {
     /// A grid for `model`, whose elements are the given entities.
-    pub fn new(bus_entities: Vec<Entity>, branch_entities: Vec<Entity>, unit_entities: Vec<Entity>, model: GridModel) -> Self {
+    pub fn new(
+        bus_entities: Vec<Entity>,
+        branch_entities: Vec<Entity>,
+        unit_entities: Vec<Entity>,
+        model: GridModel,
+    ) -> Self {
         Self {
             model,
             // Units cannot exceed their reactive capability.
-            options: PowerFlowOptions { start: Start::Warm, enforce_q_limits: true, ..default() },
+            options: PowerFlowOptions {
+                start: Start::Warm,
+                enforce_q_limits: true,
+                ..default()
+            },
             bus_entities,
             branch_entities,
             unit_entities,
@@ -65,7 +74,11 @@ fn solve_grid(
     mut buses: Query<&mut BusVoltage>,
     mut branches: Query<&mut BranchFlow>,
     mut units: Query<&mut UnitOutput>,
-    mut demands: Query<(&mut Demand, Option<&Spec<kos_scene::LoadSpec>>, Option<&Spec<kos_scene::PodSpec>>)>,
+    mut demands: Query<(
+        &mut Demand,
+        Option<&Spec<kos_scene::LoadSpec>>,
+        Option<&Spec<kos_scene::PodSpec>>,
+    )>,
 ) {
     let grid = &mut *grid;
     // Gather.
@@ -108,7 +121,12 @@ fn solve_grid(
     let result = match grid.engine.solve(&grid.model.network, &grid.options) {
         Ok(r) => r,
         Err(e) => {
-            alarms.raise(Alarm { t: clock.now_text(), severity: Severity::Critical, asset: None, message: format!("power flow failed: {e}") });
+            alarms.raise(Alarm {
+                t: clock.now_text(),
+                severity: Severity::Critical,
+                asset: None,
+                message: format!("power flow failed: {e}"),
+            });
             return;
         }
     };
@@ -117,7 +135,9 @@ fn solve_grid(
     let mut now_failing = BTreeSet::new();
     let mut now_dark = BTreeSet::new();
     for island in &result.islands {
-        let first_bus = grid.model.network.buses[island_first_bus(&result, island.id)].name.clone();
+        let first_bus = grid.model.network.buses[island_first_bus(&result, island.id)]
+            .name
+            .clone();
         match island.status {
             IslandStatus::NotConverged => {
                 now_failing.insert(island.id);
@@ -140,7 +160,10 @@ fn solve_grid(
                         t: clock.now_text(),
                         severity: Severity::Warning,
                         asset: Some(first_bus.clone()),
-                        message: format!("{} buses around {first_bus} are de-energised: no source can hold them", island.n_buses),
+                        message: format!(
+                            "{} buses around {first_bus} are de-energised: no source can hold them",
+                            island.n_buses
+                        ),
                     });
                 }
             }
@@ -151,14 +174,25 @@ fn solve_grid(
     grid.dark = now_dark;
 
     // Write back, except for islands that failed (they keep their last good state).
-    let keep = |bus: usize| result.bus_island[bus].is_some_and(|id| result.islands[id].status == IslandStatus::NotConverged);
-    let live = |bus: usize| result.bus_island[bus].is_some_and(|id| result.islands[id].status != IslandStatus::Deenergised);
+    let keep = |bus: usize| {
+        result.bus_island[bus]
+            .is_some_and(|id| result.islands[id].status == IslandStatus::NotConverged)
+    };
+    let live = |bus: usize| {
+        result.bus_island[bus]
+            .is_some_and(|id| result.islands[id].status != IslandStatus::Deenergised)
+    };
     for (i, &e) in grid.bus_entities.iter().enumerate() {
         if keep(i) {
             continue;
         }
         if let Ok(mut v) = buses.get_mut(e) {
-            *v = BusVoltage { vm_pu: result.vm_pu[i], va_deg: result.va_deg[i], island: result.bus_island[i], energised: live(i) };
+            *v = BusVoltage {
+                vm_pu: result.vm_pu[i],
+                va_deg: result.va_deg[i],
+                island: result.bus_island[i],
+                energised: live(i),
+            };
         }
     }
     for (k, &e) in grid.branch_entities.iter().enumerate() {
@@ -189,14 +223,21 @@ fn solve_grid(
         }
     }
     for (mut d, load, pod) in &mut demands {
-        let bus = load.map(|l| l.bus.as_str()).or(pod.map(|p| p.bus.as_str())).and_then(|b| bus_of(&grid.model, b));
+        let bus = load
+            .map(|l| l.bus.as_str())
+            .or(pod.map(|p| p.bus.as_str()))
+            .and_then(|b| bus_of(&grid.model, b));
         d.served = bus.is_some_and(live);
     }
     grid.last = Some(result);
 }
 
 fn island_first_bus(result: &PowerFlowResult, island: usize) -> usize {
-    result.bus_island.iter().position(|i| *i == Some(island)).unwrap_or(0)
+    result
+        .bus_island
+        .iter()
+        .position(|i| *i == Some(island))
+        .unwrap_or(0)
 }
 
 pub(super) fn plugin(app: &mut App) {

@@ -109,7 +109,10 @@ pub enum ClockCommand {
     Speed(f64),
 }
 
-fn apply_clock_commands(mut commands: MessageReader<ClockCommand>, clock: Option<ResMut<SimClock>>) {
+fn apply_clock_commands(
+    mut commands: MessageReader<ClockCommand>,
+    clock: Option<ResMut<SimClock>>,
+) {
     let Some(mut clock) = clock else { return };
     for c in commands.read() {
         match *c {

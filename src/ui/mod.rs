@@ -37,7 +37,9 @@ fn overlay(
     specs: Query<panels::SpecQuery>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
-    let (Some(clock), Some(site)) = (clock, site) else { return Ok(()) };
+    let (Some(clock), Some(site)) = (clock, site) else {
+        return Ok(());
+    };
     let view = ClockView {
         site: site.name.clone(),
         now: clock.now_text(),
@@ -64,7 +66,9 @@ fn overlay(
         selection.0 = Some(picked);
     }
     if let Some(e) = selection.0 {
-        if let (Ok((_, id, kind, hood)), Ok(state), Ok(spec)) = (assets.get(e), states.get(e), specs.get(e)) {
+        if let (Ok((_, id, kind, hood)), Ok(state), Ok(spec)) =
+            (assets.get(e), states.get(e), specs.get(e))
+        {
             let view = InspectorView::gather(id, *kind, hood, state, spec);
             if panels::inspector(ctx, &view) {
                 selection.0 = None;
@@ -76,5 +80,6 @@ fn overlay(
 
 /// Registers the overlay.
 pub fn plugin(app: &mut App) {
-    app.init_resource::<Selection>().add_systems(EguiPrimaryContextPass, overlay);
+    app.init_resource::<Selection>()
+        .add_systems(EguiPrimaryContextPass, overlay);
 }

@@ -28,50 +28,73 @@ pub struct ClockView {
 }
 
 /// Speeds offered, simulated seconds per real second.
-pub const SPEEDS: [(f64, &str); 5] = [(60.0, "1 min/s"), (600.0, "10 min/s"), (3600.0, "1 h/s"), (14_400.0, "4 h/s"), (86_400.0, "1 day/s")];
+pub const SPEEDS: [(f64, &str); 5] = [
+    (60.0, "1 min/s"),
+    (600.0, "10 min/s"),
+    (3600.0, "1 h/s"),
+    (14_400.0, "4 h/s"),
+    (86_400.0, "1 day/s"),
+];
 
 /// Draws the top bar; returns the clock commands clicked.
 pub fn top_bar(ctx: &egui::Context, v: &ClockView) -> Vec<ClockCommand> {
     let mut out = Vec::new();
-    egui::Area::new(egui::Id::new("top_bar")).anchor(egui::Align2::LEFT_TOP, [0.0, 0.0]).show(ctx, |ui| {
-        egui::Frame::window(ui.style()).corner_radius(0.0).show(ui, |ui| {
-            ui.set_min_width(ctx.content_rect().width() - 16.0);
-            ui.horizontal(|ui| {
-                ui.strong(&v.site);
-                ui.separator();
-                ui.monospace(v.now.replace('T', " "));
-                ui.separator();
-                if v.paused {
-                    if ui.button("Run").clicked() {
-                        out.push(ClockCommand::Resume);
-                    }
-                    if ui.button("Step").clicked() {
-                        out.push(ClockCommand::Step);
-                    }
-                } else if ui.button("Pause").clicked() {
-                    out.push(ClockCommand::Pause);
-                }
-                ui.label("speed");
-                let current = SPEEDS.iter().find(|(s, _)| (*s - v.speed).abs() < 1e-9).map(|(_, l)| *l).unwrap_or("custom");
-                egui::ComboBox::from_id_salt("speed").selected_text(current).show_ui(ui, |ui| {
-                    for (s, label) in SPEEDS {
-                        if ui.selectable_label((s - v.speed).abs() < 1e-9, label).clicked() {
-                            out.push(ClockCommand::Speed(s));
+    egui::Area::new(egui::Id::new("top_bar"))
+        .anchor(egui::Align2::LEFT_TOP, [0.0, 0.0])
+        .show(ctx, |ui| {
+            egui::Frame::window(ui.style())
+                .corner_radius(0.0)
+                .show(ui, |ui| {
+                    ui.set_min_width(ctx.content_rect().width() - 16.0);
+                    ui.horizontal(|ui| {
+                        ui.strong(&v.site);
+                        ui.separator();
+                        ui.monospace(v.now.replace('T', " "));
+                        ui.separator();
+                        if v.paused {
+                            if ui.button("Run").clicked() {
+                                out.push(ClockCommand::Resume);
+                            }
+                            if ui.button("Step").clicked() {
+                                out.push(ClockCommand::Step);
+                            }
+                        } else if ui.button("Pause").clicked() {
+                            out.push(ClockCommand::Pause);
                         }
-                    }
+                        ui.label("speed");
+                        let current = SPEEDS
+                            .iter()
+                            .find(|(s, _)| (*s - v.speed).abs() < 1e-9)
+                            .map(|(_, l)| *l)
+                            .unwrap_or("custom");
+                        egui::ComboBox::from_id_salt("speed")
+                            .selected_text(current)
+                            .show_ui(ui, |ui| {
+                                for (s, label) in SPEEDS {
+                                    if ui
+                                        .selectable_label((s - v.speed).abs() < 1e-9, label)
+                                        .clicked()
+                                    {
+                                        out.push(ClockCommand::Speed(s));
+                                    }
+                                }
+                            });
+                        ui.separator();
+                        ui.label(format!("tick {}", v.ticks));
+                        ui.separator();
+                        let alarm_text = match &v.last_alarm {
+                            Some(a) => format!("alarms {}: {}", v.alarms, a),
+                            None => "no alarms".to_string(),
+                        };
+                        let color = if v.alarms > 0 {
+                            egui::Color32::from_rgb(200, 60, 40)
+                        } else {
+                            ui.visuals().text_color()
+                        };
+                        ui.colored_label(color, alarm_text);
+                    });
                 });
-                ui.separator();
-                ui.label(format!("tick {}", v.ticks));
-                ui.separator();
-                let alarm_text = match &v.last_alarm {
-                    Some(a) => format!("alarms {}: {}", v.alarms, a),
-                    None => "no alarms".to_string(),
-                };
-                let color = if v.alarms > 0 { egui::Color32::from_rgb(200, 60, 40) } else { ui.visuals().text_color() };
-                ui.colored_label(color, alarm_text);
-            });
         });
-    });
     out
 }
 
@@ -89,7 +112,11 @@ pub struct OutlineRow {
 }
 
 /// Draws the outliner (rows sorted by kind, neighbourhood, id); returns the asset clicked.
-pub fn outliner(ctx: &egui::Context, rows: &[OutlineRow], selected: Option<Entity>) -> Option<Entity> {
+pub fn outliner(
+    ctx: &egui::Context,
+    rows: &[OutlineRow],
+    selected: Option<Entity>,
+) -> Option<Entity> {
     let mut picked = None;
     egui::Window::new("Assets")
         .anchor(egui::Align2::LEFT_TOP, [6.0, 44.0])
@@ -100,25 +127,37 @@ pub fn outliner(ctx: &egui::Context, rows: &[OutlineRow], selected: Option<Entit
         .show(ctx, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 for kind in AssetKind::ALL {
-                    let of_kind: Vec<&OutlineRow> = rows.iter().filter(|r| r.kind == kind).collect();
+                    let of_kind: Vec<&OutlineRow> =
+                        rows.iter().filter(|r| r.kind == kind).collect();
                     if of_kind.is_empty() {
                         continue;
                     }
                     egui::CollapsingHeader::new(format!("{} ({})", plural(kind), of_kind.len()))
                         .id_salt(kind.label())
-                        .default_open(matches!(kind, AssetKind::Generator | AssetKind::Storage | AssetKind::Pod))
+                        .default_open(matches!(
+                            kind,
+                            AssetKind::Generator | AssetKind::Storage | AssetKind::Pod
+                        ))
                         .show(ui, |ui| {
-                            let mut hoods: Vec<&str> = of_kind.iter().map(|r| r.neighbourhood.as_str()).collect();
+                            let mut hoods: Vec<&str> =
+                                of_kind.iter().map(|r| r.neighbourhood.as_str()).collect();
                             hoods.dedup();
                             for hood in hoods {
                                 let label = if hood.is_empty() { "(none)" } else { hood };
-                                egui::CollapsingHeader::new(label).id_salt((kind.label(), hood)).default_open(true).show(ui, |ui| {
-                                    for r in of_kind.iter().filter(|r| r.neighbourhood == hood) {
-                                        if ui.selectable_label(selected == Some(r.entity), &r.id).clicked() {
-                                            picked = Some(r.entity);
+                                egui::CollapsingHeader::new(label)
+                                    .id_salt((kind.label(), hood))
+                                    .default_open(true)
+                                    .show(ui, |ui| {
+                                        for r in of_kind.iter().filter(|r| r.neighbourhood == hood)
+                                        {
+                                            if ui
+                                                .selectable_label(selected == Some(r.entity), &r.id)
+                                                .clicked()
+                                            {
+                                                picked = Some(r.entity);
+                                            }
                                         }
-                                    }
-                                });
+                                    });
                             }
                         });
                 }
@@ -174,7 +213,9 @@ pub struct InspectorView {
 }
 
 fn spec_text<T: serde::Serialize>(spec: &T) -> String {
-    let config = ron::ser::PrettyConfig::new().struct_names(false).indentor("  ".to_string());
+    let config = ron::ser::PrettyConfig::new()
+        .struct_names(false)
+        .indentor("  ".to_string());
     ron::ser::to_string_pretty(spec, config).unwrap_or_default()
 }
 
@@ -185,7 +226,14 @@ impl InspectorView {
         id: &AssetTag,
         kind: AssetKind,
         hood: Option<&Neighbourhood>,
-        state: (Option<&BusVoltage>, Option<&BranchFlow>, Option<&SwitchState>, Option<&UnitOutput>, Option<&StateOfCharge>, Option<&Demand>),
+        state: (
+            Option<&BusVoltage>,
+            Option<&BranchFlow>,
+            Option<&SwitchState>,
+            Option<&UnitOutput>,
+            Option<&StateOfCharge>,
+            Option<&Demand>,
+        ),
         spec: (
             Option<&Spec<BusSpec>>,
             Option<&Spec<LineSpec>>,
@@ -203,15 +251,37 @@ impl InspectorView {
         let mut rows = Vec::new();
         let mut row = |k: &str, v: String| rows.push((k.to_string(), v));
         if let Some(v) = bus {
-            row("voltage", if v.energised { format!("{:.4} pu  {:.2} deg", v.vm_pu, v.va_deg) } else { "de-energised".into() });
-            row("island", v.island.map(|i| i.to_string()).unwrap_or_else(|| "none".into()));
+            row(
+                "voltage",
+                if v.energised {
+                    format!("{:.4} pu  {:.2} deg", v.vm_pu, v.va_deg)
+                } else {
+                    "de-energised".into()
+                },
+            );
+            row(
+                "island",
+                v.island
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "none".into()),
+            );
         }
         if let Some(s) = switch {
-            row("position", if s.closed { "closed".into() } else { "open".into() });
+            row(
+                "position",
+                if s.closed {
+                    "closed".into()
+                } else {
+                    "open".into()
+                },
+            );
         }
         if let Some(f) = flow {
             if f.energised {
-                row("flow (from end)", format!("{:.1} kW  {:.1} kvar", f.p_from_kw, f.q_from_kvar));
+                row(
+                    "flow (from end)",
+                    format!("{:.1} kW  {:.1} kvar", f.p_from_kw, f.q_from_kvar),
+                );
                 row("losses", format!("{:.2} kW", f.p_from_kw + f.p_to_kw));
                 row("loading", format!("{:.1} %", f.loading_pct));
             } else {
@@ -221,14 +291,28 @@ impl InspectorView {
         if let Some(u) = unit {
             row("output", format!("{:.1} kW  {:.1} kvar", u.p_kw, u.q_kvar));
             row("setpoint", format!("{:.1} kW", u.setpoint_kw));
-            row("connected", if u.energised { "energised".into() } else { "de-energised".into() });
+            row(
+                "connected",
+                if u.energised {
+                    "energised".into()
+                } else {
+                    "de-energised".into()
+                },
+            );
         }
         if let Some(s) = soc {
             row("state of charge", format!("{:.1} %", s.0 * 100.0));
         }
         if let Some(d) = demand {
             row("demand", format!("{:.1} kW  {:.1} kvar", d.p_kw, d.q_kvar));
-            row("supply", if d.served { "served".into() } else { "NOT SERVED".into() });
+            row(
+                "supply",
+                if d.served {
+                    "served".into()
+                } else {
+                    "NOT SERVED".into()
+                },
+            );
         }
         let (b, l, t, s, g, st, ld, p, dp, r) = spec;
         let (text, dna) = if let Some(x) = b {
@@ -254,7 +338,14 @@ impl InspectorView {
         } else {
             (String::new(), Dna::default())
         };
-        Self { id: id.0.clone(), kind, neighbourhood: hood.map(|h| h.0.clone()).unwrap_or_default(), state: rows, spec: text, dna }
+        Self {
+            id: id.0.clone(),
+            kind,
+            neighbourhood: hood.map(|h| h.0.clone()).unwrap_or_default(),
+            state: rows,
+            spec: text,
+            dna,
+        }
     }
 }
 
@@ -267,20 +358,31 @@ pub fn inspector(ctx: &egui::Context, v: &InspectorView) -> bool {
         .default_width(320.0)
         .open(&mut open)
         .show(ctx, |ui| {
-            egui::Grid::new("state").num_columns(2).striped(true).show(ui, |ui| {
-                ui.label("neighbourhood");
-                ui.label(if v.neighbourhood.is_empty() { "-" } else { &v.neighbourhood });
-                ui.end_row();
-                for (k, val) in &v.state {
-                    ui.label(k);
-                    ui.monospace(val);
+            egui::Grid::new("state")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label("neighbourhood");
+                    ui.label(if v.neighbourhood.is_empty() {
+                        "-"
+                    } else {
+                        &v.neighbourhood
+                    });
                     ui.end_row();
-                }
-            });
+                    for (k, val) in &v.state {
+                        ui.label(k);
+                        ui.monospace(val);
+                        ui.end_row();
+                    }
+                });
             ui.separator();
             ui.heading("Infrastructure DNA");
             egui::Grid::new("dna").num_columns(2).show(ui, |ui| {
-                for (k, val) in [("purpose", &v.dna.purpose), ("rated limits", &v.dna.rated_limits), ("commissioned", &v.dna.commissioned)] {
+                for (k, val) in [
+                    ("purpose", &v.dna.purpose),
+                    ("rated limits", &v.dna.rated_limits),
+                    ("commissioned", &v.dna.commissioned),
+                ] {
                     ui.label(k);
                     ui.label(if val.is_empty() { "-" } else { val.as_str() });
                     ui.end_row();
@@ -292,11 +394,15 @@ pub fn inspector(ctx: &egui::Context, v: &InspectorView) -> bool {
                     ui.label(format!("  {}  {}", m.date, m.note));
                 }
             }
-            egui::CollapsingHeader::new("description").default_open(false).show(ui, |ui| {
-                egui::ScrollArea::vertical().max_height(220.0).show(ui, |ui| {
-                    ui.monospace(&v.spec);
+            egui::CollapsingHeader::new("description")
+                .default_open(false)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .max_height(220.0)
+                        .show(ui, |ui| {
+                            ui.monospace(&v.spec);
+                        });
                 });
-            });
         });
     !open
 }
@@ -311,7 +417,11 @@ mod tests {
                 entity: Entity::from_raw_u32(i + 1).expect("valid index"),
                 id: format!("pv-{i}"),
                 kind: AssetKind::Generator,
-                neighbourhood: if i < 3 { "north".into() } else { "south".into() },
+                neighbourhood: if i < 3 {
+                    "north".into()
+                } else {
+                    "south".into()
+                },
             })
             .collect()
     }
@@ -322,17 +432,33 @@ mod tests {
         let mut events = vec![egui::Event::PointerMoved(pos)];
         if click {
             for pressed in [true, false] {
-                events.push(egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: Default::default() });
+                events.push(egui::Event::PointerButton {
+                    pos,
+                    button: egui::PointerButton::Primary,
+                    pressed,
+                    modifiers: Default::default(),
+                });
             }
         }
         let input = egui::RawInput {
-            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 720.0))),
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1280.0, 720.0),
+            )),
             events,
             ..Default::default()
         };
         let mut picked = None;
         let _ = ctx.run_ui(input, |_| {
-            let view = ClockView { site: "s".into(), now: "2026-01-01T00:00:00".into(), speed: 600.0, paused: false, ticks: 0, alarms: 0, last_alarm: None };
+            let view = ClockView {
+                site: "s".into(),
+                now: "2026-01-01T00:00:00".into(),
+                speed: 600.0,
+                paused: false,
+                ticks: 0,
+                alarms: 0,
+                last_alarm: None,
+            };
             top_bar(ctx, &view);
             picked = outliner(ctx, &rows(), None);
         });

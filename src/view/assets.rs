@@ -31,11 +31,21 @@ struct Part {
 }
 
 fn part(mesh: impl Into<Mesh>, color: Color, transform: Transform) -> Part {
-    Part { mesh: mesh.into(), color, transform, tinted: false }
+    Part {
+        mesh: mesh.into(),
+        color,
+        transform,
+        tinted: false,
+    }
 }
 
 fn tinted(mesh: impl Into<Mesh>, color: Color, transform: Transform) -> Part {
-    Part { mesh: mesh.into(), color, transform, tinted: true }
+    Part {
+        mesh: mesh.into(),
+        color,
+        transform,
+        tinted: true,
+    }
 }
 
 /// A box from `a` to `b` (world points) with the given cross-section.
@@ -48,7 +58,9 @@ fn beam(a: Vec3, b: Vec3, width: f32, height: f32) -> (Cuboid, Transform) {
 
 /// Small deterministic offset so that several units at one bus do not overlap.
 fn offset(id: &str, radius: f32) -> Vec2 {
-    let h = id.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let h = id
+        .bytes()
+        .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
     let angle = (h % 360) as f32 * std::f32::consts::PI / 180.0;
     Vec2::new(angle.cos(), angle.sin()) * radius
 }
@@ -73,19 +85,38 @@ fn shapes(
             let mv = bus.is_some_and(|b| b.nominal_kv >= 1.0);
             let parts = if mv {
                 vec![
-                    tinted(Cuboid::new(7.0, 3.5, 5.0), Color::srgb(0.62, 0.62, 0.66), Transform::from_xyz(0.0, 1.75, 0.0)),
-                    part(Cuboid::new(7.4, 0.3, 5.4), Color::srgb(0.35, 0.35, 0.38), Transform::from_xyz(0.0, 3.6, 0.0)),
+                    tinted(
+                        Cuboid::new(7.0, 3.5, 5.0),
+                        Color::srgb(0.62, 0.62, 0.66),
+                        Transform::from_xyz(0.0, 1.75, 0.0),
+                    ),
+                    part(
+                        Cuboid::new(7.4, 0.3, 5.4),
+                        Color::srgb(0.35, 0.35, 0.38),
+                        Transform::from_xyz(0.0, 3.6, 0.0),
+                    ),
                 ]
             } else {
                 vec![
-                    tinted(Cylinder::new(0.3, OVERHEAD_M), Color::srgb(0.45, 0.36, 0.26), Transform::from_xyz(0.0, OVERHEAD_M / 2.0, 0.0)),
-                    part(Cuboid::new(2.4, 0.25, 0.25), Color::srgb(0.3, 0.3, 0.3), Transform::from_xyz(0.0, OVERHEAD_M, 0.0)),
+                    tinted(
+                        Cylinder::new(0.3, OVERHEAD_M),
+                        Color::srgb(0.45, 0.36, 0.26),
+                        Transform::from_xyz(0.0, OVERHEAD_M / 2.0, 0.0),
+                    ),
+                    part(
+                        Cuboid::new(2.4, 0.25, 0.25),
+                        Color::srgb(0.3, 0.3, 0.3),
+                        Transform::from_xyz(0.0, OVERHEAD_M, 0.0),
+                    ),
                 ]
             };
             (at(p), parts)
         }
         AssetKind::Line | AssetKind::Transformer | AssetKind::Switch | AssetKind::Route => {
-            let s = span.copied().unwrap_or(Span { from: Vec2::ZERO, to: Vec2::ZERO });
+            let s = span.copied().unwrap_or(Span {
+                from: Vec2::ZERO,
+                to: Vec2::ZERO,
+            });
             let (a, b) = (at(s.from), at(s.to));
             let mid = (a + b) / 2.0;
             let rel = |p: Vec3| p - mid;
@@ -93,22 +124,55 @@ fn shapes(
                 AssetKind::Line => {
                     let overhead = line.is_some_and(|l| l.kind == LineKind::Overhead);
                     let lift = if overhead { OVERHEAD_M * k } else { 0.4 * k };
-                    let (m, t) = beam(rel(a) + Vec3::Y * lift, rel(b) + Vec3::Y * lift, if overhead { 0.5 * k } else { 1.2 * k }, if overhead { 0.5 * k } else { 0.6 * k });
+                    let (m, t) = beam(
+                        rel(a) + Vec3::Y * lift,
+                        rel(b) + Vec3::Y * lift,
+                        if overhead { 0.5 * k } else { 1.2 * k },
+                        if overhead { 0.5 * k } else { 0.6 * k },
+                    );
                     vec![tinted(m, Color::srgb(0.2, 0.75, 0.3), t)]
                 }
                 AssetKind::Transformer => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5 * k, rel(b) + Vec3::Y * 0.5 * k, 0.6 * k, 0.6 * k);
+                    let (m, t) = beam(
+                        rel(a) + Vec3::Y * 0.5 * k,
+                        rel(b) + Vec3::Y * 0.5 * k,
+                        0.6 * k,
+                        0.6 * k,
+                    );
                     vec![
                         part(m, GREY, t),
-                        tinted(Cuboid::from_length(3.0 * k), Color::srgb(0.95, 0.55, 0.1), Transform::from_translation(rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5 * k)),
+                        tinted(
+                            Cuboid::from_length(3.0 * k),
+                            Color::srgb(0.95, 0.55, 0.1),
+                            Transform::from_translation(
+                                rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5 * k,
+                            ),
+                        ),
                     ]
                 }
                 AssetKind::Switch => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.5 * k, rel(b) + Vec3::Y * 0.5 * k, 0.3 * k, 0.3 * k);
-                    vec![part(m, GREY, t), tinted(Cuboid::from_length(2.5 * k), Color::srgb(0.2, 0.8, 0.3), Transform::from_xyz(0.0, 1.25 * k, 0.0))]
+                    let (m, t) = beam(
+                        rel(a) + Vec3::Y * 0.5 * k,
+                        rel(b) + Vec3::Y * 0.5 * k,
+                        0.3 * k,
+                        0.3 * k,
+                    );
+                    vec![
+                        part(m, GREY, t),
+                        tinted(
+                            Cuboid::from_length(2.5 * k),
+                            Color::srgb(0.2, 0.8, 0.3),
+                            Transform::from_xyz(0.0, 1.25 * k, 0.0),
+                        ),
+                    ]
                 }
                 _ => {
-                    let (m, t) = beam(rel(a) + Vec3::Y * 0.1 * k, rel(b) + Vec3::Y * 0.1 * k, 1.2 * k, 0.1 * k);
+                    let (m, t) = beam(
+                        rel(a) + Vec3::Y * 0.1 * k,
+                        rel(b) + Vec3::Y * 0.1 * k,
+                        1.2 * k,
+                        0.1 * k,
+                    );
                     vec![part(m, Color::srgb(0.7, 0.66, 0.55), t)]
                 }
             };
@@ -118,71 +182,164 @@ fn shapes(
             let p = pos.unwrap_or_default() + offset(id, 12.0 * k);
             let parts = match generator.map(|g| &g.kind) {
                 Some(GeneratorKind::Solar { tilt_deg, .. }) => vec![
-                    tinted(Cuboid::new(8.0, 0.25, 5.0), Color::srgb(0.12, 0.22, 0.62), Transform::from_xyz(0.0, 2.5, 0.0).with_rotation(Quat::from_rotation_x(-tilt_deg.to_radians() as f32))),
-                    part(Cuboid::new(0.3, 2.4, 0.3), GREY, Transform::from_xyz(0.0, 1.2, 0.0)),
+                    tinted(
+                        Cuboid::new(8.0, 0.25, 5.0),
+                        Color::srgb(0.12, 0.22, 0.62),
+                        Transform::from_xyz(0.0, 2.5, 0.0)
+                            .with_rotation(Quat::from_rotation_x(-tilt_deg.to_radians() as f32)),
+                    ),
+                    part(
+                        Cuboid::new(0.3, 2.4, 0.3),
+                        GREY,
+                        Transform::from_xyz(0.0, 1.2, 0.0),
+                    ),
                 ],
                 Some(GeneratorKind::Wind { hub_height_m, .. }) => {
                     let h = *hub_height_m as f32;
                     let mut v = vec![
-                        part(Cylinder::new(1.0, h), Color::srgb(0.93, 0.93, 0.95), Transform::from_xyz(0.0, h / 2.0, 0.0)),
-                        tinted(Cuboid::new(2.0, 2.0, 4.0), Color::srgb(0.9, 0.9, 0.92), Transform::from_xyz(0.0, h, 0.0)),
+                        part(
+                            Cylinder::new(1.0, h),
+                            Color::srgb(0.93, 0.93, 0.95),
+                            Transform::from_xyz(0.0, h / 2.0, 0.0),
+                        ),
+                        tinted(
+                            Cuboid::new(2.0, 2.0, 4.0),
+                            Color::srgb(0.9, 0.9, 0.92),
+                            Transform::from_xyz(0.0, h, 0.0),
+                        ),
                     ];
                     for k in 0..3 {
                         let a = k as f32 * std::f32::consts::TAU / 3.0;
-                        let t = Transform::from_xyz(0.0, h, -2.2).with_rotation(Quat::from_rotation_z(a)) * Transform::from_xyz(0.0, h * 0.22, 0.0);
-                        v.push(part(Cuboid::new(0.8, h * 0.44, 0.2), Color::srgb(0.96, 0.96, 0.97), t));
+                        let t = Transform::from_xyz(0.0, h, -2.2)
+                            .with_rotation(Quat::from_rotation_z(a))
+                            * Transform::from_xyz(0.0, h * 0.22, 0.0);
+                        v.push(part(
+                            Cuboid::new(0.8, h * 0.44, 0.2),
+                            Color::srgb(0.96, 0.96, 0.97),
+                            t,
+                        ));
                     }
                     v
                 }
                 Some(GeneratorKind::Chp { .. }) => vec![
-                    tinted(Cuboid::new(6.0, 4.0, 5.0), Color::srgb(0.55, 0.36, 0.24), Transform::from_xyz(0.0, 2.0, 0.0)),
-                    part(Cylinder::new(0.5, 9.0), GREY, Transform::from_xyz(2.0, 4.5, 1.5)),
+                    tinted(
+                        Cuboid::new(6.0, 4.0, 5.0),
+                        Color::srgb(0.55, 0.36, 0.24),
+                        Transform::from_xyz(0.0, 2.0, 0.0),
+                    ),
+                    part(
+                        Cylinder::new(0.5, 9.0),
+                        GREY,
+                        Transform::from_xyz(2.0, 4.5, 1.5),
+                    ),
                 ],
                 Some(GeneratorKind::Bio { .. }) => vec![
-                    tinted(Sphere::new(4.5), Color::srgb(0.45, 0.55, 0.2), Transform::from_xyz(0.0, 0.5, 0.0).with_scale(Vec3::new(1.0, 0.7, 1.0))),
-                    part(Cylinder::new(4.6, 1.0), GREY, Transform::from_xyz(0.0, 0.5, 0.0)),
+                    tinted(
+                        Sphere::new(4.5),
+                        Color::srgb(0.45, 0.55, 0.2),
+                        Transform::from_xyz(0.0, 0.5, 0.0).with_scale(Vec3::new(1.0, 0.7, 1.0)),
+                    ),
+                    part(
+                        Cylinder::new(4.6, 1.0),
+                        GREY,
+                        Transform::from_xyz(0.0, 0.5, 0.0),
+                    ),
                 ],
                 _ => vec![
-                    tinted(Cuboid::new(1.2, 18.0, 1.2), Color::srgb(0.55, 0.3, 0.7), Transform::from_xyz(0.0, 9.0, 0.0)),
-                    part(Cuboid::new(7.0, 0.4, 0.4), Color::srgb(0.45, 0.25, 0.6), Transform::from_xyz(0.0, 16.0, 0.0)),
-                    part(Cuboid::new(5.0, 0.4, 0.4), Color::srgb(0.45, 0.25, 0.6), Transform::from_xyz(0.0, 13.0, 0.0)),
+                    tinted(
+                        Cuboid::new(1.2, 18.0, 1.2),
+                        Color::srgb(0.55, 0.3, 0.7),
+                        Transform::from_xyz(0.0, 9.0, 0.0),
+                    ),
+                    part(
+                        Cuboid::new(7.0, 0.4, 0.4),
+                        Color::srgb(0.45, 0.25, 0.6),
+                        Transform::from_xyz(0.0, 16.0, 0.0),
+                    ),
+                    part(
+                        Cuboid::new(5.0, 0.4, 0.4),
+                        Color::srgb(0.45, 0.25, 0.6),
+                        Transform::from_xyz(0.0, 13.0, 0.0),
+                    ),
                 ],
             };
             (at(p), parts)
         }
         AssetKind::Storage => {
             let p = pos.unwrap_or_default() + offset(id, 9.0 * k);
-            (at(p), vec![tinted(Cuboid::new(5.0, 2.6, 2.4), Color::srgb(0.1, 0.65, 0.65), Transform::from_xyz(0.0, 1.3, 0.0))])
+            (
+                at(p),
+                vec![tinted(
+                    Cuboid::new(5.0, 2.6, 2.4),
+                    Color::srgb(0.1, 0.65, 0.65),
+                    Transform::from_xyz(0.0, 1.3, 0.0),
+                )],
+            )
         }
         AssetKind::Load => {
             let p = pos.unwrap_or_default() + offset(id, 16.0 * k);
             (
                 at(p),
                 vec![
-                    tinted(Cuboid::new(5.0, 3.5, 5.0), Color::srgb(0.92, 0.86, 0.72), Transform::from_xyz(0.0, 1.75, 0.0)),
-                    part(Cuboid::new(5.6, 0.6, 5.6), Color::srgb(0.6, 0.25, 0.2), Transform::from_xyz(0.0, 3.8, 0.0)),
+                    tinted(
+                        Cuboid::new(5.0, 3.5, 5.0),
+                        Color::srgb(0.92, 0.86, 0.72),
+                        Transform::from_xyz(0.0, 1.75, 0.0),
+                    ),
+                    part(
+                        Cuboid::new(5.6, 0.6, 5.6),
+                        Color::srgb(0.6, 0.25, 0.2),
+                        Transform::from_xyz(0.0, 3.8, 0.0),
+                    ),
                 ],
             )
         }
         AssetKind::Pod => {
             let p = pos.unwrap_or_default();
             let (size, color) = match pod.map(|p| p.kind) {
-                Some(PodKind::Shelter) => (Vec3::new(18.0, 6.0, 12.0), Color::srgb(0.85, 0.75, 0.55)),
-                Some(PodKind::DataCentre) => (Vec3::new(14.0, 5.0, 10.0), Color::srgb(0.15, 0.2, 0.45)),
-                Some(PodKind::WaterUtility) => (Vec3::new(9.0, 9.0, 9.0), Color::srgb(0.4, 0.7, 0.95)),
-                Some(PodKind::Clinic) => (Vec3::new(14.0, 6.0, 10.0), Color::srgb(0.96, 0.96, 0.96)),
+                Some(PodKind::Shelter) => {
+                    (Vec3::new(18.0, 6.0, 12.0), Color::srgb(0.85, 0.75, 0.55))
+                }
+                Some(PodKind::DataCentre) => {
+                    (Vec3::new(14.0, 5.0, 10.0), Color::srgb(0.15, 0.2, 0.45))
+                }
+                Some(PodKind::WaterUtility) => {
+                    (Vec3::new(9.0, 9.0, 9.0), Color::srgb(0.4, 0.7, 0.95))
+                }
+                Some(PodKind::Clinic) => {
+                    (Vec3::new(14.0, 6.0, 10.0), Color::srgb(0.96, 0.96, 0.96))
+                }
                 _ => (Vec3::new(20.0, 7.0, 14.0), Color::srgb(0.9, 0.45, 0.15)),
             };
-            let mut parts = vec![tinted(Cuboid::from_size(size), color, Transform::from_xyz(0.0, size.y / 2.0, 0.0))];
+            let mut parts = vec![tinted(
+                Cuboid::from_size(size),
+                color,
+                Transform::from_xyz(0.0, size.y / 2.0, 0.0),
+            )];
             if pod.is_some_and(|p| p.kind == PodKind::Clinic) {
-                parts.push(part(Cuboid::new(4.0, 1.0, 1.0), Color::srgb(0.85, 0.1, 0.1), Transform::from_xyz(0.0, size.y + 0.5, 0.0)));
-                parts.push(part(Cuboid::new(1.0, 1.0, 4.0), Color::srgb(0.85, 0.1, 0.1), Transform::from_xyz(0.0, size.y + 0.5, 0.0)));
+                parts.push(part(
+                    Cuboid::new(4.0, 1.0, 1.0),
+                    Color::srgb(0.85, 0.1, 0.1),
+                    Transform::from_xyz(0.0, size.y + 0.5, 0.0),
+                ));
+                parts.push(part(
+                    Cuboid::new(1.0, 1.0, 4.0),
+                    Color::srgb(0.85, 0.1, 0.1),
+                    Transform::from_xyz(0.0, size.y + 0.5, 0.0),
+                ));
             }
             (at(p), parts)
         }
         AssetKind::Depot => {
             let p = pos.unwrap_or_default();
-            (at(p), vec![tinted(Cuboid::new(16.0, 6.0, 10.0), Color::srgb(0.5, 0.35, 0.2), Transform::from_xyz(0.0, 3.0, 0.0))])
+            (
+                at(p),
+                vec![tinted(
+                    Cuboid::new(16.0, 6.0, 10.0),
+                    Color::srgb(0.5, 0.35, 0.2),
+                    Transform::from_xyz(0.0, 3.0, 0.0),
+                )],
+            )
         }
     }
 }
@@ -213,11 +370,29 @@ fn spawn_visuals(
     // Shapes grow with the site so that a town-sized grid stays legible from above.
     let k = ((terrain.max - terrain.min).max_element() / 1000.0).clamp(1.0, 5.0);
     for (asset, id, kind, pos, span, bus, line, generator, pod) in &added {
-        let node = !matches!(kind, AssetKind::Line | AssetKind::Transformer | AssetKind::Switch | AssetKind::Route);
-        let (origin, parts) = shapes(&id.0, *kind, k, &ground, pos.map(|p| p.0), span, bus.map(|b| &b.0), line.map(|l| &l.0), generator.map(|g| &g.0), pod.map(|p| &p.0));
+        let node = !matches!(
+            kind,
+            AssetKind::Line | AssetKind::Transformer | AssetKind::Switch | AssetKind::Route
+        );
+        let (origin, parts) = shapes(
+            &id.0,
+            *kind,
+            k,
+            &ground,
+            pos.map(|p| p.0),
+            span,
+            bus.map(|b| &b.0),
+            line.map(|l| &l.0),
+            generator.map(|g| &g.0),
+            pod.map(|p| &p.0),
+        );
         commands
             .spawn((
-                Transform::from_translation(origin).with_scale(Vec3::splat(if node { k } else { 1.0 })),
+                Transform::from_translation(origin).with_scale(Vec3::splat(if node {
+                    k
+                } else {
+                    1.0
+                })),
                 Visibility::default(),
                 VisualOf(asset),
                 Name::new(id.0.clone()),
@@ -226,7 +401,11 @@ fn spawn_visuals(
                 for p in parts {
                     let mut e = root.spawn((
                         Mesh3d(meshes.add(p.mesh)),
-                        MeshMaterial3d(materials.add(StandardMaterial { base_color: p.color, perceptual_roughness: 0.7, ..default() })),
+                        MeshMaterial3d(materials.add(StandardMaterial {
+                            base_color: p.color,
+                            perceptual_roughness: 0.7,
+                            ..default()
+                        })),
                         p.transform,
                     ));
                     if p.tinted {
@@ -238,7 +417,11 @@ fn spawn_visuals(
     }
 }
 
-fn select_on_click(click: On<Pointer<Click>>, visuals: Query<&VisualOf>, mut selection: ResMut<Selection>) {
+fn select_on_click(
+    click: On<Pointer<Click>>,
+    visuals: Query<&VisualOf>,
+    mut selection: ResMut<Selection>,
+) {
     if click.button != PointerButton::Primary {
         return;
     }
@@ -262,25 +445,51 @@ pub fn loading_color(pct: f64) -> Color {
 fn tint(
     visuals: Query<(&VisualOf, &Children)>,
     parts: Query<(&Tinted, &MeshMaterial3d<StandardMaterial>)>,
-    states: Query<(Option<&BusVoltage>, Option<&BranchFlow>, Option<&SwitchState>, Option<&UnitOutput>, Option<&Demand>)>,
+    states: Query<(
+        Option<&BusVoltage>,
+        Option<&BranchFlow>,
+        Option<&SwitchState>,
+        Option<&UnitOutput>,
+        Option<&Demand>,
+    )>,
     selection: Res<Selection>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     for (visual, children) in &visuals {
-        let Ok((bus, flow, switch, unit, demand)) = states.get(visual.0) else { continue };
+        let Ok((bus, flow, switch, unit, demand)) = states.get(visual.0) else {
+            continue;
+        };
         let selected = selection.0 == Some(visual.0);
         for child in children.iter() {
-            let Ok((t, mat)) = parts.get(child) else { continue };
+            let Ok((t, mat)) = parts.get(child) else {
+                continue;
+            };
             let color = if let Some(sw) = switch {
-                if sw.closed { Color::srgb(0.2, 0.8, 0.3) } else { Color::srgb(0.85, 0.15, 0.15) }
+                if sw.closed {
+                    Color::srgb(0.2, 0.8, 0.3)
+                } else {
+                    Color::srgb(0.85, 0.15, 0.15)
+                }
             } else if let Some(f) = flow {
-                if f.energised { loading_color(f.loading_pct) } else { DARK }
+                if f.energised {
+                    loading_color(f.loading_pct)
+                } else {
+                    DARK
+                }
             } else if let Some(v) = bus {
                 if v.energised { t.base } else { DARK }
             } else if let Some(u) = unit {
-                if u.energised { t.base } else { t.base.mix(&DARK, 0.7) }
+                if u.energised {
+                    t.base
+                } else {
+                    t.base.mix(&DARK, 0.7)
+                }
             } else if let Some(d) = demand {
-                if d.served { t.base } else { t.base.mix(&DARK, 0.7) }
+                if d.served {
+                    t.base
+                } else {
+                    t.base.mix(&DARK, 0.7)
+                }
             } else {
                 t.base
             };
@@ -288,7 +497,11 @@ fn tint(
                 if m.base_color != color {
                     m.base_color = color;
                 }
-                let glow = if selected { LinearRgba::rgb(0.6, 0.5, 0.1) } else { LinearRgba::BLACK };
+                let glow = if selected {
+                    LinearRgba::rgb(0.6, 0.5, 0.1)
+                } else {
+                    LinearRgba::BLACK
+                };
                 if m.emissive != glow {
                     m.emissive = glow;
                 }

@@ -23,14 +23,19 @@ pub struct OrbitCamera {
 impl OrbitCamera {
     fn transform(&self) -> Transform {
         let rot = Quat::from_euler(EulerRot::YXZ, self.yaw, -self.pitch, 0.0);
-        Transform::from_translation(self.focus + rot * Vec3::new(0.0, 0.0, self.radius)).looking_at(self.focus, Vec3::Y)
+        Transform::from_translation(self.focus + rot * Vec3::new(0.0, 0.0, self.radius))
+            .looking_at(self.focus, Vec3::Y)
     }
 }
 
 fn spawn_camera(mut commands: Commands, points: Query<&SitePosition>, spans: Query<&Span>) {
     let mut min = Vec2::splat(f32::MAX);
     let mut max = Vec2::splat(f32::MIN);
-    for p in points.iter().map(|p| p.0).chain(spans.iter().flat_map(|s| [s.from, s.to])) {
+    for p in points
+        .iter()
+        .map(|p| p.0)
+        .chain(spans.iter().flat_map(|s| [s.from, s.to]))
+    {
         min = min.min(p);
         max = max.max(p);
     }
@@ -40,13 +45,25 @@ fn spawn_camera(mut commands: Commands, points: Query<&SitePosition>, spans: Que
     }
     let centre = (min + max) / 2.0;
     let extent = (max - min).max_element().max(100.0);
-    let orbit = OrbitCamera { focus: world_point(centre, 0.0), radius: extent * 0.8, yaw: -0.35, pitch: 0.85 };
+    let orbit = OrbitCamera {
+        focus: world_point(centre, 0.0),
+        radius: extent * 0.8,
+        yaw: -0.35,
+        pitch: 0.85,
+    };
     commands.spawn((Camera3d::default(), orbit.transform(), orbit));
     commands.spawn((
-        DirectionalLight { illuminance: 3_000.0, shadow_maps_enabled: false, ..default() },
+        DirectionalLight {
+            illuminance: 3_000.0,
+            shadow_maps_enabled: false,
+            ..default()
+        },
         Transform::from_xyz(300.0, 800.0, 200.0).looking_at(Vec3::ZERO, Vec3::Y),
     ));
-    commands.insert_resource(GlobalAmbientLight { brightness: 250.0, ..default() });
+    commands.insert_resource(GlobalAmbientLight {
+        brightness: 250.0,
+        ..default()
+    });
 }
 
 fn orbit_controls(
@@ -61,9 +78,12 @@ fn orbit_controls(
             orbit.yaw -= d.x * 0.005;
             orbit.pitch = (orbit.pitch + d.y * 0.005).clamp(0.05, 1.5);
         }
-        if (buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle)) && d != Vec2::ZERO {
+        if (buttons.pressed(MouseButton::Right) || buttons.pressed(MouseButton::Middle))
+            && d != Vec2::ZERO
+        {
             let right = transform.right().as_vec3();
-            let forward = Vec3::new(transform.forward().x, 0.0, transform.forward().z).normalize_or_zero();
+            let forward =
+                Vec3::new(transform.forward().x, 0.0, transform.forward().z).normalize_or_zero();
             let k = orbit.radius * 0.0015;
             orbit.focus += -right * d.x * k + forward * d.y * k;
         }
@@ -75,6 +95,8 @@ fn orbit_controls(
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Startup, spawn_camera)
-        .add_systems(Update, orbit_controls.run_if(not(egui_wants_any_pointer_input)));
+    app.add_systems(Startup, spawn_camera).add_systems(
+        Update,
+        orbit_controls.run_if(not(egui_wants_any_pointer_input)),
+    );
 }

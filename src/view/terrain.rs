@@ -33,7 +33,10 @@ impl Terrain {
 
     /// Ground height at a site position, metres.
     pub fn height(&self, p: Vec2) -> f32 {
-        let v = self.noise.get([p.x as f64 / Self::WAVELENGTH_M, p.y as f64 / Self::WAVELENGTH_M]);
+        let v = self.noise.get([
+            p.x as f64 / Self::WAVELENGTH_M,
+            p.y as f64 / Self::WAVELENGTH_M,
+        ]);
         (v * Self::RELIEF_M * 0.5) as f32
     }
 
@@ -69,11 +72,14 @@ impl Terrain {
                 indices.extend_from_slice(&[a, b, c, b, d, c]);
             }
         }
-        Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default())
-            .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
-            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
-            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
-            .with_inserted_indices(Indices::U32(indices))
+        Mesh::new(
+            PrimitiveTopology::TriangleList,
+            RenderAssetUsages::default(),
+        )
+        .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, positions)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, normals)
+        .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, colors)
+        .with_inserted_indices(Indices::U32(indices))
     }
 }
 
@@ -88,7 +94,11 @@ fn spawn_terrain(
     let Some(site) = site else { return };
     let mut min = Vec2::splat(f32::MAX);
     let mut max = Vec2::splat(f32::MIN);
-    for p in points.iter().map(|p| p.0).chain(spans.iter().flat_map(|s| [s.from, s.to])) {
+    for p in points
+        .iter()
+        .map(|p| p.0)
+        .chain(spans.iter().flat_map(|s| [s.from, s.to]))
+    {
         min = min.min(p);
         max = max.max(p);
     }
@@ -100,7 +110,10 @@ fn spawn_terrain(
     let terrain = Terrain::new(site.seed, min - margin, max + margin);
     commands.spawn((
         Mesh3d(meshes.add(terrain.mesh(96))),
-        MeshMaterial3d(materials.add(StandardMaterial { perceptual_roughness: 0.95, ..default() })),
+        MeshMaterial3d(materials.add(StandardMaterial {
+            perceptual_roughness: 0.95,
+            ..default()
+        })),
         Pickable::IGNORE,
         Name::new("terrain"),
     ));

@@ -61,7 +61,10 @@ impl SolveArgs {
             } else {
                 Start::Case
             },
-            newton: NewtonOptions { tolerance_pu: self.tolerance, max_iterations: self.max_iterations },
+            newton: NewtonOptions {
+                tolerance_pu: self.tolerance,
+                max_iterations: self.max_iterations,
+            },
             enforce_q_limits: self.enforce_q_limits,
             distributed_slack: self.distributed_slack,
         }
@@ -99,7 +102,10 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 /// Runs `powerflow` and returns what to print. `load` reads the case file.
-pub fn powerflow(args: &PowerflowArgs, load: impl Fn(&Path) -> Result<Network, CliError>) -> Result<String, CliError> {
+pub fn powerflow(
+    args: &PowerflowArgs,
+    load: impl Fn(&Path) -> Result<Network, CliError>,
+) -> Result<String, CliError> {
     let t0 = Instant::now();
     let net = load(&args.solve.file)?;
     let parse_ms = ms(t0);
@@ -157,33 +163,68 @@ pub fn powerflow(args: &PowerflowArgs, load: impl Fn(&Path) -> Result<Network, C
         });
         return Ok(serde_json::to_string(&v)?);
     }
-    Ok(summary(&net, &r, parse_ms, prepare_ms, solve_ms_min, solve_ms_median, args.repeat.max(1)))
+    Ok(summary(
+        &net,
+        &r,
+        parse_ms,
+        prepare_ms,
+        solve_ms_min,
+        solve_ms_median,
+        args.repeat.max(1),
+    ))
 }
 
 fn slack_json(r: &PowerFlowResult) -> serde_json::Value {
     r.islands
         .iter()
-        .filter_map(|i| i.reference.filter(|_| i.status != crate::IslandStatus::Deenergised).map(|b| (b, i)))
+        .filter_map(|i| {
+            i.reference
+                .filter(|_| i.status != crate::IslandStatus::Deenergised)
+                .map(|b| (b, i))
+        })
         .map(|(b, i)| json!({"bus": b, "p_mw": i.slack_p_mw, "q_mvar": i.slack_q_mvar}))
         .collect()
 }
 
-fn summary(net: &Network, r: &PowerFlowResult, parse_ms: f64, prepare_ms: f64, min: f64, med: f64, repeat: usize) -> String {
+fn summary(
+    net: &Network,
+    r: &PowerFlowResult,
+    parse_ms: f64,
+    prepare_ms: f64,
+    min: f64,
+    med: f64,
+    repeat: usize,
+) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "case {}: {} buses, {} branches, {} generators", net.name, net.buses.len(), net.branches.len(), net.generators.len());
+    let _ = writeln!(
+        s,
+        "case {}: {} buses, {} branches, {} generators",
+        net.name,
+        net.buses.len(),
+        net.branches.len(),
+        net.generators.len()
+    );
     let _ = writeln!(
         s,
         "{} in {} iterations, largest mismatch {:.3e} pu{}",
-        if r.converged { "converged" } else { "NOT CONVERGED" },
+        if r.converged {
+            "converged"
+        } else {
+            "NOT CONVERGED"
+        },
         r.iterations,
         r.max_mismatch_pu,
-        r.max_mismatch_bus.map(|b| format!(" at bus {}", net.buses[b].name)).unwrap_or_default()
+        r.max_mismatch_bus
+            .map(|b| format!(" at bus {}", net.buses[b].name))
+            .unwrap_or_default()
     );
     let live: Vec<usize> = (0..net.buses.len()).filter(|&i| r.vm_pu[i] > 0.0).collect();
     if let (Some(lo), Some(hi)) = (
-        live.iter().min_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
-        live.iter().max_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
+        live.iter()
+            .min_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
+        live.iter()
+            .max_by(|&&a, &&b| r.vm_pu[a].total_cmp(&r.vm_pu[b])),
     ) {
         let _ = writeln!(
             s,
@@ -199,19 +240,27 @@ fn summary(net: &Network, r: &PowerFlowResult, parse_ms: f64, prepare_ms: f64, m
             i.id,
             i.n_buses,
             i.status,
-            i.reference.map(|b| net.buses[b].name.clone()).unwrap_or_else(|| "none".into()),
+            i.reference
+                .map(|b| net.buses[b].name.clone())
+                .unwrap_or_else(|| "none".into()),
             i.slack_p_mw,
             i.slack_q_mvar
         );
     }
     let overloaded = r.branch_loading_pct.iter().filter(|&&l| l > 100.0).count();
     let _ = writeln!(s, "branches above rating: {overloaded}");
-    let _ = writeln!(s, "timing: parse {parse_ms:.3} ms, prepare {prepare_ms:.3} ms, solve {min:.3} ms min / {med:.3} ms median over {repeat}");
+    let _ = writeln!(
+        s,
+        "timing: parse {parse_ms:.3} ms, prepare {prepare_ms:.3} ms, solve {min:.3} ms min / {med:.3} ms median over {repeat}"
+    );
     s
 }
 
 /// Runs `contingency` and returns what to print.
-pub fn contingency(args: &ContingencyArgs, load: impl Fn(&Path) -> Result<Network, CliError>) -> Result<String, CliError> {
+pub fn contingency(
+    args: &ContingencyArgs,
+    load: impl Fn(&Path) -> Result<Network, CliError>,
+) -> Result<String, CliError> {
     let net = load(&args.solve.file)?;
     let opts = args.solve.options(Method::Ac);
     let n_out = net.branches.iter().filter(|b| b.in_service).count();
@@ -239,12 +288,36 @@ pub fn contingency(args: &ContingencyArgs, load: impl Fn(&Path) -> Result<Networ
     }
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "case {}: N-1 over {} branches in {:.1} ms on {} threads", net.name, report.outages.len(), total_ms, rayon::current_num_threads());
-    let _ = writeln!(s, "base case {}", if report.base_converged { "converged" } else { "NOT CONVERGED" });
-    let _ = writeln!(s, "not converged: {}, insecure (overload or voltage): {}", report.failed(), report.insecure());
+    let _ = writeln!(
+        s,
+        "case {}: N-1 over {} branches in {:.1} ms on {} threads",
+        net.name,
+        report.outages.len(),
+        total_ms,
+        rayon::current_num_threads()
+    );
+    let _ = writeln!(
+        s,
+        "base case {}",
+        if report.base_converged {
+            "converged"
+        } else {
+            "NOT CONVERGED"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "not converged: {}, insecure (overload or voltage): {}",
+        report.failed(),
+        report.insecure()
+    );
     let splits = report.outages.iter().filter(|o| o.split).count();
     let _ = writeln!(s, "outages that split the network: {splits}");
-    let mut worst: Vec<_> = report.outages.iter().filter(|o| !o.overloads.is_empty() || !o.converged).collect();
+    let mut worst: Vec<_> = report
+        .outages
+        .iter()
+        .filter(|o| !o.overloads.is_empty() || !o.converged)
+        .collect();
     worst.sort_by_key(|o| std::cmp::Reverse(o.overloads.len()));
     for o in worst.iter().take(10) {
         let br = &net.branches[o.branch];

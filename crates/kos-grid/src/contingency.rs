@@ -47,7 +47,10 @@ impl ContingencyReport {
 
     /// Outages with at least one overload or voltage violation.
     pub fn insecure(&self) -> usize {
-        self.outages.iter().filter(|o| !o.overloads.is_empty() || !o.voltage_violations.is_empty()).count()
+        self.outages
+            .iter()
+            .filter(|o| !o.overloads.is_empty() || !o.voltage_violations.is_empty())
+            .count()
     }
 }
 
@@ -63,18 +66,28 @@ fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> Outa
         .vm_pu
         .iter()
         .enumerate()
-        .filter(|&(i, &v)| v > 0.0 && (v < net.buses[i].vm_min_pu - 1e-9 || v > net.buses[i].vm_max_pu + 1e-9))
+        .filter(|&(i, &v)| {
+            v > 0.0 && (v < net.buses[i].vm_min_pu - 1e-9 || v > net.buses[i].vm_max_pu + 1e-9)
+        })
         .map(|(i, &v)| (i, v))
         .collect();
-    let dark_islands: Vec<usize> =
-        r.islands.iter().filter(|i| i.status == IslandStatus::Deenergised).map(|i| i.id).collect();
+    let dark_islands: Vec<usize> = r
+        .islands
+        .iter()
+        .filter(|i| i.status == IslandStatus::Deenergised)
+        .map(|i| i.id)
+        .collect();
     OutageResult {
         branch,
         converged: r.converged,
         iterations: r.iterations,
         islands: r.islands.len(),
         split,
-        deenergised_buses: r.bus_island.iter().filter(|i| i.is_some_and(|id| dark_islands.contains(&id))).count(),
+        deenergised_buses: r
+            .bus_island
+            .iter()
+            .filter(|i| i.is_some_and(|id| dark_islands.contains(&id)))
+            .count(),
         overloads,
         voltage_violations,
     }
@@ -82,12 +95,21 @@ fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> Outa
 
 /// Runs N-1 over every in-service branch of `net`. `progress` is called once per finished
 /// outage (from worker threads).
-pub fn run_n1(net: &Network, opts: &PowerFlowOptions, progress: impl Fn() + Sync) -> Result<ContingencyReport, GridError> {
+pub fn run_n1(
+    net: &Network,
+    opts: &PowerFlowOptions,
+    progress: impl Fn() + Sync,
+) -> Result<ContingencyReport, GridError> {
     let mut base_engine = PowerFlow::new();
     let base = base_engine.solve(net, opts)?;
     let base_islands = base_engine.islands().clone();
-    let outaged: Vec<usize> = (0..net.branches.len()).filter(|&k| net.branches[k].in_service).collect();
-    let warm = PowerFlowOptions { start: Start::Warm, ..*opts };
+    let outaged: Vec<usize> = (0..net.branches.len())
+        .filter(|&k| net.branches[k].in_service)
+        .collect();
+    let warm = PowerFlowOptions {
+        start: Start::Warm,
+        ..*opts
+    };
     let outages: Result<Vec<OutageResult>, GridError> = outaged
         .par_iter()
         .map_init(
@@ -112,7 +134,10 @@ pub fn run_n1(net: &Network, opts: &PowerFlowOptions, progress: impl Fn() + Sync
             },
         )
         .collect();
-    Ok(ContingencyReport { base_converged: base.converged, outages: outages? })
+    Ok(ContingencyReport {
+        base_converged: base.converged,
+        outages: outages?,
+    })
 }
 
 #[cfg(test)]
@@ -125,7 +150,11 @@ mod tests {
     fn ring_with_spur() -> Network {
         let mut net = Network::new("ring", 100.0);
         for i in 0..5 {
-            let mut b = Bus::new(i.to_string(), if i == 0 { BusKind::Slack } else { BusKind::Pq }, 20.0);
+            let mut b = Bus::new(
+                i.to_string(),
+                if i == 0 { BusKind::Slack } else { BusKind::Pq },
+                20.0,
+            );
             b.pd_mw = if i == 0 { 0.0 } else { 10.0 };
             b.qd_mvar = 2.0;
             net.buses.push(b);
@@ -151,12 +180,25 @@ mod tests {
         for o in &report.outages {
             let mut alone = net.clone();
             alone.branches[o.branch].in_service = false;
-            let r = PowerFlow::new().solve(&alone, &PowerFlowOptions { start: Start::Flat, ..opts }).unwrap();
+            let r = PowerFlow::new()
+                .solve(
+                    &alone,
+                    &PowerFlowOptions {
+                        start: Start::Flat,
+                        ..opts
+                    },
+                )
+                .unwrap();
             let expected = judge(&net, o.branch, o.split, &r);
             assert_eq!(o.converged, expected.converged);
             assert_eq!(o.islands, expected.islands);
             assert_eq!(o.deenergised_buses, expected.deenergised_buses);
-            assert_eq!(o.overloads.len(), expected.overloads.len(), "outage {}", o.branch);
+            assert_eq!(
+                o.overloads.len(),
+                expected.overloads.len(),
+                "outage {}",
+                o.branch
+            );
         }
         let spur = &report.outages[4];
         assert!(spur.split);

@@ -3,139 +3,197 @@
 
 use std::collections::BTreeMap;
 
-use faer::linalg::solvers::SolveCore;
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
-use faer::{Conj, MatMut};
-
 use crate::GridError;
 use crate::islands::Islands;
 use crate::network::Network;
 use crate::powerflow::{IslandResult, IslandStatus, PowerFlowResult};
+use crate::sparse_lu::PatternLu;
 
 /// Series susceptance of a branch in the DC model, pu, and its phase-shift injection.
 fn dc_branch(x_pu: f64, ratio: f64, shift_deg: f64) -> (f64, f64) {
-    let b = if x_pu != 0.0 { 1.0 / (x_pu * ratio) } else { 0.0 };
+    let b = if x_pu != 0.0 {
+        1.0 / (x_pu * ratio)
+    } else {
+        0.0
+    };
     (b, -b * shift_deg.to_radians())
 }
 
-/// Solves the DC power flow of every energised island of `net`.
-pub fn solve_dc(net: &Network, islands: &Islands) -> Result<PowerFlowResult, GridError> {
-    let n = net.buses.len();
-    let base = net.base_mva;
-    let mut va = vec![0.0; n];
-    let mut vm = vec![0.0; n];
-    // Net scheduled injection (generation - load - shunt), pu.
-    let mut p = vec![0.0; n];
-    for (i, b) in net.buses.iter().enumerate() {
-        p[i] = -(b.pd_mw + b.gs_mw) / base;
-    }
-    for g in net.generators.iter().filter(|g| g.in_service) {
-        p[g.bus] += g.pg_mw / base;
-    }
-    let conducting = |k: usize| {
-        let br = &net.branches[k];
-        br.in_service && islands.of_bus[br.from].is_some() && islands.of_bus[br.from] == islands.of_bus[br.to]
-    };
-    for (k, br) in net.branches.iter().enumerate() {
-        if conducting(k) {
-            let (_, pinj) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
-            p[br.from] -= pinj;
-            p[br.to] += pinj;
-        }
-    }
-    let mut results = Vec::with_capacity(islands.islands.len());
-    for (id, island) in islands.islands.iter().enumerate() {
-        let Some(reference) = island.reference else {
-            results.push(IslandResult {
-                id,
-                n_buses: island.buses.len(),
-                reference: None,
-                status: IslandStatus::Deenergised,
-                iterations: 0,
-                max_mismatch_pu: 0.0,
-                max_mismatch_bus: None,
-                slack_p_mw: 0.0,
-                slack_q_mvar: 0.0,
-                losses_mw: 0.0,
-            });
-            continue;
-        };
-        let theta_ref = net.buses[reference].va_deg.to_radians();
-        // Unknown index of each non-reference bus of the island.
-        let mut unknown = BTreeMap::new();
-        for &b in island.buses.iter().filter(|&&b| b != reference) {
-            let next = unknown.len();
-            unknown.insert(b, next);
-        }
-        let m = unknown.len();
-        let mut rhs: Vec<f64> = vec![0.0; m];
-        for (&b, &u) in &unknown {
-            rhs[u] = p[b];
-        }
-        let mut entries: BTreeMap<(usize, usize), f64> = BTreeMap::new();
-        for &u in unknown.values() {
-            entries.insert((u, u), 0.0);
+/// The DC model of one island: its unknown angles and the factorised `B` matrix.
+struct DcIsland {
+    reference: usize,
+    /// Global bus of each unknown.
+    buses: Vec<usize>,
+    /// Branch terms that put the reference angle on the right-hand side: (unknown, b).
+    reference_terms: Vec<(usize, f64)>,
+    lu: Option<PatternLu>,
+}
+
+/// DC angles of every island of a network, with the `B` matrices factorised once: the
+/// engine keeps one while the network's topology and impedances hold (it also gives the
+/// Newton-Raphson its DC start).
+pub struct DcModel {
+    islands: Vec<Option<DcIsland>>,
+}
+
+fn conducting(net: &Network, islands: &Islands, k: usize) -> bool {
+    let br = &net.branches[k];
+    br.in_service
+        && islands.of_bus[br.from].is_some()
+        && islands.of_bus[br.from] == islands.of_bus[br.to]
+}
+
+impl DcModel {
+    /// Builds and factorises the `B` matrix of every energised island.
+    pub fn new(net: &Network, islands: &Islands) -> Self {
+        let n = net.buses.len();
+        let mut unknown = vec![usize::MAX; n];
+        let mut out = Vec::with_capacity(islands.islands.len());
+        let mut per_island: Vec<BTreeMap<(usize, usize), f64>> =
+            vec![BTreeMap::new(); islands.islands.len()];
+        let mut ref_terms: Vec<Vec<(usize, f64)>> = vec![Vec::new(); islands.islands.len()];
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); islands.islands.len()];
+        for (id, island) in islands.islands.iter().enumerate() {
+            if let Some(reference) = island.reference {
+                for &b in island.buses.iter().filter(|&&b| b != reference) {
+                    unknown[b] = members[id].len();
+                    members[id].push(b);
+                    per_island[id].insert((unknown[b], unknown[b]), 0.0);
+                }
+            }
         }
         for (k, br) in net.branches.iter().enumerate() {
-            if !conducting(k) || islands.of_bus[br.from] != Some(id) {
+            let Some(id) = islands.of_bus[br.from].filter(|_| conducting(net, islands, k)) else {
+                continue;
+            };
+            if islands.islands[id].reference.is_none() {
                 continue;
             }
             let (b, _) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
-            let (uf, ut) = (unknown.get(&br.from).copied(), unknown.get(&br.to).copied());
-            if let Some(f) = uf {
-                *entries.entry((f, f)).or_default() += b;
-            }
-            if let Some(t) = ut {
-                *entries.entry((t, t)).or_default() += b;
-            }
-            match (uf, ut) {
-                (Some(f), Some(t)) => {
-                    *entries.entry((t, f)).or_default() -= b;
-                    *entries.entry((f, t)).or_default() -= b;
+            let (uf, ut) = (unknown[br.from], unknown[br.to]);
+            let e = &mut per_island[id];
+            for u in [uf, ut] {
+                if u != usize::MAX {
+                    *e.entry((u, u)).or_default() += b;
                 }
-                (Some(f), None) => rhs[f] += b * theta_ref,
-                (None, Some(t)) => rhs[t] += b * theta_ref,
-                (None, None) => {}
+            }
+            match (uf != usize::MAX, ut != usize::MAX) {
+                (true, true) => {
+                    *e.entry((uf, ut)).or_default() -= b;
+                    *e.entry((ut, uf)).or_default() -= b;
+                }
+                (true, false) => ref_terms[id].push((uf, b)),
+                (false, true) => ref_terms[id].push((ut, b)),
+                _ => {}
             }
         }
-        let mut status = IslandStatus::Solved;
-        if m > 0 {
-            let mut col_ptr = vec![0usize; m + 1];
-            let mut row_idx = Vec::with_capacity(entries.len());
-            let mut val = Vec::with_capacity(entries.len());
-            for (&(c, r), &v) in &entries {
-                col_ptr[c + 1] += 1;
-                row_idx.push(r);
-                val.push(v);
-            }
-            for c in 0..m {
-                col_ptr[c + 1] += col_ptr[c];
-            }
-            let sym = SymbolicSparseColMatRef::new_checked(m, m, &col_ptr, None, &row_idx);
-            let a = SparseColMatRef::new(sym, &val);
-            match a.sp_lu() {
-                Ok(lu) => {
-                    lu.solve_in_place_with_conj(Conj::No, MatMut::from_column_major_slice_mut(&mut rhs, m, 1));
-                    if rhs.iter().any(|x| !x.is_finite()) {
-                        status = IslandStatus::NotConverged;
-                    }
-                }
-                Err(_) => status = IslandStatus::NotConverged,
-            }
-        }
-        for &b in &island.buses {
-            vm[b] = 1.0;
-            va[b] = match unknown.get(&b) {
-                Some(&u) if status == IslandStatus::Solved => rhs[u],
-                _ => theta_ref,
+        for (id, island) in islands.islands.iter().enumerate() {
+            let Some(reference) = island.reference else {
+                out.push(None);
+                continue;
             };
+            let m = members[id].len();
+            let lu = if m == 0 {
+                None
+            } else {
+                let mut col_ptr = vec![0usize; m + 1];
+                let mut row_idx = Vec::with_capacity(per_island[id].len());
+                let mut val = Vec::with_capacity(per_island[id].len());
+                for (&(c, r), &v) in &per_island[id] {
+                    col_ptr[c + 1] += 1;
+                    row_idx.push(r);
+                    val.push(v);
+                }
+                for c in 0..m {
+                    col_ptr[c + 1] += col_ptr[c];
+                }
+                PatternLu::new(m, &col_ptr, &row_idx)
+                    .ok()
+                    .and_then(|mut lu| lu.factor(&col_ptr, &row_idx, &val).then_some(lu))
+            };
+            out.push(Some(DcIsland {
+                reference,
+                buses: std::mem::take(&mut members[id]),
+                reference_terms: std::mem::take(&mut ref_terms[id]),
+                lu,
+            }));
+        }
+        Self { islands: out }
+    }
+
+    /// Voltage angles of every bus, radians, for the network's present injections (0 on
+    /// de-energised buses), and whether each island's `B` matrix could be solved.
+    pub fn angles(&mut self, net: &Network, islands: &Islands) -> (Vec<f64>, Vec<bool>) {
+        let n = net.buses.len();
+        let base = net.base_mva;
+        // Net scheduled injection (generation - load - shunt), pu, and phase-shift terms.
+        let mut p = vec![0.0; n];
+        for (i, b) in net.buses.iter().enumerate() {
+            p[i] = -(b.pd_mw + b.gs_mw) / base;
+        }
+        for g in net.generators.iter().filter(|g| g.in_service) {
+            p[g.bus] += g.pg_mw / base;
+        }
+        for (k, br) in net.branches.iter().enumerate() {
+            if conducting(net, islands, k) {
+                let (_, pinj) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
+                p[br.from] -= pinj;
+                p[br.to] += pinj;
+            }
+        }
+        let mut va = vec![0.0; n];
+        let mut solved = vec![true; self.islands.len()];
+        for (id, island) in self.islands.iter_mut().enumerate() {
+            let Some(isl) = island else { continue };
+            let theta_ref = net.buses[isl.reference].va_deg.to_radians();
+            va[isl.reference] = theta_ref;
+            let mut rhs: Vec<f64> = isl.buses.iter().map(|&b| p[b]).collect();
+            for &(u, b) in &isl.reference_terms {
+                rhs[u] += b * theta_ref;
+            }
+            match isl.lu.as_mut() {
+                Some(lu) => {
+                    lu.solve(&mut rhs);
+                    solved[id] = rhs.iter().all(|x| x.is_finite());
+                }
+                None => solved[id] = isl.buses.is_empty(),
+            }
+            for (u, &b) in isl.buses.iter().enumerate() {
+                va[b] = if solved[id] { rhs[u] } else { theta_ref };
+            }
+        }
+        (va, solved)
+    }
+}
+
+/// Solves the DC power flow of every energised island of `net`.
+pub fn solve_dc(
+    net: &Network,
+    islands: &Islands,
+    model: &mut DcModel,
+) -> Result<PowerFlowResult, GridError> {
+    let n = net.buses.len();
+    let base = net.base_mva;
+    let (va, solved) = model.angles(net, islands);
+    let mut vm = vec![0.0; n];
+    let mut results = Vec::with_capacity(islands.islands.len());
+    for (id, island) in islands.islands.iter().enumerate() {
+        let status = match island.reference {
+            None => IslandStatus::Deenergised,
+            Some(_) if solved[id] => IslandStatus::Solved,
+            Some(_) => IslandStatus::NotConverged,
+        };
+        if status != IslandStatus::Deenergised {
+            for &b in &island.buses {
+                vm[b] = 1.0;
+            }
         }
         results.push(IslandResult {
             id,
             n_buses: island.buses.len(),
-            reference: Some(reference),
+            reference: island.reference,
             status,
-            iterations: 1,
+            iterations: usize::from(status != IslandStatus::Deenergised),
             max_mismatch_pu: 0.0,
             max_mismatch_bus: None,
             slack_p_mw: 0.0,
@@ -143,6 +201,7 @@ pub fn solve_dc(net: &Network, islands: &Islands) -> Result<PowerFlowResult, Gri
             losses_mw: 0.0,
         });
     }
+    let conducting = |k: usize| conducting(net, islands, k);
     // Flows and injections.
     let nb = net.branches.len();
     let mut pf = vec![0.0; nb];
@@ -170,24 +229,36 @@ pub fn solve_dc(net: &Network, islands: &Islands) -> Result<PowerFlowResult, Gri
     let mut gen_p = vec![0.0; net.generators.len()];
     let mut ref_done = vec![false; n];
     for (gi, g) in net.generators.iter().enumerate() {
-        let Some(id) = islands.of_bus[g.bus] else { continue };
+        let Some(id) = islands.of_bus[g.bus] else {
+            continue;
+        };
         if !g.in_service || results[id].status == IslandStatus::Deenergised {
             continue;
         }
         gen_p[gi] = g.pg_mw;
         if islands.islands[id].reference == Some(g.bus) && !ref_done[g.bus] {
             // The first unit at the reference takes the balance of its bus.
-            let others: f64 = net.generators.iter().filter(|o| o.in_service && o.bus == g.bus).map(|o| o.pg_mw).sum();
+            let others: f64 = net
+                .generators
+                .iter()
+                .filter(|o| o.in_service && o.bus == g.bus)
+                .map(|o| o.pg_mw)
+                .sum();
             gen_p[gi] += bus_pg[g.bus] - others;
             ref_done[g.bus] = true;
         }
     }
     for r in &mut results {
-        if let Some(refb) = r.reference.filter(|_| r.status != IslandStatus::Deenergised) {
+        if let Some(refb) = r
+            .reference
+            .filter(|_| r.status != IslandStatus::Deenergised)
+        {
             r.slack_p_mw = bus_pg[refb];
         }
     }
-    let converged = results.iter().all(|r| r.status != IslandStatus::NotConverged);
+    let converged = results
+        .iter()
+        .all(|r| r.status != IslandStatus::NotConverged);
     Ok(PowerFlowResult {
         converged,
         iterations: 1,

@@ -40,7 +40,9 @@ pub fn find_islands(net: &Network, conducts: impl Fn(usize) -> bool) -> Islands 
         if !conducts(k) || br.from >= n || br.to >= n {
             continue;
         }
-        if net.buses[br.from].kind == BusKind::Isolated || net.buses[br.to].kind == BusKind::Isolated {
+        if net.buses[br.from].kind == BusKind::Isolated
+            || net.buses[br.to].kind == BusKind::Isolated
+        {
             continue;
         }
         let (a, b) = (root(&mut parent, br.from), root(&mut parent, br.to));
@@ -60,7 +62,10 @@ pub fn find_islands(net: &Network, conducts: impl Fn(usize) -> bool) -> Islands 
         let r = root(&mut parent, i);
         if island_of_root[r] == usize::MAX {
             island_of_root[r] = islands.len();
-            islands.push(Island { buses: Vec::new(), reference: None });
+            islands.push(Island {
+                buses: Vec::new(),
+                reference: None,
+            });
         }
         let id = island_of_root[r];
         islands[id].buses.push(i);

@@ -37,7 +37,9 @@ pub use islands::{Island, Islands, find_islands};
 pub use matpower::parse_matpower;
 pub use network::{Branch, Bus, BusKind, Generator, Network};
 pub use newton::NewtonOptions;
-pub use powerflow::{IslandResult, IslandStatus, Method, PowerFlow, PowerFlowOptions, PowerFlowResult, Start};
+pub use powerflow::{
+    IslandResult, IslandStatus, Method, PowerFlow, PowerFlowOptions, PowerFlowResult, Start,
+};
 pub use refdata::{RefCase, RefSolution, parse_refdata};
 
 /// Errors of this crate.
@@ -77,7 +79,10 @@ pub enum GridError {
 /// Reads a case file: MATPOWER `.m` or `pf-refdata/1` `.json`.
 pub fn load_case(path: &Path) -> Result<Network, GridError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| GridError::Io { path: name.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| GridError::Io {
+        path: name.clone(),
+        source,
+    })?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("m") => parse_matpower(&text, &name),
         Some("json") => parse_refdata(&text, &name).map(|c| c.network),

@@ -13,8 +13,18 @@ struct Row {
     values: Vec<f64>,
 }
 
-fn parse_err(file: &str, line: usize, field: impl Into<String>, message: impl Into<String>) -> GridError {
-    GridError::Parse { file: file.to_string(), line, field: field.into(), message: message.into() }
+fn parse_err(
+    file: &str,
+    line: usize,
+    field: impl Into<String>,
+    message: impl Into<String>,
+) -> GridError {
+    GridError::Parse {
+        file: file.to_string(),
+        line,
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 fn parse_number(tok: &str) -> Option<f64> {
@@ -124,26 +134,53 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
             let parsed = parse_number(v).filter(|b| *b > 0.0);
             match parsed {
                 Some(b) => base_mva = Some((line_no, b)),
-                None => return Err(parse_err(file, line_no, "baseMVA", format!("expected a positive number, got `{v}`"))),
+                None => {
+                    return Err(parse_err(
+                        file,
+                        line_no,
+                        "baseMVA",
+                        format!("expected a positive number, got `{v}`"),
+                    ));
+                }
             }
         } else if field == "version" {
-            let v = value.trim_end_matches(';').trim().trim_matches('\'').trim_matches('"');
+            let v = value
+                .trim_end_matches(';')
+                .trim()
+                .trim_matches('\'')
+                .trim_matches('"');
             if v != "2" {
-                return Err(parse_err(file, line_no, "version", format!("only MATPOWER case format version 2 is supported, got `{v}`")));
+                return Err(parse_err(
+                    file,
+                    line_no,
+                    "version",
+                    format!("only MATPOWER case format version 2 is supported, got `{v}`"),
+                ));
             }
         }
     }
     if let Some((table, start, _)) = current {
-        return Err(parse_err(file, start, table, "matrix is not closed with `]`"));
+        return Err(parse_err(
+            file,
+            start,
+            table,
+            "matrix is not closed with `]`",
+        ));
     }
-    let base_mva = base_mva.ok_or_else(|| parse_err(file, 1, "baseMVA", "missing"))?.1;
+    let base_mva = base_mva
+        .ok_or_else(|| parse_err(file, 1, "baseMVA", "missing"))?
+        .1;
     if !statements.is_empty() {
-        let mut values: BTreeMap<String, Vec<Vec<f64>>> =
-            tables.iter().map(|(k, (_, rows))| (k.clone(), rows.iter().map(|r| r.values.clone()).collect())).collect();
+        let mut values: BTreeMap<String, Vec<Vec<f64>>> = tables
+            .iter()
+            .map(|(k, (_, rows))| (k.clone(), rows.iter().map(|r| r.values.clone()).collect()))
+            .collect();
         let mut script = Script::new(&mut values, base_mva);
         for (line, stmt) in &statements {
             for part in stmt.split(';') {
-                script.run(part).map_err(|m| parse_err(file, *line, "statement", m))?;
+                script
+                    .run(part)
+                    .map_err(|m| parse_err(file, *line, "statement", m))?;
             }
         }
         for (k, (_, rows)) in tables.iter_mut() {
@@ -152,16 +189,25 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
             }
         }
     }
-    let (bus_line, bus_rows) = tables.remove("bus").ok_or_else(|| parse_err(file, 1, "bus", "missing"))?;
-    let (_, gen_rows) = tables.remove("gen").ok_or_else(|| parse_err(file, 1, "gen", "missing"))?;
-    let (_, branch_rows) = tables.remove("branch").ok_or_else(|| parse_err(file, 1, "branch", "missing"))?;
+    let (bus_line, bus_rows) = tables
+        .remove("bus")
+        .ok_or_else(|| parse_err(file, 1, "bus", "missing"))?;
+    let (_, gen_rows) = tables
+        .remove("gen")
+        .ok_or_else(|| parse_err(file, 1, "gen", "missing"))?;
+    let (_, branch_rows) = tables
+        .remove("branch")
+        .ok_or_else(|| parse_err(file, 1, "branch", "missing"))?;
     if bus_rows.is_empty() {
         return Err(parse_err(file, bus_line, "bus", "no buses"));
     }
 
     let mut net = Network::new(name, base_mva);
     let mut index_of: HashMap<i64, usize> = HashMap::new();
-    const BUS_COLS: [&str; 13] = ["bus_i", "type", "Pd", "Qd", "Gs", "Bs", "area", "Vm", "Va", "baseKV", "zone", "Vmax", "Vmin"];
+    const BUS_COLS: [&str; 13] = [
+        "bus_i", "type", "Pd", "Qd", "Gs", "Bs", "area", "Vm", "Va", "baseKV", "zone", "Vmax",
+        "Vmin",
+    ];
     for row in &bus_rows {
         need(row, 13, file, "bus", &BUS_COLS)?;
         let v = &row.values;
@@ -171,12 +217,28 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
             2 => BusKind::Pv,
             3 => BusKind::Slack,
             4 => BusKind::Isolated,
-            t => return Err(parse_err(file, row.line, "bus.type", format!("unknown bus type {t}"))),
+            t => {
+                return Err(parse_err(
+                    file,
+                    row.line,
+                    "bus.type",
+                    format!("unknown bus type {t}"),
+                ));
+            }
         };
         if index_of.insert(id, net.buses.len()).is_some() {
-            return Err(parse_err(file, row.line, "bus.bus_i", format!("duplicate bus number {id}")));
+            return Err(parse_err(
+                file,
+                row.line,
+                "bus.bus_i",
+                format!("duplicate bus number {id}"),
+            ));
         }
-        let mut b = Bus::new(id.to_string(), kind, finite(v[9], row.line, file, "bus.baseKV")?);
+        let mut b = Bus::new(
+            id.to_string(),
+            kind,
+            finite(v[9], row.line, file, "bus.baseKV")?,
+        );
         b.pd_mw = finite(v[2], row.line, file, "bus.Pd")?;
         b.qd_mvar = finite(v[3], row.line, file, "bus.Qd")?;
         b.gs_mw = finite(v[4], row.line, file, "bus.Gs")?;
@@ -187,12 +249,18 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
         b.vm_min_pu = v[12];
         net.buses.push(b);
     }
-    const GEN_COLS: [&str; 10] = ["bus", "Pg", "Qg", "Qmax", "Qmin", "Vg", "mBase", "status", "Pmax", "Pmin"];
+    const GEN_COLS: [&str; 10] = [
+        "bus", "Pg", "Qg", "Qmax", "Qmin", "Vg", "mBase", "status", "Pmax", "Pmin",
+    ];
     for row in &gen_rows {
         need(row, 10, file, "gen", &GEN_COLS)?;
         let v = &row.values;
         let bus = lookup(&index_of, v[0], row.line, file, "gen.bus")?;
-        let mut g = Generator::new(bus, finite(v[1], row.line, file, "gen.Pg")?, finite(v[5], row.line, file, "gen.Vg")?);
+        let mut g = Generator::new(
+            bus,
+            finite(v[1], row.line, file, "gen.Pg")?,
+            finite(v[5], row.line, file, "gen.Vg")?,
+        );
         g.qg_mvar = finite(v[2], row.line, file, "gen.Qg")?;
         g.qmax_mvar = v[3];
         g.qmin_mvar = v[4];
@@ -204,7 +272,9 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
         g.participation = if v[8].is_finite() { v[8].max(0.0) } else { 0.0 };
         net.generators.push(g);
     }
-    const BR_COLS: [&str; 11] = ["fbus", "tbus", "r", "x", "b", "rateA", "rateB", "rateC", "ratio", "angle", "status"];
+    const BR_COLS: [&str; 11] = [
+        "fbus", "tbus", "r", "x", "b", "rateA", "rateB", "rateC", "ratio", "angle", "status",
+    ];
     for row in &branch_rows {
         need(row, 11, file, "branch", &BR_COLS)?;
         let v = &row.values;
@@ -222,16 +292,30 @@ pub fn parse_matpower(text: &str, file: &str) -> Result<Network, GridError> {
         br.shift_deg = finite(v[9], row.line, file, "branch.angle")?;
         br.in_service = v[10] > 0.0;
         if br.in_service && br.r_pu == 0.0 && br.x_pu == 0.0 {
-            return Err(parse_err(file, row.line, "branch.x", "in-service branch with zero impedance"));
+            return Err(parse_err(
+                file,
+                row.line,
+                "branch.x",
+                "in-service branch with zero impedance",
+            ));
         }
         net.branches.push(br);
     }
     Ok(net)
 }
 
-fn push_rows(body: &str, line: usize, rows: &mut Vec<Row>, file: &str, table: &str) -> Result<(), GridError> {
+fn push_rows(
+    body: &str,
+    line: usize,
+    rows: &mut Vec<Row>,
+    file: &str,
+    table: &str,
+) -> Result<(), GridError> {
     for part in body.split(';') {
-        let toks: Vec<&str> = part.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()).collect();
+        let toks: Vec<&str> = part
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .collect();
         if toks.is_empty() {
             continue;
         }
@@ -239,9 +323,20 @@ fn push_rows(body: &str, line: usize, rows: &mut Vec<Row>, file: &str, table: &s
         for (col, t) in toks.iter().enumerate() {
             match parse_number(t) {
                 Some(v) => values.push(v),
-                None if t.contains("Inf") || t.contains("inf") => values.push(if t.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }),
+                None if t.contains("Inf") || t.contains("inf") => {
+                    values.push(if t.starts_with('-') {
+                        f64::NEG_INFINITY
+                    } else {
+                        f64::INFINITY
+                    })
+                }
                 None => {
-                    return Err(parse_err(file, line, format!("{table} column {}", col + 1), format!("`{t}` is not a number")));
+                    return Err(parse_err(
+                        file,
+                        line,
+                        format!("{table} column {}", col + 1),
+                        format!("`{t}` is not a number"),
+                    ));
                 }
             }
         }
@@ -257,27 +352,48 @@ fn need(row: &Row, n: usize, file: &str, table: &str, cols: &[&str]) -> Result<(
             file,
             row.line,
             format!("{table}.{missing}"),
-            format!("row has {} columns, at least {n} expected", row.values.len()),
+            format!(
+                "row has {} columns, at least {n} expected",
+                row.values.len()
+            ),
         ));
     }
     Ok(())
 }
 
 fn finite(v: f64, line: usize, file: &str, field: &str) -> Result<f64, GridError> {
-    if v.is_finite() { Ok(v) } else { Err(parse_err(file, line, field, "must be finite")) }
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(parse_err(file, line, field, "must be finite"))
+    }
 }
 
 fn integer(v: f64, line: usize, file: &str, field: &str) -> Result<i64, GridError> {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         Ok(v as i64)
     } else {
-        Err(parse_err(file, line, field, format!("expected an integer, got {v}")))
+        Err(parse_err(
+            file,
+            line,
+            field,
+            format!("expected an integer, got {v}"),
+        ))
     }
 }
 
-fn lookup(index_of: &HashMap<i64, usize>, v: f64, line: usize, file: &str, field: &str) -> Result<usize, GridError> {
+fn lookup(
+    index_of: &HashMap<i64, usize>,
+    v: f64,
+    line: usize,
+    file: &str,
+    field: &str,
+) -> Result<usize, GridError> {
     let id = integer(v, line, file, field)?;
-    index_of.get(&id).copied().ok_or_else(|| parse_err(file, line, field, format!("bus {id} does not exist")))
+    index_of
+        .get(&id)
+        .copied()
+        .ok_or_else(|| parse_err(file, line, field, format!("bus {id} does not exist")))
 }
 
 #[cfg(test)]
@@ -324,7 +440,10 @@ mpc.bus_name = {
         assert!(e.contains("bus column 3"), "{e}");
         let dangling = TINY.replace("\t1\t2\t0.01", "\t1\t7\t0.01");
         let e = parse_matpower(&dangling, "tiny.m").unwrap_err().to_string();
-        assert!(e.contains("tiny.m:12:") && e.contains("branch.tbus") && e.contains("bus 7"), "{e}");
+        assert!(
+            e.contains("tiny.m:12:") && e.contains("branch.tbus") && e.contains("bus 7"),
+            "{e}"
+        );
         let short = TINY.replace("\t1\t10\t0\t100\t-100\t1.02\t100\t1\t50\t0;", "\t1\t10\t0;");
         let e = parse_matpower(&short, "tiny.m").unwrap_err().to_string();
         assert!(e.contains("tiny.m:9:") && e.contains("gen.Qmax"), "{e}");

@@ -177,7 +177,13 @@ pub struct Network {
 impl Network {
     /// An empty network on the given base.
     pub fn new(name: impl Into<String>, base_mva: f64) -> Self {
-        Self { name: name.into(), base_mva, buses: Vec::new(), branches: Vec::new(), generators: Vec::new() }
+        Self {
+            name: name.into(),
+            base_mva,
+            buses: Vec::new(),
+            branches: Vec::new(),
+            generators: Vec::new(),
+        }
     }
 
     /// Number of buses.
@@ -189,20 +195,36 @@ impl Network {
     pub fn check(&self) -> Result<(), crate::GridError> {
         use crate::GridError::InvalidNetwork;
         if !(self.base_mva.is_finite() && self.base_mva > 0.0) {
-            return Err(InvalidNetwork(format!("base_mva must be positive, got {}", self.base_mva)));
+            return Err(InvalidNetwork(format!(
+                "base_mva must be positive, got {}",
+                self.base_mva
+            )));
         }
         let n = self.buses.len();
         for (i, b) in self.buses.iter().enumerate() {
             let vals = [b.pd_mw, b.qd_mvar, b.gs_mw, b.bs_mvar, b.vm_pu, b.va_deg];
             if vals.iter().any(|v| !v.is_finite()) {
-                return Err(InvalidNetwork(format!("bus {i} ({}) has a non-finite value", b.name)));
+                return Err(InvalidNetwork(format!(
+                    "bus {i} ({}) has a non-finite value",
+                    b.name
+                )));
             }
         }
         for (k, br) in self.branches.iter().enumerate() {
             if br.from >= n || br.to >= n {
-                return Err(InvalidNetwork(format!("branch {k} refers to a bus that does not exist")));
+                return Err(InvalidNetwork(format!(
+                    "branch {k} refers to a bus that does not exist"
+                )));
             }
-            let vals = [br.r_pu, br.x_pu, br.b_pu, br.g_pu, br.tap, br.shift_deg, br.rate_a_mva];
+            let vals = [
+                br.r_pu,
+                br.x_pu,
+                br.b_pu,
+                br.g_pu,
+                br.tap,
+                br.shift_deg,
+                br.rate_a_mva,
+            ];
             if vals.iter().any(|v| !v.is_finite()) {
                 return Err(InvalidNetwork(format!("branch {k} has a non-finite value")));
             }
@@ -212,9 +234,18 @@ impl Network {
         }
         for (g, gen_) in self.generators.iter().enumerate() {
             if gen_.bus >= n {
-                return Err(InvalidNetwork(format!("generator {g} refers to a bus that does not exist")));
+                return Err(InvalidNetwork(format!(
+                    "generator {g} refers to a bus that does not exist"
+                )));
             }
-            let vals = [gen_.pg_mw, gen_.qg_mvar, gen_.vg_pu, gen_.qmax_mvar, gen_.qmin_mvar, gen_.participation];
+            let vals = [
+                gen_.pg_mw,
+                gen_.qg_mvar,
+                gen_.vg_pu,
+                gen_.qmax_mvar,
+                gen_.qmin_mvar,
+                gen_.participation,
+            ];
             if vals.iter().any(|v| v.is_nan()) {
                 return Err(InvalidNetwork(format!("generator {g} has a NaN value")));
             }

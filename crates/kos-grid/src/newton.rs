@@ -32,7 +32,10 @@ pub struct NewtonOptions {
 
 impl Default for NewtonOptions {
     fn default() -> Self {
-        Self { tolerance_pu: 1e-8, max_iterations: 30 }
+        Self {
+            tolerance_pu: 1e-8,
+            max_iterations: 30,
+        }
     }
 }
 
@@ -87,7 +90,12 @@ impl IslandNewton {
     /// global admittance matrix `y`. `roles[i]` is the role of local bus `i`; exactly one is
     /// the reference. With `alpha` non-empty (one share per local bus, summing to one), the
     /// slack power is shared among buses by those shares and the reference angle stays fixed.
-    pub fn new(y: &Ybus, buses: Vec<usize>, roles: Vec<Role>, alpha: Vec<f64>) -> Result<Self, GridError> {
+    pub fn new(
+        y: &Ybus,
+        buses: Vec<usize>,
+        roles: Vec<Role>,
+        alpha: Vec<f64>,
+    ) -> Result<Self, GridError> {
         let n = buses.len();
         let mut local = vec![NONE; y.n];
         for (i, &b) in buses.iter().enumerate() {
@@ -103,7 +111,9 @@ impl IslandNewton {
             for p in y.col_ptr[g]..y.col_ptr[g + 1] {
                 let r = local[y.row_idx[p]];
                 if r == NONE {
-                    return Err(GridError::InvalidNetwork("island is connected to a bus outside it".into()));
+                    return Err(GridError::InvalidNetwork(
+                        "island is connected to a bus outside it".into(),
+                    ));
                 }
                 if r == c {
                     diag[c] = row_idx.len();
@@ -113,7 +123,14 @@ impl IslandNewton {
             }
             col_ptr.push(row_idx.len());
         }
-        let ybus = Ybus { n, col_ptr, row_idx, val, diag, branch_pos: Vec::new() };
+        let ybus = Ybus {
+            n,
+            col_ptr,
+            row_idx,
+            val,
+            diag,
+            branch_pos: Vec::new(),
+        };
 
         let distributed = !alpha.is_empty();
         let mut prow = vec![NONE; n];
@@ -233,7 +250,14 @@ impl IslandNewton {
 
     /// Computes `V`, `I = Y V` and the mismatch vector into `rhs`; returns the largest
     /// absolute mismatch and its local bus.
-    fn mismatch(&mut self, vm: &[f64], va: &[f64], p_spec: &[f64], q_spec: &[f64], lambda: f64) -> (f64, usize) {
+    fn mismatch(
+        &mut self,
+        vm: &[f64],
+        va: &[f64],
+        p_spec: &[f64],
+        q_spec: &[f64],
+        lambda: f64,
+    ) -> (f64, usize) {
         for i in 0..self.v.len() {
             self.v[i] = Complex64::from_polar(vm[i], va[i]);
         }
@@ -242,7 +266,11 @@ impl IslandNewton {
         for i in 0..self.v.len() {
             let s = self.v[i] * self.cur[i].conj();
             if self.prow[i] != NONE {
-                let share = if self.alpha.is_empty() { 0.0 } else { self.alpha[i] * lambda };
+                let share = if self.alpha.is_empty() {
+                    0.0
+                } else {
+                    self.alpha[i] * lambda
+                };
                 let f = s.re - p_spec[i] - share;
                 self.rhs[self.prow[i]] = f;
                 if !(f.abs() <= worst.0) {
@@ -318,13 +346,21 @@ impl IslandNewton {
         let (mut worst, mut worst_bus) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
         loop {
             if worst <= opts.tolerance_pu {
-                return NewtonOutcome { converged: true, iterations: it, max_mismatch_pu: worst, max_mismatch_bus: worst_bus };
+                return NewtonOutcome {
+                    converged: true,
+                    iterations: it,
+                    max_mismatch_pu: worst,
+                    max_mismatch_bus: worst_bus,
+                };
             }
             if it >= opts.max_iterations || !worst.is_finite() || self.dim == 0 {
                 break;
             }
             self.fill_jacobian(vm);
-            if !self.lu.factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val) {
+            if !self
+                .lu
+                .factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val)
+            {
                 break;
             }
             self.lu.solve(&mut self.rhs);
@@ -371,6 +407,10 @@ impl IslandNewton {
     /// Complex power injected at each local bus by the current state, pu
     /// (valid after [`IslandNewton::solve`]).
     pub fn injections(&self) -> Vec<Complex64> {
-        self.v.iter().zip(&self.cur).map(|(v, i)| v * i.conj()).collect()
+        self.v
+            .iter()
+            .zip(&self.cur)
+            .map(|(v, i)| v * i.conj())
+            .collect()
     }
 }

@@ -168,9 +168,16 @@ impl Topology {
             n_bus: net.buses.len(),
             conducts: net.branches.iter().map(|b| b.in_service).collect(),
             bus_kind: net.buses.iter().map(|b| b.kind).collect(),
-            gen_on: net.generators.iter().map(|g| (g.bus, g.in_service, g.grid_forming)).collect(),
+            gen_on: net
+                .generators
+                .iter()
+                .map(|g| (g.bus, g.in_service, g.grid_forming))
+                .collect(),
             distributed: if distributed {
-                net.generators.iter().map(|g| g.participation.to_bits()).collect()
+                net.generators
+                    .iter()
+                    .map(|g| g.participation.to_bits())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -182,11 +189,13 @@ fn admittance_params(net: &Network) -> Vec<[u64; 8]> {
     let mut v: Vec<[u64; 8]> = net
         .branches
         .iter()
-        .map(|b| {
-            [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg, 0.0, 0.0].map(f64::to_bits)
-        })
+        .map(|b| [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg, 0.0, 0.0].map(f64::to_bits))
         .collect();
-    v.extend(net.buses.iter().map(|b| [b.gs_mw, b.bs_mvar, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0].map(f64::to_bits)));
+    v.extend(
+        net.buses
+            .iter()
+            .map(|b| [b.gs_mw, b.bs_mvar, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0].map(f64::to_bits)),
+    );
     v.push([net.base_mva.to_bits(), 0, 0, 0, 0, 0, 0, 0]);
     v
 }
@@ -206,6 +215,8 @@ pub struct PowerFlow {
     params: Vec<[u64; 8]>,
     /// Pi-model admittances of every branch, for the flows.
     admittances: Vec<BranchAdmittance>,
+    /// DC model, built on first use after each change.
+    dc: Option<dc::DcModel>,
     ybus: Option<Ybus>,
     islands: Islands,
     caches: Vec<IslandCache>,
@@ -227,8 +238,12 @@ impl PowerFlow {
             topology: None,
             params: Vec::new(),
             admittances: Vec::new(),
+            dc: None,
             ybus: None,
-            islands: Islands { islands: Vec::new(), of_bus: Vec::new() },
+            islands: Islands {
+                islands: Vec::new(),
+                of_bus: Vec::new(),
+            },
             caches: Vec::new(),
             vm: Vec::new(),
             va: Vec::new(),
@@ -255,13 +270,18 @@ impl PowerFlow {
         }
         net.check()?;
         self.admittances = net.branches.iter().map(BranchAdmittance::of).collect();
+        self.dc = None;
         if self.topology.as_ref() == Some(&topo) {
             self.refill(net);
             self.params = params;
             return Ok(true);
         }
         if let (Some(old), Some(ybus)) = (self.topology.as_ref(), self.ybus.as_ref()) {
-            let within_pattern = topo.conducts.iter().enumerate().all(|(k, &c)| !c || ybus.has_branch(k));
+            let within_pattern = topo
+                .conducts
+                .iter()
+                .enumerate()
+                .all(|(k, &c)| !c || ybus.has_branch(k));
             if old.same_buses_and_units(&topo) && within_pattern {
                 let islands = find_islands(net, |k| net.branches[k].in_service);
                 if islands == self.islands {
@@ -277,13 +297,25 @@ impl PowerFlow {
         let mut caches = Vec::with_capacity(islands.islands.len());
         for island in &islands.islands {
             let Some(reference) = island.reference else {
-                caches.push(IslandCache { newton: None, alpha: Vec::new(), lambda: 0.0 });
+                caches.push(IslandCache {
+                    newton: None,
+                    alpha: Vec::new(),
+                    lambda: 0.0,
+                });
                 continue;
             };
             let roles = base_roles(net, &island.buses, reference, &[]);
-            let alpha = if opts.distributed_slack { participation(net, &island.buses) } else { Vec::new() };
+            let alpha = if opts.distributed_slack {
+                participation(net, &island.buses)
+            } else {
+                Vec::new()
+            };
             let newton = IslandNewton::new(&ybus, island.buses.clone(), roles, alpha.clone())?;
-            caches.push(IslandCache { newton: Some(newton), alpha, lambda: 0.0 });
+            caches.push(IslandCache {
+                newton: Some(newton),
+                alpha,
+                lambda: 0.0,
+            });
         }
         let n = net.buses.len();
         if self.vm.len() != n {
@@ -319,11 +351,20 @@ impl PowerFlow {
     }
 
     /// Solves the power flow of `net`.
-    pub fn solve(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<PowerFlowResult, GridError> {
+    pub fn solve(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+    ) -> Result<PowerFlowResult, GridError> {
         self.prepare(net, opts)?;
         match opts.method {
             Method::Ac => Ok(self.solve_ac(net, opts)),
-            Method::Dc => dc::solve_dc(net, &self.islands),
+            Method::Dc => {
+                let model = self
+                    .dc
+                    .get_or_insert_with(|| dc::DcModel::new(net, &self.islands));
+                dc::solve_dc(net, &self.islands, model)
+            }
         }
     }
 
@@ -337,7 +378,12 @@ impl PowerFlow {
         let mut iterations_total = vec![0usize; self.caches.len()];
         let ybus = self.ybus.as_ref().expect("prepared");
         let dc_angles: Option<Vec<f64>> = match opts.start {
-            Start::Dc => dc::solve_dc(net, &self.islands).ok().map(|r| r.va_deg.iter().map(|a| a.to_radians()).collect()),
+            Start::Dc => {
+                let model = self
+                    .dc
+                    .get_or_insert_with(|| dc::DcModel::new(net, &self.islands));
+                Some(model.angles(net, &self.islands).0)
+            }
             _ => None,
         };
         for (id, island) in self.islands.islands.iter().enumerate() {
@@ -346,7 +392,10 @@ impl PowerFlow {
                 outcomes.push(None);
                 continue;
             };
-            let nr = cache.newton.as_mut().expect("energised island has a solver");
+            let nr = cache
+                .newton
+                .as_mut()
+                .expect("energised island has a solver");
             let m = island.buses.len();
             let mut lvm = vec![1.0; m];
             let mut lva = vec![0.0; m];
@@ -377,8 +426,16 @@ impl PowerFlow {
             let mut owned: Option<IslandNewton> = None;
             loop {
                 let solver = owned.as_mut().unwrap_or(&mut *nr);
-                let (p_spec, q_spec) = scheduled(net, &island.buses, |li| solver.role(li), &fixed_q);
-                outcome = solver.solve(&mut lvm, &mut lva, &mut cache.lambda, &p_spec, &q_spec, &opts.newton);
+                let (p_spec, q_spec) =
+                    scheduled(net, &island.buses, |li| solver.role(li), &fixed_q);
+                outcome = solver.solve(
+                    &mut lvm,
+                    &mut lva,
+                    &mut cache.lambda,
+                    &p_spec,
+                    &q_spec,
+                    &opts.newton,
+                );
                 iterations_total[id] += outcome.iterations;
                 if !(opts.enforce_q_limits && outcome.converged) {
                     break;
@@ -386,7 +443,14 @@ impl PowerFlow {
                 // Units past their reactive limits become fixed at the limit.
                 let inj = solver.injections();
                 let mut changed = false;
-                let q_units = share_reactive(net, &island.buses, &inj, base, |li| solver.role(li), &fixed_q);
+                let q_units = share_reactive(
+                    net,
+                    &island.buses,
+                    &inj,
+                    base,
+                    |li| solver.role(li),
+                    &fixed_q,
+                );
                 for (gi, q) in q_units {
                     let g = &net.generators[gi];
                     if solver.role(local_index(&island.buses, g.bus)) != Role::Pv {
@@ -429,7 +493,16 @@ impl PowerFlow {
             }
         }
         let lambdas: Vec<f64> = self.caches.iter().map(|c| c.lambda).collect();
-        assemble(net, &self.admittances, &self.islands, &vm, &va, &outcomes, &fixed_q, &lambdas)
+        assemble(
+            net,
+            &self.admittances,
+            &self.islands,
+            &vm,
+            &va,
+            &outcomes,
+            &fixed_q,
+            &lambdas,
+        )
     }
 }
 
@@ -459,7 +532,12 @@ fn voltage_setpoints(net: &Network) -> Vec<Option<f64>> {
 
 /// Roles of an island's buses: the reference; PV where the bus is a slack or PV bus with an
 /// in-service unit whose reactive power is not fixed; PQ elsewhere.
-fn base_roles(net: &Network, buses: &[usize], reference: usize, fixed_q: &[Option<f64>]) -> Vec<Role> {
+fn base_roles(
+    net: &Network,
+    buses: &[usize],
+    reference: usize,
+    fixed_q: &[Option<f64>],
+) -> Vec<Role> {
     let mut regulating = vec![false; net.buses.len()];
     for (gi, g) in net.generators.iter().enumerate() {
         if g.in_service && fixed_q.get(gi).is_none_or(|f| f.is_none()) {
@@ -483,7 +561,11 @@ fn base_roles(net: &Network, buses: &[usize], reference: usize, fixed_q: &[Optio
 /// Participation share of each bus of an island (sums to one), or empty if nobody takes part.
 fn participation(net: &Network, buses: &[usize]) -> Vec<f64> {
     let mut a = vec![0.0; buses.len()];
-    for g in net.generators.iter().filter(|g| g.in_service && g.participation > 0.0) {
+    for g in net
+        .generators
+        .iter()
+        .filter(|g| g.in_service && g.participation > 0.0)
+    {
         if let Ok(li) = buses.binary_search(&g.bus) {
             a[li] += g.participation;
         }
@@ -498,10 +580,18 @@ fn participation(net: &Network, buses: &[usize]) -> Vec<f64> {
 }
 
 /// Scheduled net injections of an island's buses, pu.
-fn scheduled(net: &Network, buses: &[usize], role: impl Fn(usize) -> Role, fixed_q: &[Option<f64>]) -> (Vec<f64>, Vec<f64>) {
+fn scheduled(
+    net: &Network,
+    buses: &[usize],
+    role: impl Fn(usize) -> Role,
+    fixed_q: &[Option<f64>],
+) -> (Vec<f64>, Vec<f64>) {
     let base = net.base_mva;
     let mut p: Vec<f64> = buses.iter().map(|&b| -net.buses[b].pd_mw / base).collect();
-    let mut q: Vec<f64> = buses.iter().map(|&b| -net.buses[b].qd_mvar / base).collect();
+    let mut q: Vec<f64> = buses
+        .iter()
+        .map(|&b| -net.buses[b].qd_mvar / base)
+        .collect();
     for (gi, g) in net.generators.iter().enumerate() {
         if !g.in_service {
             continue;
@@ -567,7 +657,11 @@ fn split_q(net: &Network, units: &[usize], qbus: f64) -> Vec<(usize, f64)> {
         .iter()
         .zip(&ranges)
         .map(|(&gi, r)| {
-            let share = if total > 0.0 { r / total } else { 1.0 / units.len() as f64 };
+            let share = if total > 0.0 {
+                r / total
+            } else {
+                1.0 / units.len() as f64
+            };
             (gi, qbus * share)
         })
         .collect()
@@ -587,7 +681,9 @@ fn assemble(
 ) -> PowerFlowResult {
     let n = net.buses.len();
     let base = net.base_mva;
-    let v: Vec<Complex64> = (0..n).map(|i| Complex64::from_polar(vm[i], va_rad[i])).collect();
+    let v: Vec<Complex64> = (0..n)
+        .map(|i| Complex64::from_polar(vm[i], va_rad[i]))
+        .collect();
     let nb = net.branches.len();
     let mut pf = vec![0.0; nb];
     let mut qf = vec![0.0; nb];
@@ -668,7 +764,11 @@ fn assemble(
             let mut assigned = 0.0;
             for &gi in units {
                 let g = &net.generators[gi];
-                let share = if alpha > 0.0 { g.participation.max(0.0) / alpha * lambda * base } else { 0.0 };
+                let share = if alpha > 0.0 {
+                    g.participation.max(0.0) / alpha * lambda * base
+                } else {
+                    0.0
+                };
                 gen_p[gi] = g.pg_mw + share;
                 assigned += gen_p[gi];
             }
@@ -680,7 +780,8 @@ fn assemble(
             let mut free = Vec::new();
             for &gi in units {
                 let g = &net.generators[gi];
-                let regulating = is_ref || matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack);
+                let regulating =
+                    is_ref || matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack);
                 if let Some(q) = fixed_q[gi] {
                     gen_q[gi] = q;
                     qleft -= q;
@@ -700,13 +801,21 @@ fn assemble(
         let (status, iterations, mm, mb) = match outcomes[id] {
             None => (IslandStatus::Deenergised, 0, 0.0, None),
             Some(o) => (
-                if o.converged { IslandStatus::Solved } else { IslandStatus::NotConverged },
+                if o.converged {
+                    IslandStatus::Solved
+                } else {
+                    IslandStatus::NotConverged
+                },
                 o.iterations,
                 o.max_mismatch_pu,
                 Some(o.max_mismatch_bus),
             ),
         };
-        let (sp, sq) = island.reference.filter(|_| outcomes[id].is_some()).map(|r| (bus_pg[r], bus_qg[r])).unwrap_or((0.0, 0.0));
+        let (sp, sq) = island
+            .reference
+            .filter(|_| outcomes[id].is_some())
+            .map(|r| (bus_pg[r], bus_qg[r]))
+            .unwrap_or((0.0, 0.0));
         islands_out.push(IslandResult {
             id,
             n_buses: island.buses.len(),
@@ -720,8 +829,13 @@ fn assemble(
             losses_mw: island_losses[id],
         });
     }
-    let energised: Vec<&IslandResult> = islands_out.iter().filter(|r| r.status != IslandStatus::Deenergised).collect();
-    let worst = energised.iter().max_by(|a, b| a.max_mismatch_pu.total_cmp(&b.max_mismatch_pu));
+    let energised: Vec<&IslandResult> = islands_out
+        .iter()
+        .filter(|r| r.status != IslandStatus::Deenergised)
+        .collect();
+    let worst = energised
+        .iter()
+        .max_by(|a, b| a.max_mismatch_pu.total_cmp(&b.max_mismatch_pu));
     let mut result = PowerFlowResult {
         converged: energised.iter().all(|r| r.status == IslandStatus::Solved),
         iterations: energised.iter().map(|r| r.iterations).max().unwrap_or(0),
@@ -748,7 +862,11 @@ fn assemble(
 
 /// Replaces any non-finite number by zero: a result never carries NaN or infinity.
 fn sanitize(r: &mut PowerFlowResult) {
-    let fix = |v: &mut Vec<f64>| v.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
+    let fix = |v: &mut Vec<f64>| {
+        v.iter_mut()
+            .filter(|x| !x.is_finite())
+            .for_each(|x| *x = 0.0)
+    };
     for v in [
         &mut r.vm_pu,
         &mut r.va_deg,

@@ -124,9 +124,17 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
             message: inner.to_string(),
         }
     })?;
-    let err = |field: String, message: String| GridError::Parse { file: file.to_string(), line: 0, field, message };
+    let err = |field: String, message: String| GridError::Parse {
+        file: file.to_string(),
+        line: 0,
+        field,
+        message,
+    };
     if raw.schema != "pf-refdata/1" {
-        return Err(err("schema".into(), format!("expected pf-refdata/1, got {}", raw.schema)));
+        return Err(err(
+            "schema".into(),
+            format!("expected pf-refdata/1, got {}", raw.schema),
+        ));
     }
     let n = raw.buses.len();
     let mut net = Network::new(raw.case, raw.base_mva);
@@ -136,7 +144,12 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
             "PV" => BusKind::Pv,
             "PQ" => BusKind::Pq,
             "isolated" => BusKind::Isolated,
-            other => return Err(err(format!("buses[{i}].type"), format!("unknown bus type `{other}`"))),
+            other => {
+                return Err(err(
+                    format!("buses[{i}].type"),
+                    format!("unknown bus type `{other}`"),
+                ));
+            }
         };
         let name = match &b.name {
             serde_json::Value::String(s) => s.clone(),
@@ -155,7 +168,10 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
     }
     for (k, g) in raw.generators.iter().enumerate() {
         if g.bus >= n {
-            return Err(err(format!("generators[{k}].bus"), format!("bus {} does not exist", g.bus)));
+            return Err(err(
+                format!("generators[{k}].bus"),
+                format!("bus {} does not exist", g.bus),
+            ));
         }
         // The bus setpoint is what the reference solver held.
         let vg = raw.buses[g.bus].vm_setpoint_pu.or(g.vg_pu).unwrap_or(1.0);
@@ -172,7 +188,10 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
     }
     for (k, b) in raw.branches.iter().enumerate() {
         if b.from >= n || b.to >= n {
-            return Err(err(format!("branches[{k}]"), "refers to a bus that does not exist".into()));
+            return Err(err(
+                format!("branches[{k}]"),
+                "refers to a bus that does not exist".into(),
+            ));
         }
         let mut br = Branch::line(b.from, b.to, b.r_pu, b.x_pu, b.b_pu);
         br.g_pu = b.g_pu.unwrap_or(0.0);
@@ -184,11 +203,20 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
     }
     let s = &raw.solution;
     if s.bus_vm_pu.len() != n || s.bus_va_deg.len() != n {
-        return Err(err("solution.bus_vm_pu".into(), format!("expected {n} values")));
+        return Err(err(
+            "solution.bus_vm_pu".into(),
+            format!("expected {n} values"),
+        ));
     }
     if s.branch_pf_mw.len() != net.branches.len() {
-        return Err(err("solution.branch_pf_mw".into(), format!("expected {} values", net.branches.len())));
+        return Err(err(
+            "solution.branch_pf_mw".into(),
+            format!("expected {} values", net.branches.len()),
+        ));
     }
     net.check()?;
-    Ok(RefCase { network: net, solution: raw.solution })
+    Ok(RefCase {
+        network: net,
+        solution: raw.solution,
+    })
 }

@@ -1,22 +1,27 @@
 //! Sparse LU for Newton-Raphson Jacobians whose pattern stays fixed across iterations.
 //!
-//! The first factorisation of a pattern is faer's left-looking LU with partial pivoting
-//! (Gilbert-Peierls) under faer's approximate-minimum-degree order of `A + A^T` (KLU's
-//! default, and the better order for the nearly symmetric Jacobians of power flow). Later factorisations reuse its row
+//! Columns follow faer's approximate-minimum-degree order of `A + A^T` (KLU's default, and
+//! the better order for the nearly symmetric Jacobians of power flow). Pivots are first taken
+//! on the diagonal, which keeps the fill of that order: the patterns of L and U are those of
+//! the Cholesky factor of `A + A^T`, found from its elimination tree, and the numbers
+//! follow. If a diagonal pivot is too small, faer's LU with partial pivoting (Gilbert-Peierls)
+//! factorises the real matrix instead. Later factorisations reuse its row
 //! pivots and the patterns of L and U and only recompute the numbers, as KLU's `refactor`
 //! does; if a reused pivot has become too small against its column, the pivoting
 //! factorisation runs again. Solves use the stored factors.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::perm::PermRef;
-use faer::sparse::linalg::lu::simplicial::{SimplicialLu, factorize_simplicial_numeric_lu, factorize_simplicial_numeric_lu_scratch};
 use faer::sparse::linalg::amd;
+use faer::sparse::linalg::lu::simplicial::{
+    SimplicialLu, factorize_simplicial_numeric_lu, factorize_simplicial_numeric_lu_scratch,
+};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 
 use crate::GridError;
 
-/// A reused pivot smaller than this fraction of the largest entry below it (threshold
-/// pivoting's test) triggers a pivoting factorisation.
+/// A pivot smaller than this fraction of the largest entry below it triggers a pivoting
+/// factorisation (threshold pivoting's test, with KLU's default).
 const PIVOT_TOLERANCE: f64 = 1e-3;
 
 /// LU factors of a square sparse matrix with a fixed pattern.
@@ -37,6 +42,8 @@ pub struct PatternLu {
     /// Pivot-order row of every stored entry of A (valid while `factored`).
     a_row_perm: Vec<usize>,
     factored: bool,
+    /// The factors in use have their pivots on the diagonal.
+    diagonal: bool,
     simplicial: SimplicialLu<usize, f64>,
     mem: MemBuffer,
     work: Vec<f64>,
@@ -91,6 +98,7 @@ impl PatternLu {
             u_val: Vec::new(),
             a_row_perm: Vec::new(),
             factored: false,
+            diagonal: false,
             simplicial: SimplicialLu::new(),
             mem,
             work: vec![0.0; n],
@@ -100,15 +108,104 @@ impl PatternLu {
     /// Factorises `a` (same pattern as given to [`PatternLu::new`]). Returns false when the
     /// matrix is singular.
     pub fn factor(&mut self, col_ptr: &[usize], row_idx: &[usize], val: &[f64]) -> bool {
-        if self.factored && self.refactor(col_ptr, val) {
+        if self.factored && self.diagonal && self.refactor(col_ptr, val) {
             return true;
+        }
+        // Diagonal pivots first (again after a pivoting factorisation: that one's fill is
+        // worse, and the pivot that failed may be fine at the next Newton step).
+        if !(self.factored && self.diagonal) {
+            self.diagonal_pattern(col_ptr, row_idx);
+            if self.refactor(col_ptr, val) {
+                return true;
+            }
         }
         self.factor_pivoting(col_ptr, row_idx, val)
     }
 
+    /// Lays out L and U for pivots on the diagonal of the column order: the pattern of U's
+    /// column k is the reach of row k in the elimination tree of `A + A^T` (CSparse's
+    /// `ereach`), and L is its transpose.
+    fn diagonal_pattern(&mut self, col_ptr: &[usize], row_idx: &[usize]) {
+        let n = self.n;
+        const NONE: usize = usize::MAX;
+        let inv = &self.col_perm_inv;
+        // Strict upper triangle of the permuted A + A^T, by column.
+        let mut upper: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for c in 0..n {
+            for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
+                let (pr, pc) = (inv[r], inv[c]);
+                if pr != pc {
+                    upper[pr.max(pc)].push(pr.min(pc));
+                }
+            }
+        }
+        // Elimination tree (Liu's algorithm with path compression).
+        let mut parent = vec![NONE; n];
+        let mut ancestor = vec![NONE; n];
+        for k in 0..n {
+            for &i0 in &upper[k] {
+                let mut i = i0;
+                while i != NONE && i < k {
+                    let next = ancestor[i];
+                    ancestor[i] = k;
+                    if next == NONE {
+                        parent[i] = k;
+                    }
+                    i = next;
+                }
+            }
+        }
+        // U's columns from the reaches; L's from their transpose.
+        let mut mark = vec![NONE; n];
+        let mut l_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        self.u_ptr.clear();
+        self.u_idx.clear();
+        self.u_ptr.push(0);
+        let mut reach = Vec::new();
+        for k in 0..n {
+            reach.clear();
+            mark[k] = k;
+            for &i0 in &upper[k] {
+                let mut i = i0;
+                while i != NONE && mark[i] != k {
+                    mark[i] = k;
+                    reach.push(i);
+                    i = parent[i];
+                }
+            }
+            reach.sort_unstable();
+            for &j in &reach {
+                l_cols[j].push(k);
+            }
+            self.u_idx.extend_from_slice(&reach);
+            self.u_idx.push(k);
+            self.u_ptr.push(self.u_idx.len());
+        }
+        self.u_val.clear();
+        self.u_val.resize(self.u_idx.len(), 0.0);
+        self.l_ptr.clear();
+        self.l_idx.clear();
+        self.l_ptr.push(0);
+        for col in &l_cols {
+            self.l_idx.extend_from_slice(col);
+            self.l_ptr.push(self.l_idx.len());
+        }
+        self.l_val.clear();
+        self.l_val.resize(self.l_idx.len(), 0.0);
+        self.row_perm.clone_from(&self.col_perm);
+        self.row_perm_inv.clone_from(&self.col_perm_inv);
+        self.diagonal = true;
+        self.a_row_perm.clear();
+        self.a_row_perm
+            .extend(row_idx.iter().map(|&r| self.row_perm_inv[r]));
+        self.factored = true;
+    }
+
+    #[inline(never)]
     fn factor_pivoting(&mut self, col_ptr: &[usize], row_idx: &[usize], val: &[f64]) -> bool {
         let n = self.n;
         self.factored = false;
+        self.diagonal = false;
         let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
         let a = SparseColMatRef::new(sym, val);
         let perm = PermRef::new_checked(&self.col_perm, &self.col_perm_inv, n);
@@ -145,9 +242,17 @@ impl PatternLu {
             }
             self.l_ptr.push(self.l_idx.len());
             col.clear();
-            col.extend(u.row_idx_of_col_raw(j).iter().copied().zip(u.val_of_col(j).iter().copied()));
+            col.extend(
+                u.row_idx_of_col_raw(j)
+                    .iter()
+                    .copied()
+                    .zip(u.val_of_col(j).iter().copied()),
+            );
             col.sort_unstable_by_key(|&(i, _)| i);
-            if col.last().is_none_or(|&(i, v)| i != j || v == 0.0 || !v.is_finite()) {
+            if col
+                .last()
+                .is_none_or(|&(i, v)| i != j || v == 0.0 || !v.is_finite())
+            {
                 return false;
             }
             for &(i, v) in &col {
@@ -157,12 +262,14 @@ impl PatternLu {
             self.u_ptr.push(self.u_idx.len());
         }
         self.a_row_perm.clear();
-        self.a_row_perm.extend(row_idx.iter().map(|&r| self.row_perm_inv[r]));
+        self.a_row_perm
+            .extend(row_idx.iter().map(|&r| self.row_perm_inv[r]));
         self.factored = true;
         true
     }
 
     /// Numeric factorisation on the stored pivots and patterns.
+    #[inline(never)]
     fn refactor(&mut self, col_ptr: &[usize], val: &[f64]) -> bool {
         let x = &mut self.work;
         for k in 0..self.n {
@@ -241,7 +348,9 @@ mod tests {
     fn matrix(n: usize, seed: u64, scale: f64) -> (Vec<usize>, Vec<usize>, Vec<f64>) {
         let mut s = seed;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 33) as f64 / (1u64 << 31) as f64
         };
         let mut col_ptr = vec![0];
@@ -253,7 +362,11 @@ mod tests {
             rows.dedup();
             for r in rows {
                 row_idx.push(r);
-                val.push(if r == c { 4.0 + rnd() } else { (rnd() - 0.5) * scale });
+                val.push(if r == c {
+                    4.0 + rnd()
+                } else {
+                    (rnd() - 0.5) * scale
+                });
             }
             col_ptr.push(row_idx.len());
         }
@@ -283,7 +396,11 @@ mod tests {
             assert!(lu.factor(&cp, &ri, &v));
             let mut b = mul(&cp, &ri, &v, &x);
             lu.solve(&mut b);
-            let err = b.iter().zip(&x).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            let err = b
+                .iter()
+                .zip(&x)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
             assert!(err < 1e-10, "round {round}: error {err}");
         }
     }
@@ -296,7 +413,11 @@ mod tests {
         let ri = vec![0, 1, 0, 1, 2, 1, 2];
         let mut lu = PatternLu::new(n, &cp, &ri).unwrap();
         let x = [1.0, -2.0, 0.5];
-        for v in [vec![1.0, 3.0, 2.0, 4.0, 6.0, 5.0, 7.0], vec![1e-14, 3.0, 2.0, 4.0, 6.0, 5.0, 7.0], vec![3.0, 1e-14, 2.0, 4.0, 6.0, 5.0, 7.0]] {
+        for v in [
+            vec![1.0, 3.0, 2.0, 4.0, 6.0, 5.0, 7.0],
+            vec![1e-14, 3.0, 2.0, 4.0, 6.0, 5.0, 7.0],
+            vec![3.0, 1e-14, 2.0, 4.0, 6.0, 5.0, 7.0],
+        ] {
             assert!(lu.factor(&cp, &ri, &v));
             let mut b = mul(&cp, &ri, &v, &x);
             lu.solve(&mut b);

@@ -22,10 +22,19 @@ impl BranchAdmittance {
     /// `Yff = (ys + (g+jb)/2)/|t|^2`, `Yft = -ys/conj(t)`, `Ytf = -ys/t`, `Ytt = ys + (g+jb)/2`.
     pub fn of(br: &Branch) -> Self {
         let z = Complex64::new(br.r_pu, br.x_pu);
-        let ys = if z.norm_sqr() > 0.0 { z.inv() } else { Complex64::new(0.0, 0.0) };
+        let ys = if z.norm_sqr() > 0.0 {
+            z.inv()
+        } else {
+            Complex64::new(0.0, 0.0)
+        };
         let ysh = Complex64::new(br.g_pu, br.b_pu) * 0.5;
         let t = Complex64::from_polar(br.ratio(), br.shift_deg.to_radians());
-        Self { yff: (ys + ysh) / t.norm_sqr(), yft: -ys / t.conj(), ytf: -ys / t, ytt: ys + ysh }
+        Self {
+            yff: (ys + ysh) / t.norm_sqr(),
+            yft: -ys / t.conj(),
+            ytf: -ys / t,
+            ytt: ys + ysh,
+        }
     }
 }
 
@@ -91,7 +100,12 @@ impl Ybus {
             .map(|(br, &m)| {
                 m.then(|| {
                     let (f, t) = (br.from, br.to);
-                    [y.diag[f], y.diag[t], y.position(f, t).expect("in pattern"), y.position(t, f).expect("in pattern")]
+                    [
+                        y.diag[f],
+                        y.diag[t],
+                        y.position(f, t).expect("in pattern"),
+                        y.position(t, f).expect("in pattern"),
+                    ]
                 })
             })
             .collect();
@@ -103,7 +117,9 @@ impl Ybus {
     /// service. Branches of the pattern that are out of service stay as explicit zeros, so
     /// the pattern (and any factorisation built on it) survives a switching operation.
     pub fn fill(&mut self, net: &Network) {
-        self.val.iter_mut().for_each(|v| *v = Complex64::new(0.0, 0.0));
+        self.val
+            .iter_mut()
+            .for_each(|v| *v = Complex64::new(0.0, 0.0));
         for (i, b) in net.buses.iter().enumerate().take(self.n) {
             self.val[self.diag[i]] = Complex64::new(b.gs_mw, b.bs_mvar) / net.base_mva;
         }

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use kos_grid::{
-    Method, Network, NewtonOptions, PowerFlow, PowerFlowOptions, PowerFlowResult, RefSolution, Start, parse_matpower,
-    parse_refdata,
+    Method, Network, NewtonOptions, PowerFlow, PowerFlowOptions, PowerFlowResult, RefSolution,
+    Start, parse_matpower, parse_refdata,
 };
 
 fn shared() -> PathBuf {
@@ -19,7 +19,10 @@ fn flat(tol: f64) -> PowerFlowOptions {
     PowerFlowOptions {
         method: Method::Ac,
         start: Start::Flat,
-        newton: NewtonOptions { tolerance_pu: tol, max_iterations: 30 },
+        newton: NewtonOptions {
+            tolerance_pu: tol,
+            max_iterations: 30,
+        },
         enforce_q_limits: false,
         distributed_slack: false,
     }
@@ -27,7 +30,11 @@ fn flat(tol: f64) -> PowerFlowOptions {
 
 fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, usize) {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).enumerate().fold((0.0, 0), |acc, (i, d)| if d > acc.0 { (d, i) } else { acc })
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .enumerate()
+        .fold((0.0, 0), |acc, (i, d)| if d > acc.0 { (d, i) } else { acc })
 }
 
 /// Checks a solve against a reference to the tolerances of the issue.
@@ -44,7 +51,10 @@ fn check(name: &str, r: &PowerFlowResult, s: &RefSolution) {
         ("qt", &r.branch_qt_mvar, &s.branch_qt_mvar),
     ] {
         let (d, k) = max_abs_diff(ours, theirs);
-        assert!(d <= 1e-4, "{name}: branch {what} differs by {d:e} at branch {k}");
+        assert!(
+            d <= 1e-4,
+            "{name}: branch {what} differs by {d:e} at branch {k}"
+        );
     }
     assert!(
         r.iterations.abs_diff(s.iterations) <= 1,
@@ -53,11 +63,26 @@ fn check(name: &str, r: &PowerFlowResult, s: &RefSolution) {
         s.iterations
     );
     for sl in &s.slack {
-        let island = r.islands.iter().find(|i| i.reference == Some(sl.bus)).expect("slack island");
-        assert!((island.slack_p_mw - sl.p_mw).abs() <= 1e-4, "{name}: slack P {} vs {}", island.slack_p_mw, sl.p_mw);
-        assert!((island.slack_q_mvar - sl.q_mvar).abs() <= 1e-4, "{name}: slack Q");
+        let island = r
+            .islands
+            .iter()
+            .find(|i| i.reference == Some(sl.bus))
+            .expect("slack island");
+        assert!(
+            (island.slack_p_mw - sl.p_mw).abs() <= 1e-4,
+            "{name}: slack P {} vs {}",
+            island.slack_p_mw,
+            sl.p_mw
+        );
+        assert!(
+            (island.slack_q_mvar - sl.q_mvar).abs() <= 1e-4,
+            "{name}: slack Q"
+        );
     }
-    assert!((r.total_losses_mw - s.total_losses_mw).abs() <= 1e-3, "{name}: losses");
+    assert!(
+        (r.total_losses_mw - s.total_losses_mw).abs() <= 1e-3,
+        "{name}: losses"
+    );
 }
 
 fn refcase(file: &str) -> (Network, RefSolution) {
@@ -77,10 +102,15 @@ fn every_reference_case_is_reproduced() {
         .filter(|f| f.ends_with(".json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 14, "expected the full reference set, found {files:?}");
+    assert!(
+        files.len() >= 14,
+        "expected the full reference set, found {files:?}"
+    );
     for f in &files {
         let (net, sol) = refcase(f);
-        let r = PowerFlow::new().solve(&net, &flat(sol.tolerance_pu)).unwrap();
+        let r = PowerFlow::new()
+            .solve(&net, &flat(sol.tolerance_pu))
+            .unwrap();
         check(f, &r, &sol);
     }
 }
@@ -95,10 +125,13 @@ fn every_matpower_file_with_a_reference_is_reproduced() {
         ("case33bw.m", "case33bw.json"),
     ] {
         let path = shared().join("matpower").join(m);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let net = parse_matpower(&text, m).unwrap();
         let (_, sol) = refcase(reference);
-        let r = PowerFlow::new().solve(&net, &flat(sol.tolerance_pu)).unwrap();
+        let r = PowerFlow::new()
+            .solve(&net, &flat(sol.tolerance_pu))
+            .unwrap();
         check(m, &r, &sol);
     }
 }
@@ -107,17 +140,34 @@ fn every_matpower_file_with_a_reference_is_reproduced() {
 fn published_values_hold() {
     let (net, _) = refcase("case14_matpower.json");
     let r = PowerFlow::new().solve(&net, &flat(1e-10)).unwrap();
-    assert!((r.vm_pu[13] - 1.035530).abs() < 5e-7, "case14 bus 14 Vm {}", r.vm_pu[13]);
-    assert!((r.va_deg[13] - -16.0336).abs() < 5e-5, "case14 bus 14 Va {}", r.va_deg[13]);
+    assert!(
+        (r.vm_pu[13] - 1.035530).abs() < 5e-7,
+        "case14 bus 14 Vm {}",
+        r.vm_pu[13]
+    );
+    assert!(
+        (r.va_deg[13] - -16.0336).abs() < 5e-5,
+        "case14 bus 14 Va {}",
+        r.va_deg[13]
+    );
     assert!((r.islands[0].slack_p_mw - 232.39).abs() < 5e-3);
     assert!((r.islands[0].slack_q_mvar - -16.55).abs() < 5e-3);
 
     let (net, _) = refcase("case33bw.json");
     let r = PowerFlow::new().solve(&net, &flat(1e-8)).unwrap();
-    let (imin, vmin) = r.vm_pu.iter().copied().enumerate().fold((0, f64::MAX), |a, (i, v)| if v < a.1 { (i, v) } else { a });
+    let (imin, vmin) = r
+        .vm_pu
+        .iter()
+        .copied()
+        .enumerate()
+        .fold((0, f64::MAX), |a, (i, v)| if v < a.1 { (i, v) } else { a });
     assert_eq!(imin, 17);
     assert!((vmin - 0.91309).abs() < 5e-6, "min Vm {vmin}");
-    assert!((r.total_losses_mw * 1e3 - 202.7).abs() < 0.05, "losses {} kW", r.total_losses_mw * 1e3);
+    assert!(
+        (r.total_losses_mw * 1e3 - 202.7).abs() < 0.05,
+        "losses {} kW",
+        r.total_losses_mw * 1e3
+    );
 }
 
 #[test]
@@ -126,7 +176,15 @@ fn warm_start_from_the_solution_takes_no_iteration() {
     let mut engine = PowerFlow::new();
     let first = engine.solve(&net, &flat(1e-10)).unwrap();
     assert!(first.converged);
-    let again = engine.solve(&net, &PowerFlowOptions { start: Start::Warm, ..flat(1e-10) }).unwrap();
+    let again = engine
+        .solve(
+            &net,
+            &PowerFlowOptions {
+                start: Start::Warm,
+                ..flat(1e-10)
+            },
+        )
+        .unwrap();
     assert_eq!(again.iterations, 0);
     check("case118 warm", &first, &sol);
 }
@@ -134,7 +192,15 @@ fn warm_start_from_the_solution_takes_no_iteration() {
 #[test]
 fn dc_power_flow_satisfies_kirchhoff_and_tracks_the_ac_flows() {
     let (net, sol) = refcase("case118_matpower.json");
-    let r = PowerFlow::new().solve(&net, &PowerFlowOptions { method: Method::Dc, ..flat(1e-8) }).unwrap();
+    let r = PowerFlow::new()
+        .solve(
+            &net,
+            &PowerFlowOptions {
+                method: Method::Dc,
+                ..flat(1e-8)
+            },
+        )
+        .unwrap();
     assert!(r.converged);
     // Kirchhoff's current law at every bus: flows out = generation - load - shunt.
     let mut out = vec![0.0; net.buses.len()];
@@ -153,7 +219,10 @@ fn dc_power_flow_satisfies_kirchhoff_and_tracks_the_ac_flows() {
     // Lossless: generation equals load.
     let load: f64 = net.buses.iter().map(|b| b.pd_mw + b.gs_mw).sum();
     let gen_total: f64 = r.gen_pg_mw.iter().sum();
-    assert!((gen_total - load).abs() < 1e-6, "DC balance {gen_total} vs {load}");
+    assert!(
+        (gen_total - load).abs() < 1e-6,
+        "DC balance {gen_total} vs {load}"
+    );
     // The linear model stays within a fifth of the largest AC flow on this meshed grid.
     let largest = sol.branch_pf_mw.iter().fold(0.0f64, |a, b| a.max(b.abs()));
     let (d, _) = max_abs_diff(&r.branch_pf_mw, &sol.branch_pf_mw);
@@ -163,7 +232,10 @@ fn dc_power_flow_satisfies_kirchhoff_and_tracks_the_ac_flows() {
 #[test]
 fn q_limits_hold_every_unit_within_its_band() {
     let (net, _) = refcase("case118_matpower.json");
-    let opts = PowerFlowOptions { enforce_q_limits: true, ..flat(1e-8) };
+    let opts = PowerFlowOptions {
+        enforce_q_limits: true,
+        ..flat(1e-8)
+    };
     let r = PowerFlow::new().solve(&net, &opts).unwrap();
     assert!(r.converged);
     let free = PowerFlow::new().solve(&net, &flat(1e-8)).unwrap();
@@ -174,19 +246,28 @@ fn q_limits_hold_every_unit_within_its_band() {
             .enumerate()
             .filter(|(i, (g, q))| {
                 // The reference unit balances the island and is not switched.
-                let slack = r.islands.iter().any(|isl| isl.reference == Some(net.generators[*i].bus));
+                let slack = r
+                    .islands
+                    .iter()
+                    .any(|isl| isl.reference == Some(net.generators[*i].bus));
                 g.in_service && !slack && (**q > g.qmax_mvar + 1e-4 || **q < g.qmin_mvar - 1e-4)
             })
             .count()
     };
-    assert!(violated(&free) > 0, "case30 without limits should violate some unit's band");
+    assert!(
+        violated(&free) > 0,
+        "case30 without limits should violate some unit's band"
+    );
     assert_eq!(violated(&r), 0);
 }
 
 #[test]
 fn distributed_slack_shares_the_imbalance_by_participation() {
     let (net, _) = refcase("case14_matpower.json");
-    let opts = PowerFlowOptions { distributed_slack: true, ..flat(1e-9) };
+    let opts = PowerFlowOptions {
+        distributed_slack: true,
+        ..flat(1e-9)
+    };
     let r = PowerFlow::new().solve(&net, &opts).unwrap();
     assert!(r.converged);
     // Every participating unit moved from schedule by the same fraction of its rating.
@@ -203,7 +284,12 @@ fn distributed_slack_shares_the_imbalance_by_participation() {
     }
     // Power balance: generation = load + losses.
     let load: f64 = net.buses.iter().map(|b| b.pd_mw).sum();
-    let shunt: f64 = net.buses.iter().zip(&r.vm_pu).map(|(b, v)| b.gs_mw * v * v).sum();
+    let shunt: f64 = net
+        .buses
+        .iter()
+        .zip(&r.vm_pu)
+        .map(|(b, v)| b.gs_mw * v * v)
+        .sum();
     let gen_total: f64 = r.gen_pg_mw.iter().sum();
     assert!((gen_total - load - shunt - r.total_losses_mw).abs() < 1e-6);
 }

@@ -316,7 +316,10 @@ impl GeneratorKind {
 
     /// Synchronous and grid-tie sources can hold an island's voltage and frequency.
     pub fn grid_forming(&self) -> bool {
-        matches!(self, Self::Chp { .. } | Self::Bio { .. } | Self::GridTie { .. })
+        matches!(
+            self,
+            Self::Chp { .. } | Self::Bio { .. } | Self::GridTie { .. }
+        )
     }
 }
 

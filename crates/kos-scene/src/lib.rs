@@ -35,7 +35,11 @@ pub fn parse(text: &str, file: &str) -> Result<Scene, Vec<SceneError>> {
         }]
     })?;
     let problems = validate::validate(&scene, text, file);
-    if problems.is_empty() { Ok(scene) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(scene)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Reads and validates a scene file.
@@ -48,18 +52,38 @@ pub fn load(path: &std::path::Path) -> Result<Scene, Vec<SceneError>> {
                 let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 let text = String::from_utf8_lossy(valid);
                 let (line, column) = validate::Locator::new(&text).position(text.len());
-                Err(vec![SceneError { file, line, column, id: None, message: "the file is not valid UTF-8 text".into() }])
+                Err(vec![SceneError {
+                    file,
+                    line,
+                    column,
+                    id: None,
+                    message: "the file is not valid UTF-8 text".into(),
+                }])
             }
         },
-        Err(e) => Err(vec![SceneError { file, line: 0, column: 0, id: None, message: e.to_string() }]),
+        Err(e) => Err(vec![SceneError {
+            file,
+            line: 0,
+            column: 0,
+            id: None,
+            message: e.to_string(),
+        }]),
     }
 }
 
 /// Writes a scene as RON text that [`parse`] reads back to the same value.
 pub fn to_ron(scene: &Scene) -> String {
-    let config = ron::ser::PrettyConfig::new().depth_limit(6).struct_names(false).indentor("    ".to_string());
-    let body = ron_options().to_string_pretty(scene, config).unwrap_or_else(|e| format!("// could not serialise: {e}\n"));
-    format!("// kos-twin scene, format version {}\n{body}\n", scene.format_version)
+    let config = ron::ser::PrettyConfig::new()
+        .depth_limit(6)
+        .struct_names(false)
+        .indentor("    ".to_string());
+    let body = ron_options()
+        .to_string_pretty(scene, config)
+        .unwrap_or_else(|e| format!("// could not serialise: {e}\n"));
+    format!(
+        "// kos-twin scene, format version {}\n{body}\n",
+        scene.format_version
+    )
 }
 
 #[cfg(test)]

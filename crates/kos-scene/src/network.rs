@@ -53,12 +53,20 @@ pub struct GridModel {
 impl GridModel {
     /// Branch index of each branch asset id.
     pub fn branch_index(&self) -> BTreeMap<&str, usize> {
-        self.branch_assets.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect()
+        self.branch_assets
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.as_str(), i))
+            .collect()
     }
 
     /// Generator index of each unit asset id.
     pub fn unit_index(&self) -> BTreeMap<&str, usize> {
-        self.unit_assets.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect()
+        self.unit_assets
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (id.as_str(), i))
+            .collect()
     }
 }
 
@@ -74,7 +82,11 @@ pub fn line_pu(l: &LineSpec, nominal_kv: f64, base_mva: f64, frequency_hz: f64) 
         Impedance::PerKm { r_ohm, x_ohm, c_nf } => {
             let zb = nominal_kv * nominal_kv / base_mva;
             let b_siemens = 2.0 * std::f64::consts::PI * frequency_hz * c_nf * 1e-9 * l.length_km;
-            (r_ohm * l.length_km / zb, x_ohm * l.length_km / zb, b_siemens * zb)
+            (
+                r_ohm * l.length_km / zb,
+                x_ohm * l.length_km / zb,
+                b_siemens * zb,
+            )
         }
     }
 }
@@ -111,7 +123,9 @@ pub fn build_grid(scene: &Scene) -> GridModel {
     let bus = |id: &str| bus_index.get(id).copied();
     let mut branch_assets = Vec::new();
     for l in &scene.lines {
-        let (Some(f), Some(t)) = (bus(&l.from), bus(&l.to)) else { continue };
+        let (Some(f), Some(t)) = (bus(&l.from), bus(&l.to)) else {
+            continue;
+        };
         let kv = scene.buses[f].nominal_kv;
         let (r, x, b) = line_pu(l, kv, base, site.frequency_hz);
         let mut br = Branch::line(f, t, r, x, b);
@@ -121,7 +135,9 @@ pub fn build_grid(scene: &Scene) -> GridModel {
         branch_assets.push((l.id.clone(), BranchAsset::Line));
     }
     for tr in &scene.transformers {
-        let (Some(f), Some(t)) = (bus(&tr.hv_bus), bus(&tr.lv_bus)) else { continue };
+        let (Some(f), Some(t)) = (bus(&tr.hv_bus), bus(&tr.lv_bus)) else {
+            continue;
+        };
         let (r, x) = transformer_pu(tr, base);
         let mut br = Branch::line(f, t, r, x, 0.0);
         br.tap = 1.0 + tr.tap_percent / 100.0;
@@ -132,7 +148,9 @@ pub fn build_grid(scene: &Scene) -> GridModel {
         branch_assets.push((tr.id.clone(), BranchAsset::Transformer));
     }
     for s in &scene.switches {
-        let (Some(f), Some(t)) = (bus(&s.from), bus(&s.to)) else { continue };
+        let (Some(f), Some(t)) = (bus(&s.from), bus(&s.to)) else {
+            continue;
+        };
         let mut br = Branch::line(f, t, 0.0, SWITCH_X_PU, 0.0);
         br.in_service = s.is_closed();
         net.branches.push(br);
@@ -148,11 +166,19 @@ pub fn build_grid(scene: &Scene) -> GridModel {
         unit.pmax_mw = rated;
         unit.pmin_mw = 0.0;
         // Synchronous machines: 0.85 power factor capability; inverters: unity.
-        let q = if g.kind.grid_forming() { rated * 0.62 } else { 0.0 };
+        let q = if g.kind.grid_forming() {
+            rated * 0.62
+        } else {
+            0.0
+        };
         unit.qmax_mvar = q;
         unit.qmin_mvar = -q;
         unit.participation = if g.kind.grid_forming() { rated } else { 0.0 };
-        if let GeneratorKind::GridTie { import_limit_kw, export_limit_kw } = g.kind {
+        if let GeneratorKind::GridTie {
+            import_limit_kw,
+            export_limit_kw,
+        } = g.kind
+        {
             unit.pmax_mw = import_limit_kw / 1000.0;
             unit.pmin_mw = -export_limit_kw / 1000.0;
             unit.qmax_mvar = import_limit_kw / 1000.0;
@@ -199,5 +225,10 @@ pub fn build_grid(scene: &Scene) -> GridModel {
             net.buses[b].qd_mvar += q / 1000.0;
         }
     }
-    GridModel { network: net, bus_index, branch_assets, unit_assets }
+    GridModel {
+        network: net,
+        bus_index,
+        branch_assets,
+        unit_assets,
+    }
 }

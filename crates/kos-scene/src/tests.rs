@@ -15,7 +15,10 @@ fn one_error(text: &str) -> (SceneError, String) {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).expect("needle present") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle present")
+        + 1
 }
 
 #[test]
@@ -45,7 +48,10 @@ fn syntax_errors_point_at_the_spot() {
 
 #[test]
 fn unknown_fields_are_rejected() {
-    let text = TINY.replace("rating_a: 300.0),\n        (id: \"c12\"", "rating_amps: 300.0),\n        (id: \"c12\"");
+    let text = TINY.replace(
+        "rating_a: 300.0),\n        (id: \"c12\"",
+        "rating_amps: 300.0),\n        (id: \"c12\"",
+    );
     let (e, _) = one_error(&text);
     assert!(e.message.contains("rating_amps"), "{}", e.message);
     assert_eq!(e.line, line_of(&text, "rating_amps"));
@@ -75,28 +81,70 @@ fn references_must_name_the_right_kind() {
 fn duplicate_ids_point_at_the_second_definition() {
     let text = TINY.replace("(id: \"lv3\", position", "(id: \"lv2\", position");
     let e = errors(&text);
-    let dup = e.iter().find(|e| e.message == "duplicate id").expect("duplicate reported");
-    assert_eq!(dup.line, line_of(&text, "(id: \"lv2\", position: (220.0, 130.0)"));
+    let dup = e
+        .iter()
+        .find(|e| e.message == "duplicate id")
+        .expect("duplicate reported");
+    assert_eq!(
+        dup.line,
+        line_of(&text, "(id: \"lv2\", position: (220.0, 130.0)")
+    );
 }
 
 #[test]
 fn non_physical_values_are_caught() {
     for (from, to, field) in [
-        ("rating_a: 300.0),\n        (id: \"c12\"", "rating_a: -300.0),\n        (id: \"c12\"", "rating_a"),
-        ("r_ohm: 0.164, x_ohm: 0.074, c_nf: 580.0), length_km: 0.24", "r_ohm: 0.0, x_ohm: 0.0, c_nf: 580.0), length_km: 0.24", "impedance"),
-        ("soc_min: 0.1, soc_max: 0.95, soc: 0.6", "soc_min: 0.9, soc_max: 0.5, soc: 0.6", "soc_max"),
-        ("vk_percent: 4.0, vkr_percent: 1.2", "vk_percent: 4.0, vkr_percent: 5.0", "vkr_percent"),
-        ("nominal_kv: 0.4, neighbourhood: \"green\"),\n        (id: \"lv2\"", "nominal_kv: 0.0, neighbourhood: \"green\"),\n        (id: \"lv2\"", "nominal_kv"),
-        ("start: \"2026-06-21T12:00\"", "start: \"2026-13-21T12:00\"", "start"),
-        ("latitude_deg: 51.05", "latitude_deg: 151.05", "latitude_deg"),
+        (
+            "rating_a: 300.0),\n        (id: \"c12\"",
+            "rating_a: -300.0),\n        (id: \"c12\"",
+            "rating_a",
+        ),
+        (
+            "r_ohm: 0.164, x_ohm: 0.074, c_nf: 580.0), length_km: 0.24",
+            "r_ohm: 0.0, x_ohm: 0.0, c_nf: 580.0), length_km: 0.24",
+            "impedance",
+        ),
+        (
+            "soc_min: 0.1, soc_max: 0.95, soc: 0.6",
+            "soc_min: 0.9, soc_max: 0.5, soc: 0.6",
+            "soc_max",
+        ),
+        (
+            "vk_percent: 4.0, vkr_percent: 1.2",
+            "vk_percent: 4.0, vkr_percent: 5.0",
+            "vkr_percent",
+        ),
+        (
+            "nominal_kv: 0.4, neighbourhood: \"green\"),\n        (id: \"lv2\"",
+            "nominal_kv: 0.0, neighbourhood: \"green\"),\n        (id: \"lv2\"",
+            "nominal_kv",
+        ),
+        (
+            "start: \"2026-06-21T12:00\"",
+            "start: \"2026-13-21T12:00\"",
+            "start",
+        ),
+        (
+            "latitude_deg: 51.05",
+            "latitude_deg: 151.05",
+            "latitude_deg",
+        ),
     ] {
         assert!(TINY.contains(from), "{from}");
         let text = TINY.replace(from, to);
         let e = errors(&text);
-        let hit = e.iter().find(|e| e.message.contains("must") || e.message.contains("zero") || e.message.contains("calendar"));
+        let hit = e.iter().find(|e| {
+            e.message.contains("must")
+                || e.message.contains("zero")
+                || e.message.contains("calendar")
+        });
         let hit = hit.unwrap_or_else(|| panic!("{field}: {e:?}"));
         let line = text.lines().nth(hit.line - 1).unwrap();
-        assert!(line.contains(field), "{field}: error at line {} `{line}`: {hit}", hit.line);
+        assert!(
+            line.contains(field),
+            "{field}: error at line {} `{line}`: {hit}",
+            hit.line
+        );
     }
 }
 
@@ -140,8 +188,14 @@ fn the_network_has_the_right_per_unit_values() {
     assert!(((t1.r_pu.powi(2) + t1.x_pu.powi(2)).sqrt() - 0.1).abs() < 1e-12);
     assert!(!net.branches[4].in_service, "tie switch is normally open");
     assert_eq!(net.buses[0].kind, kos_grid::BusKind::Slack);
-    assert_eq!(net.buses[2].kind, kos_grid::BusKind::Pv, "grid-forming battery bus");
-    let r = kos_grid::PowerFlow::new().solve(net, &kos_grid::PowerFlowOptions::default()).unwrap();
+    assert_eq!(
+        net.buses[2].kind,
+        kos_grid::BusKind::Pv,
+        "grid-forming battery bus"
+    );
+    let r = kos_grid::PowerFlow::new()
+        .solve(net, &kos_grid::PowerFlowOptions::default())
+        .unwrap();
     assert!(r.converged);
     assert!(r.vm_pu.iter().all(|&v| v > 0.9 && v < 1.1));
 }

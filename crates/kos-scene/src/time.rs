@@ -40,7 +40,11 @@ pub fn parse_local_datetime(s: &str) -> Result<i64, String> {
     let err = || format!("expected YYYY-MM-DDTHH:MM[:SS], got `{s}`");
     let (date, time) = s.split_once('T').ok_or_else(err)?;
     let mut d = date.split('-');
-    let (y, m, day) = (d.next().ok_or_else(err)?, d.next().ok_or_else(err)?, d.next().ok_or_else(err)?);
+    let (y, m, day) = (
+        d.next().ok_or_else(err)?,
+        d.next().ok_or_else(err)?,
+        d.next().ok_or_else(err)?,
+    );
     if d.next().is_some() || y.len() != 4 || m.len() != 2 || day.len() != 2 {
         return Err(err());
     }
@@ -56,7 +60,11 @@ pub fn parse_local_datetime(s: &str) -> Result<i64, String> {
     }
     let hh: i64 = parts[0].parse().map_err(|_| err())?;
     let mm: i64 = parts[1].parse().map_err(|_| err())?;
-    let ss: i64 = if parts.len() == 3 { parts[2].parse().map_err(|_| err())? } else { 0 };
+    let ss: i64 = if parts.len() == 3 {
+        parts[2].parse().map_err(|_| err())?
+    } else {
+        0
+    };
     if hh > 23 || mm > 59 || ss > 59 {
         return Err(format!("`{s}` is not a time of day"));
     }
@@ -68,7 +76,12 @@ pub fn format_datetime(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -79,7 +92,10 @@ mod tests {
     fn known_dates() {
         assert_eq!(parse_local_datetime("1970-01-01T00:00").unwrap(), 0);
         // 2000-03-01 is day 11017 of the Unix epoch.
-        assert_eq!(parse_local_datetime("2000-03-01T00:00").unwrap(), 11_017 * 86_400);
+        assert_eq!(
+            parse_local_datetime("2000-03-01T00:00").unwrap(),
+            11_017 * 86_400
+        );
         assert_eq!(format_datetime(951_782_400 + 3661), "2000-02-29T01:01:01");
         assert!(parse_local_datetime("2023-02-29T00:00").is_err());
         assert!(parse_local_datetime("2024-02-29T24:00").is_err());

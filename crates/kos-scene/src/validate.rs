@@ -83,12 +83,17 @@ impl<'a> Locator<'a> {
     /// Offset of `field:` after `start`, before the next `id:` definition.
     fn field_after(&self, start: usize, field: &str) -> Option<usize> {
         let rest = &self.text[start..];
-        let end = rest[1.min(rest.len())..].find("id:").map(|p| p + 1).unwrap_or(rest.len());
+        let end = rest[1.min(rest.len())..]
+            .find("id:")
+            .map(|p| p + 1)
+            .unwrap_or(rest.len());
         let window = &rest[..end];
         let mut from = 0;
         while let Some(p) = window[from..].find(field) {
             let at = from + p;
-            let ok_before = at == 0 || !window.as_bytes()[at - 1].is_ascii_alphanumeric() && window.as_bytes()[at - 1] != b'_';
+            let ok_before = at == 0
+                || !window.as_bytes()[at - 1].is_ascii_alphanumeric()
+                    && window.as_bytes()[at - 1] != b'_';
             let after = window[at + field.len()..].trim_start();
             if ok_before && after.starts_with(':') {
                 return Some(start + at);
@@ -124,13 +129,24 @@ pub fn validate(scene: &Scene, text: &str, file: &str) -> Vec<SceneError> {
                 None => p.field.and_then(|f| loc.key(f)).unwrap_or(0),
             };
             let (line, column) = loc.position(offset);
-            SceneError { file: file.to_string(), line, column, id: p.id, message: p.message }
+            SceneError {
+                file: file.to_string(),
+                line,
+                column,
+                id: p.id,
+                message: p.message,
+            }
         })
         .collect()
 }
 
 fn bad(id: &str, field: &'static str, message: impl Into<String>) -> Problem {
-    Problem { id: Some(id.to_string()), occurrence: 0, field: Some(field), message: message.into() }
+    Problem {
+        id: Some(id.to_string()),
+        occurrence: 0,
+        field: Some(field),
+        message: message.into(),
+    }
 }
 
 /// Kinds of thing an id can name, for reference checks.
@@ -152,7 +168,10 @@ fn check(s: &Scene) -> Vec<Problem> {
             id: None,
             occurrence: 0,
             field: Some("format_version"),
-            message: format!("format_version {} is not supported (this build reads {FORMAT_VERSION})", s.format_version),
+            message: format!(
+                "format_version {} is not supported (this build reads {FORMAT_VERSION})",
+                s.format_version
+            ),
         });
     }
     check_site(&s.site, &mut out);
@@ -175,25 +194,53 @@ fn check(s: &Scene) -> Vec<Problem> {
         .chain(s.routes.iter().map(|x| (x.id.as_str(), Kind::Route)));
     for (id, kind) in all {
         if id.trim().is_empty() || id.chars().any(|c| c.is_control() || c == '"') {
-            out.push(Problem { id: Some(id.to_string()), occurrence: 0, field: None, message: "ids must be non-empty printable text without quotes".into() });
+            out.push(Problem {
+                id: Some(id.to_string()),
+                occurrence: 0,
+                field: None,
+                message: "ids must be non-empty printable text without quotes".into(),
+            });
             continue;
         }
         let n = seen_count.entry(id).or_insert(0);
         if *n > 0 {
-            out.push(Problem { id: Some(id.to_string()), occurrence: *n, field: None, message: "duplicate id".into() });
+            out.push(Problem {
+                id: Some(id.to_string()),
+                occurrence: *n,
+                field: None,
+                message: "duplicate id".into(),
+            });
         } else {
             kinds.insert(id, kind);
         }
         *n += 1;
     }
-    let refer = |out: &mut Vec<Problem>, owner: &str, field: &'static str, target: &str, want: &[Kind]| match kinds.get(target) {
-        None => out.push(bad(owner, field, format!("refers to `{target}`, which is not defined"))),
-        Some(k) if !want.contains(k) => out.push(bad(owner, field, format!("refers to `{target}`, which is a {k:?}, not a {:?}", want[0]))),
-        _ => {}
-    };
+    let refer =
+        |out: &mut Vec<Problem>, owner: &str, field: &'static str, target: &str, want: &[Kind]| {
+            match kinds.get(target) {
+                None => out.push(bad(
+                    owner,
+                    field,
+                    format!("refers to `{target}`, which is not defined"),
+                )),
+                Some(k) if !want.contains(k) => out.push(bad(
+                    owner,
+                    field,
+                    format!(
+                        "refers to `{target}`, which is a {k:?}, not a {:?}",
+                        want[0]
+                    ),
+                )),
+                _ => {}
+            }
+        };
     let positive = |out: &mut Vec<Problem>, id: &str, field: &'static str, v: f64| {
         if !(v.is_finite() && v > 0.0) {
-            out.push(bad(id, field, format!("must be a positive number, got {v}")));
+            out.push(bad(
+                id,
+                field,
+                format!("must be a positive number, got {v}"),
+            ));
         }
     };
     let non_negative = |out: &mut Vec<Problem>, id: &str, field: &'static str, v: f64| {
@@ -201,11 +248,19 @@ fn check(s: &Scene) -> Vec<Problem> {
             out.push(bad(id, field, format!("must be zero or more, got {v}")));
         }
     };
-    let fraction = |out: &mut Vec<Problem>, id: &str, field: &'static str, v: f64, zero_ok: bool| {
-        if !(v.is_finite() && v <= 1.0 && (v > 0.0 || (zero_ok && v == 0.0))) {
-            out.push(bad(id, field, format!("must be a fraction in {}0, 1], got {v}", if zero_ok { "[" } else { "(" })));
-        }
-    };
+    let fraction =
+        |out: &mut Vec<Problem>, id: &str, field: &'static str, v: f64, zero_ok: bool| {
+            if !(v.is_finite() && v <= 1.0 && (v > 0.0 || (zero_ok && v == 0.0))) {
+                out.push(bad(
+                    id,
+                    field,
+                    format!(
+                        "must be a fraction in {}0, 1], got {v}",
+                        if zero_ok { "[" } else { "(" }
+                    ),
+                ));
+            }
+        };
     let finite_pos = |out: &mut Vec<Problem>, id: &str, p: (f64, f64)| {
         if !(p.0.is_finite() && p.1.is_finite()) {
             out.push(bad(id, "position", "must be finite"));
@@ -229,21 +284,40 @@ fn check(s: &Scene) -> Vec<Problem> {
             Impedance::PerUnit { r, x, b } => (r, x, b),
         };
         if !(r.is_finite() && x.is_finite() && c.is_finite()) || r < 0.0 || c < 0.0 {
-            out.push(bad(&l.id, "impedance", "resistance and charging must be finite and not negative"));
+            out.push(bad(
+                &l.id,
+                "impedance",
+                "resistance and charging must be finite and not negative",
+            ));
         } else if r == 0.0 && x == 0.0 {
-            out.push(bad(&l.id, "impedance", "zero impedance: use a switch to join two buses"));
+            out.push(bad(
+                &l.id,
+                "impedance",
+                "zero impedance: use a switch to join two buses",
+            ));
         }
     }
     for t in &s.transformers {
         refer(&mut out, &t.id, "hv_bus", &t.hv_bus, &[Kind::Bus]);
         refer(&mut out, &t.id, "lv_bus", &t.lv_bus, &[Kind::Bus]);
         if t.hv_bus == t.lv_bus {
-            out.push(bad(&t.id, "lv_bus", "a transformer must join two different buses"));
+            out.push(bad(
+                &t.id,
+                "lv_bus",
+                "a transformer must join two different buses",
+            ));
         }
         positive(&mut out, &t.id, "rating_kva", t.rating_kva);
         positive(&mut out, &t.id, "vk_percent", t.vk_percent);
         if !(t.vkr_percent.is_finite() && t.vkr_percent >= 0.0 && t.vkr_percent < t.vk_percent) {
-            out.push(bad(&t.id, "vkr_percent", format!("must be at least 0 and below vk_percent ({}), got {}", t.vk_percent, t.vkr_percent)));
+            out.push(bad(
+                &t.id,
+                "vkr_percent",
+                format!(
+                    "must be at least 0 and below vk_percent ({}), got {}",
+                    t.vk_percent, t.vkr_percent
+                ),
+            ));
         }
         if !(t.tap_percent.is_finite() && t.tap_percent.abs() < 50.0) {
             out.push(bad(&t.id, "tap_percent", "must be within +-50 %"));
@@ -263,33 +337,77 @@ fn check(s: &Scene) -> Vec<Problem> {
         refer(&mut out, &g.id, "bus", &g.bus, &[Kind::Bus]);
         positive(&mut out, &g.id, "rated_kw", g.rated_kw);
         if !(g.setpoint_kw.is_finite() && g.setpoint_kw.abs() <= g.rated_kw.abs() * 1.0000001) {
-            out.push(bad(&g.id, "setpoint_kw", format!("must lie within the rating ({} kW), got {}", g.rated_kw, g.setpoint_kw)));
+            out.push(bad(
+                &g.id,
+                "setpoint_kw",
+                format!(
+                    "must lie within the rating ({} kW), got {}",
+                    g.rated_kw, g.setpoint_kw
+                ),
+            ));
         }
         if !(g.voltage_pu.is_finite() && (0.8..=1.2).contains(&g.voltage_pu)) {
-            out.push(bad(&g.id, "voltage_pu", format!("must lie in 0.8..1.2 pu, got {}", g.voltage_pu)));
+            out.push(bad(
+                &g.id,
+                "voltage_pu",
+                format!("must lie in 0.8..1.2 pu, got {}", g.voltage_pu),
+            ));
         }
         match g.kind {
-            GeneratorKind::Solar { tilt_deg, azimuth_deg } => {
-                if !(tilt_deg.is_finite() && (0.0..=90.0).contains(&tilt_deg) && azimuth_deg.is_finite()) {
-                    out.push(bad(&g.id, "tilt_deg", "tilt must lie in 0..90 degrees, azimuth finite"));
+            GeneratorKind::Solar {
+                tilt_deg,
+                azimuth_deg,
+            } => {
+                if !(tilt_deg.is_finite()
+                    && (0.0..=90.0).contains(&tilt_deg)
+                    && azimuth_deg.is_finite())
+                {
+                    out.push(bad(
+                        &g.id,
+                        "tilt_deg",
+                        "tilt must lie in 0..90 degrees, azimuth finite",
+                    ));
                 }
             }
-            GeneratorKind::Wind { hub_height_m, cut_in_m_s, rated_m_s, cut_out_m_s } => {
+            GeneratorKind::Wind {
+                hub_height_m,
+                cut_in_m_s,
+                rated_m_s,
+                cut_out_m_s,
+            } => {
                 positive(&mut out, &g.id, "hub_height_m", hub_height_m);
-                if !(cut_in_m_s >= 0.0 && cut_in_m_s < rated_m_s && rated_m_s < cut_out_m_s && cut_out_m_s.is_finite()) {
-                    out.push(bad(&g.id, "cut_in_m_s", "wind speeds must rise: cut_in < rated < cut_out"));
+                if !(cut_in_m_s >= 0.0
+                    && cut_in_m_s < rated_m_s
+                    && rated_m_s < cut_out_m_s
+                    && cut_out_m_s.is_finite())
+                {
+                    out.push(bad(
+                        &g.id,
+                        "cut_in_m_s",
+                        "wind speeds must rise: cut_in < rated < cut_out",
+                    ));
                 }
             }
-            GeneratorKind::Chp { min_load, ramp_kw_per_min } => {
+            GeneratorKind::Chp {
+                min_load,
+                ramp_kw_per_min,
+            } => {
                 fraction(&mut out, &g.id, "min_load", min_load, true);
                 positive(&mut out, &g.id, "ramp_kw_per_min", ramp_kw_per_min);
             }
-            GeneratorKind::Bio { min_load, ramp_kw_per_min, fuel_kwh } => {
+            GeneratorKind::Bio {
+                min_load,
+                ramp_kw_per_min,
+                fuel_kwh,
+            } => {
                 fraction(&mut out, &g.id, "min_load", min_load, true);
                 positive(&mut out, &g.id, "ramp_kw_per_min", ramp_kw_per_min);
                 non_negative(&mut out, &g.id, "fuel_kwh", fuel_kwh);
             }
-            GeneratorKind::GridTie { import_limit_kw, export_limit_kw } => {
+            GeneratorKind::GridTie {
+                import_limit_kw,
+                export_limit_kw,
+            } => {
                 non_negative(&mut out, &g.id, "import_limit_kw", import_limit_kw);
                 non_negative(&mut out, &g.id, "export_limit_kw", export_limit_kw);
             }
@@ -299,18 +417,45 @@ fn check(s: &Scene) -> Vec<Problem> {
         refer(&mut out, &b.id, "bus", &b.bus, &[Kind::Bus]);
         positive(&mut out, &b.id, "energy_kwh", b.energy_kwh);
         positive(&mut out, &b.id, "power_kw", b.power_kw);
-        fraction(&mut out, &b.id, "charge_efficiency", b.charge_efficiency, false);
-        fraction(&mut out, &b.id, "discharge_efficiency", b.discharge_efficiency, false);
+        fraction(
+            &mut out,
+            &b.id,
+            "charge_efficiency",
+            b.charge_efficiency,
+            false,
+        );
+        fraction(
+            &mut out,
+            &b.id,
+            "discharge_efficiency",
+            b.discharge_efficiency,
+            false,
+        );
         fraction(&mut out, &b.id, "soc_min", b.soc_min, true);
         fraction(&mut out, &b.id, "soc_max", b.soc_max, false);
         if b.soc_min.is_finite() && b.soc_max.is_finite() && b.soc_min >= b.soc_max {
-            out.push(bad(&b.id, "soc_max", format!("soc_max ({}) must be above soc_min ({})", b.soc_max, b.soc_min)));
+            out.push(bad(
+                &b.id,
+                "soc_max",
+                format!(
+                    "soc_max ({}) must be above soc_min ({})",
+                    b.soc_max, b.soc_min
+                ),
+            ));
         }
         if !(b.voltage_pu.is_finite() && (0.8..=1.2).contains(&b.voltage_pu)) {
-            out.push(bad(&b.id, "voltage_pu", format!("must lie in 0.8..1.2 pu, got {}", b.voltage_pu)));
+            out.push(bad(
+                &b.id,
+                "voltage_pu",
+                format!("must lie in 0.8..1.2 pu, got {}", b.voltage_pu),
+            ));
         }
         if !(b.soc.is_finite() && b.soc >= b.soc_min - 1e-9 && b.soc <= b.soc_max + 1e-9) {
-            out.push(bad(&b.id, "soc", format!("must lie between soc_min and soc_max, got {}", b.soc)));
+            out.push(bad(
+                &b.id,
+                "soc",
+                format!("must lie between soc_min and soc_max, got {}", b.soc),
+            ));
         }
     }
     for l in &s.loads {
@@ -338,7 +483,10 @@ fn check(s: &Scene) -> Vec<Problem> {
         positive(&mut out, &r.id, "length_km", r.length_km);
         non_negative(&mut out, &r.id, "capacity_t_per_day", r.capacity_t_per_day);
     }
-    let has_source = s.generators.iter().any(|g| g.in_service && g.kind.grid_forming())
+    let has_source = s
+        .generators
+        .iter()
+        .any(|g| g.in_service && g.kind.grid_forming())
         || s.storage.iter().any(|b| b.in_service && b.grid_forming);
     if !has_source {
         out.push(Problem {
@@ -353,22 +501,42 @@ fn check(s: &Scene) -> Vec<Problem> {
 
 fn check_site(site: &Site, out: &mut Vec<Problem>) {
     let mut site_bad = |field: &'static str, message: String| {
-        out.push(Problem { id: None, occurrence: 0, field: Some(field), message });
+        out.push(Problem {
+            id: None,
+            occurrence: 0,
+            field: Some(field),
+            message,
+        });
     };
     if !(site.latitude_deg.is_finite() && site.latitude_deg.abs() <= 90.0) {
-        site_bad("latitude_deg", format!("must lie in -90..90, got {}", site.latitude_deg));
+        site_bad(
+            "latitude_deg",
+            format!("must lie in -90..90, got {}", site.latitude_deg),
+        );
     }
     if !(site.longitude_deg.is_finite() && site.longitude_deg.abs() <= 180.0) {
-        site_bad("longitude_deg", format!("must lie in -180..180, got {}", site.longitude_deg));
+        site_bad(
+            "longitude_deg",
+            format!("must lie in -180..180, got {}", site.longitude_deg),
+        );
     }
     if !(site.utc_offset_hours.is_finite() && site.utc_offset_hours.abs() <= 14.0) {
-        site_bad("utc_offset_hours", format!("must lie in -14..14, got {}", site.utc_offset_hours));
+        site_bad(
+            "utc_offset_hours",
+            format!("must lie in -14..14, got {}", site.utc_offset_hours),
+        );
     }
     if !(site.base_mva.is_finite() && site.base_mva > 0.0) {
-        site_bad("base_mva", format!("must be positive, got {}", site.base_mva));
+        site_bad(
+            "base_mva",
+            format!("must be positive, got {}", site.base_mva),
+        );
     }
     if !(site.frequency_hz.is_finite() && site.frequency_hz > 0.0) {
-        site_bad("frequency_hz", format!("must be positive, got {}", site.frequency_hz));
+        site_bad(
+            "frequency_hz",
+            format!("must be positive, got {}", site.frequency_hz),
+        );
     }
     if let Err(e) = parse_local_datetime(&site.start) {
         site_bad("start", e);
@@ -378,7 +546,14 @@ fn check_site(site: &Site, out: &mut Vec<Problem>) {
 fn check_profile(id: &str, p: &Profile, out: &mut Vec<Problem>) {
     if let Profile::Custom(v) = p {
         if v.len() != 24 || v.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
-            out.push(bad(id, "profile", format!("a custom profile needs 24 hourly factors of at least 0, got {} values", v.len())));
+            out.push(bad(
+                id,
+                "profile",
+                format!(
+                    "a custom profile needs 24 hourly factors of at least 0, got {} values",
+                    v.len()
+                ),
+            ));
         }
     }
 }

@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use kos_grid::cli::{self, CliError, ContingencyArgs, PowerflowArgs};
 
 #[derive(Parser)]
-#[command(name = "kos-grid", version, about = "Power flow and N-1 contingency analysis of MATPOWER and pf-refdata cases")]
+#[command(
+    name = "kos-grid",
+    version,
+    about = "Power flow and N-1 contingency analysis of MATPOWER and pf-refdata cases"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
