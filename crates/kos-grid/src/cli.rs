@@ -7,7 +7,8 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::network::Network;
-use crate::powerflow::{Method, PowerFlow, PowerFlowOptions, PowerFlowResult, Start};
+use crate::powerflow::{Method, PowerFlow, PowerFlowOptions, Start};
+use crate::result::PowerFlowResult;
 use crate::{NewtonOptions, run_n1};
 
 /// Error type of the front end.

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::GridError;
 use crate::islands::find_islands;
 use crate::network::Network;
-use crate::powerflow::{IslandStatus, PowerFlow, PowerFlowOptions, PowerFlowResult, Start};
+use crate::powerflow::{PowerFlow, PowerFlowOptions, Start};
+use crate::result::{IslandStatus, PowerFlowResult};
 
 /// Outcome of one branch outage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -113,20 +114,31 @@ pub fn run_n1(
     let outages: Result<Vec<OutageResult>, GridError> = outaged
         .par_iter()
         .map_init(
-            || (net.clone(), None::<PowerFlow>),
+            || {
+                // Each worker keeps an engine built for the base case: outages that leave the
+                // islands alone, or only cut off parts with no source, reuse its structures.
+                let mut engine = PowerFlow::new();
+                let ready = engine.prepare(net, &warm).is_ok();
+                (net.clone(), ready.then_some(engine))
+            },
             |(local, engine), &k| {
                 local.branches[k].in_service = false;
                 let islands = find_islands(local, |j| local.branches[j].in_service);
                 let split = islands != base_islands;
-                let result = if split {
-                    // The islands change: solve on a fresh engine and leave the shared one as is.
-                    let mut fresh = PowerFlow::new();
-                    fresh.set_warm_start(&base.vm_pu, &base.va_deg);
-                    fresh.solve(local, &warm)
-                } else {
-                    let engine = engine.get_or_insert_with(PowerFlow::new);
-                    engine.set_warm_start(&base.vm_pu, &base.va_deg);
-                    engine.solve(local, &warm)
+                let result = match engine
+                    .as_mut()
+                    .filter(|e| e.reuses_structures_for(&islands))
+                {
+                    Some(engine) => {
+                        engine.set_warm_start(&base.vm_pu, &base.va_deg);
+                        engine.solve(local, &warm)
+                    }
+                    None => {
+                        // New energised islands: solve on a fresh engine, keep the shared one.
+                        let mut fresh = PowerFlow::new();
+                        fresh.set_warm_start(&base.vm_pu, &base.va_deg);
+                        fresh.solve(local, &warm)
+                    }
                 };
                 local.branches[k].in_service = true;
                 progress();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::GridError;
 use crate::islands::Islands;
 use crate::network::Network;
-use crate::powerflow::{IslandResult, IslandStatus, PowerFlowResult};
+use crate::result::{IslandResult, IslandStatus, PowerFlowResult};
 use crate::sparse_lu::PatternLu;
 
 /// Series susceptance of a branch in the DC model, pu, and its phase-shift injection.

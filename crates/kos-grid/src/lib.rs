@@ -24,6 +24,7 @@ pub mod network;
 pub mod newton;
 pub mod powerflow;
 pub mod refdata;
+pub mod result;
 pub mod sparse_lu;
 pub mod ybus;
 
@@ -37,10 +38,9 @@ pub use islands::{Island, Islands, find_islands};
 pub use matpower::parse_matpower;
 pub use network::{Branch, Bus, BusKind, Generator, Network};
 pub use newton::NewtonOptions;
-pub use powerflow::{
-    IslandResult, IslandStatus, Method, PowerFlow, PowerFlowOptions, PowerFlowResult, Start,
-};
+pub use powerflow::{Method, PowerFlow, PowerFlowOptions, Start};
 pub use refdata::{RefCase, RefSolution, parse_refdata};
+pub use result::{IslandResult, IslandStatus, PowerFlowResult};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

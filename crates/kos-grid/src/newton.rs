@@ -83,6 +83,8 @@ pub struct IslandNewton {
     rhs: Vec<f64>,
     /// The state before the last update, to fall back on.
     backup: (Vec<f64>, Vec<f64>),
+    /// Buses cut off from the island by an opening (their equations become `dx = 0`).
+    frozen: Vec<bool>,
 }
 
 impl IslandNewton {
@@ -230,6 +232,7 @@ impl IslandNewton {
             cur: vec![Complex64::new(0.0, 0.0); n],
             rhs: vec![0.0; dim],
             backup: (vec![0.0; n], vec![0.0; n]),
+            frozen: vec![false; n],
         })
     }
 
@@ -241,6 +244,17 @@ impl IslandNewton {
     /// Whether the island has no bus.
     pub fn is_empty(&self) -> bool {
         self.buses.is_empty()
+    }
+
+    /// Marks the local buses that an opening has cut off from the island: they keep their
+    /// place in the pattern (so every factorisation stays valid) but are not solved.
+    pub fn set_frozen(&mut self, frozen: &[bool]) {
+        self.frozen.copy_from_slice(frozen);
+    }
+
+    /// Local buses currently cut off.
+    pub fn frozen(&self) -> &[bool] {
+        &self.frozen
     }
 
     /// Role of local bus `i`.
@@ -264,6 +278,14 @@ impl IslandNewton {
         self.ybus.mul(&self.v, &mut self.cur);
         let mut worst = (0.0f64, 0usize);
         for i in 0..self.v.len() {
+            if self.frozen[i] {
+                for row in [self.prow[i], self.qrow[i]] {
+                    if row != NONE {
+                        self.rhs[row] = 0.0;
+                    }
+                }
+                continue;
+            }
             let s = self.v[i] * self.cur[i].conj();
             if self.prow[i] != NONE {
                 let share = if self.alpha.is_empty() {
@@ -309,6 +331,16 @@ impl IslandNewton {
                     d_vm += ii.conj() * vnk;
                 }
                 let m = self.j_map[p];
+                if self.frozen[i] {
+                    // Identity rows: a cut-off bus does not move.
+                    let one = if i == k { 1.0 } else { 0.0 };
+                    for (slot, v) in [(m[0], one), (m[1], 0.0), (m[2], 0.0), (m[3], one)] {
+                        if slot != NONE {
+                            j[slot] = v;
+                        }
+                    }
+                    continue;
+                }
                 if m[0] != NONE {
                     j[m[0]] = d_va.re;
                 }
@@ -324,7 +356,7 @@ impl IslandNewton {
             }
         }
         for &(i, pos) in &self.lambda_pos {
-            j[pos] = -self.alpha[i];
+            j[pos] = if self.frozen[i] { 0.0 } else { -self.alpha[i] };
         }
     }
 
