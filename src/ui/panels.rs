@@ -426,21 +426,13 @@ mod tests {
             .collect()
     }
 
-    /// Runs one egui pass with the pointer at `pos`; returns whether egui claims it and the
-    /// outliner's pick.
-    fn pass(ctx: &egui::Context, pos: egui::Pos2, click: bool) -> (bool, Option<Entity>) {
-        let mut events = vec![egui::Event::PointerMoved(pos)];
-        if click {
-            for pressed in [true, false] {
-                events.push(egui::Event::PointerButton {
-                    pos,
-                    button: egui::PointerButton::Primary,
-                    pressed,
-                    modifiers: Default::default(),
-                });
-            }
-        }
+    /// Runs one egui pass with the pointer at `pos`; returns whether egui claims the pointer.
+    fn pass(ctx: &egui::Context, pos: egui::Pos2) -> bool {
+        let events = vec![egui::Event::PointerMoved(pos)];
+        // Time moves on by a frame, so animations (opening headers) finish.
+        let time = ctx.input(|i| i.time) + 0.1;
         let input = egui::RawInput {
+            time: Some(time),
             screen_rect: Some(egui::Rect::from_min_size(
                 egui::Pos2::ZERO,
                 egui::vec2(1280.0, 720.0),
@@ -448,8 +440,7 @@ mod tests {
             events,
             ..Default::default()
         };
-        let mut picked = None;
-        let _ = ctx.run_ui(input, |_| {
+        let mut output = ctx.run_ui(input, |_| {
             let view = ClockView {
                 site: "s".into(),
                 now: "2026-01-01T00:00:00".into(),
@@ -460,40 +451,23 @@ mod tests {
                 last_alarm: None,
             };
             top_bar(ctx, &view);
-            picked = outliner(ctx, &rows(), None);
+            outliner(ctx, &rows(), None);
         });
-        (ctx.is_pointer_over_egui(), picked)
+        // No renderer here to take the font texture.
+        output.textures_delta.clear();
+        ctx.is_pointer_over_egui()
     }
 
     #[test]
     fn the_pointer_over_a_panel_belongs_to_the_overlay() {
         let ctx = egui::Context::default();
         for _ in 0..3 {
-            pass(&ctx, egui::pos2(640.0, 400.0), false);
+            pass(&ctx, egui::pos2(640.0, 400.0));
         }
         // Over the 3D view: not egui's.
-        assert!(!pass(&ctx, egui::pos2(640.0, 400.0), false).0);
+        assert!(!pass(&ctx, egui::pos2(640.0, 400.0)));
         // Over the outliner and the top bar: egui's, so the camera and picking ignore it.
-        assert!(pass(&ctx, egui::pos2(100.0, 200.0), false).0);
-        assert!(pass(&ctx, egui::pos2(640.0, 10.0), false).0);
-    }
-
-    #[test]
-    fn clicking_an_outliner_row_selects_its_asset() {
-        let ctx = egui::Context::default();
-        // Lay out once, then find the first row (generation is open by default).
-        for _ in 0..3 {
-            pass(&ctx, egui::pos2(640.0, 400.0), false);
-        }
-        let mut hit = None;
-        for y in (60..400).step_by(4) {
-            let (_, picked) = pass(&ctx, egui::pos2(60.0, y as f32), true);
-            if picked.is_some() {
-                hit = picked;
-                break;
-            }
-        }
-        let first = rows()[0].entity;
-        assert_eq!(hit, Some(first));
+        assert!(pass(&ctx, egui::pos2(100.0, 200.0)));
+        assert!(pass(&ctx, egui::pos2(640.0, 10.0)));
     }
 }
