@@ -159,3 +159,13 @@ pub struct Demand {
 /// The site the world mirrors.
 #[derive(Resource, Debug, Clone, PartialEq, Deref)]
 pub struct SiteInfo(pub Site);
+
+/// The state components an asset may carry, for reports and the inspector.
+pub type StateQuery = (
+    Option<&'static BusVoltage>,
+    Option<&'static BranchFlow>,
+    Option<&'static SwitchState>,
+    Option<&'static UnitOutput>,
+    Option<&'static StateOfCharge>,
+    Option<&'static Demand>,
+);

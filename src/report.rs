@@ -131,17 +131,8 @@ fn summarise(
 /// Final state of every asset, keyed by id.
 pub fn asset_states(world: &mut World) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    let mut q = world.query::<(
-        &AssetTag,
-        &AssetKind,
-        Option<&BusVoltage>,
-        Option<&BranchFlow>,
-        Option<&SwitchState>,
-        Option<&UnitOutput>,
-        Option<&StateOfCharge>,
-        Option<&Demand>,
-    )>();
-    for (id, kind, v, f, sw, u, soc, d) in q.iter(world) {
+    let mut q = world.query::<(&AssetTag, &AssetKind, StateQuery)>();
+    for (id, kind, (v, f, sw, u, soc, d)) in q.iter(world) {
         let mut o = serde_json::Map::new();
         o.insert("kind".into(), json!(kind.label()));
         if let Some(v) = v {

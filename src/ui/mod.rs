@@ -26,14 +26,7 @@ fn overlay(
     mut selection: ResMut<Selection>,
     mut commands: MessageWriter<ClockCommand>,
     assets: Query<(Entity, &AssetTag, &AssetKind, Option<&Neighbourhood>)>,
-    states: Query<(
-        Option<&BusVoltage>,
-        Option<&BranchFlow>,
-        Option<&SwitchState>,
-        Option<&UnitOutput>,
-        Option<&StateOfCharge>,
-        Option<&Demand>,
-    )>,
+    states: Query<StateQuery>,
     specs: Query<panels::SpecQuery>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;

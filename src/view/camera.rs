@@ -29,20 +29,7 @@ impl OrbitCamera {
 }
 
 fn spawn_camera(mut commands: Commands, points: Query<&SitePosition>, spans: Query<&Span>) {
-    let mut min = Vec2::splat(f32::MAX);
-    let mut max = Vec2::splat(f32::MIN);
-    for p in points
-        .iter()
-        .map(|p| p.0)
-        .chain(spans.iter().flat_map(|s| [s.from, s.to]))
-    {
-        min = min.min(p);
-        max = max.max(p);
-    }
-    if min.x > max.x {
-        min = Vec2::splat(-100.0);
-        max = Vec2::splat(100.0);
-    }
+    let (min, max) = super::site_bounds(&points, &spans);
     let centre = (min + max) / 2.0;
     let extent = (max - min).max_element().max(100.0);
     let orbit = OrbitCamera {

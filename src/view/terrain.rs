@@ -92,20 +92,7 @@ fn spawn_terrain(
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     let Some(site) = site else { return };
-    let mut min = Vec2::splat(f32::MAX);
-    let mut max = Vec2::splat(f32::MIN);
-    for p in points
-        .iter()
-        .map(|p| p.0)
-        .chain(spans.iter().flat_map(|s| [s.from, s.to]))
-    {
-        min = min.min(p);
-        max = max.max(p);
-    }
-    if min.x > max.x {
-        min = Vec2::splat(-100.0);
-        max = Vec2::splat(100.0);
-    }
+    let (min, max) = super::site_bounds(&points, &spans);
     let margin = ((max - min).max_element() * 0.25).max(150.0);
     let terrain = Terrain::new(site.seed, min - margin, max + margin);
     commands.spawn((

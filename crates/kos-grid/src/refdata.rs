@@ -220,3 +220,55 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
         solution: raw.solution,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_BUS: &str = r#"{"schema": "pf-refdata/1", "case": "two", "base_mva": 100.0,
+ "buses": [
+  {"idx": 0, "name": "1", "type": "slack", "base_kv": 10.0, "pd_mw": 0.0, "qd_mvar": 0.0, "gs_mw": 0.0, "bs_mvar": 0.0,
+   "vm_setpoint_pu": 1.0, "va_setpoint_deg": 0.0, "vm_min_pu": 0.9, "vm_max_pu": 1.1},
+  {"idx": 1, "name": "2", "type": "PQ", "base_kv": 10.0, "pd_mw": 50.0, "qd_mvar": 10.0, "gs_mw": 0.0, "bs_mvar": 0.0,
+   "vm_setpoint_pu": null, "va_setpoint_deg": null, "vm_min_pu": 0.9, "vm_max_pu": 1.1}],
+ "generators": [{"idx": 0, "bus": 0, "is_slack": true, "pg_mw": null, "vg_pu": 1.0, "qmax_mvar": 100.0,
+   "qmin_mvar": -100.0, "pmax_mw": 100.0, "pmin_mw": 0.0, "status": 1}],
+ "branches": [{"idx": 0, "from": 0, "to": 1, "r_pu": 0.01, "x_pu": 0.05, "b_pu": 0.0, "g_pu": 0.0, "tap_ratio": 1.0,
+   "shift_deg": 0.0, "status": 1, "rate_a_mva": 0.0}],
+ "solution": {"converged": true, "iterations": 3, "tolerance_pu": 1e-8, "bus_vm_pu": [1.0, 0.99], "bus_va_deg": [0.0, -1.0],
+   "bus_pg_mw": [50.0, 0.0], "bus_qg_mvar": [10.0, 0.0], "branch_pf_mw": [50.0], "branch_qf_mvar": [10.0],
+   "branch_pt_mw": [-50.0], "branch_qt_mvar": [-10.0], "slack": [{"bus": 0, "p_mw": 50.0, "q_mvar": 10.0}],
+   "total_losses_mw": 0.3}}"#;
+
+    #[test]
+    fn reads_a_case_and_names_the_bad_field() {
+        let case = parse_refdata(TWO_BUS, "two.json").unwrap();
+        assert_eq!(case.network.buses.len(), 2);
+        assert_eq!(case.solution.iterations, 3);
+        let bad = TWO_BUS.replace(r#""x_pu": 0.05"#, r#""x_pu": "fast""#);
+        let e = parse_refdata(&bad, "two.json").unwrap_err().to_string();
+        assert!(
+            e.starts_with("two.json:9:") && e.contains("branches[0].x_pu"),
+            "{e}"
+        );
+        let dangling = TWO_BUS.replace(r#""from": 0, "to": 1"#, r#""from": 0, "to": 7"#);
+        assert!(
+            parse_refdata(&dangling, "two.json")
+                .unwrap_err()
+                .to_string()
+                .contains("branches[0]")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_mutated_documents(edits in proptest::collection::vec((0usize..2000, 0u8..128), 1..5)) {
+            let mut bytes = TWO_BUS.as_bytes().to_vec();
+            for (pos, byte) in edits {
+                let p = pos % bytes.len();
+                bytes[p] = byte;
+            }
+            let _ = parse_refdata(&String::from_utf8_lossy(&bytes), "fuzz.json");
+        }
+    }
+}
