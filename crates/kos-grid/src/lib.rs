@@ -25,6 +25,7 @@ pub mod newton;
 pub mod powerflow;
 pub mod refdata;
 pub mod result;
+mod schedule;
 pub mod sparse_lu;
 pub mod ybus;
 

@@ -12,7 +12,7 @@ use crate::time::parse_local_datetime;
 pub struct SceneError {
     /// The file, as given to the loader.
     pub file: String,
-    /// 1-based line.
+    /// 1-based line (0 when the problem is not at a place in the text).
     pub line: usize,
     /// 1-based column.
     pub column: usize,
@@ -24,7 +24,12 @@ pub struct SceneError {
 
 impl fmt::Display for SceneError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if self.line == 0 {
+            // Not about a place in the text (the file could not be read).
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        }
         if let Some(id) = &self.id {
             write!(f, "`{id}`: ")?;
         }
