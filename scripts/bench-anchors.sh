@@ -52,13 +52,15 @@ print(f'N-1 on case1354pegase: kos-grid {o["total_ms"]:.0f} ms for {o["outages_c
       f'({o["failed"]} not converged, {o["insecure"]} insecure); lightsim2grid ContingencyAnalysisCPP {l["ms"]:.0f} ms '
       f'for {l["contingencies"]}; ratio {o["total_ms"] / l["ms"]:.2f}')
 PY
-if ! timeout 120 "$kos" powerflow "$data/case_ACTIVSg70k.m" --dc-start --repeat 1 --json > "$tmp/big.json"; then
-    echo "scale: case_ACTIVSg70k did not finish within 120 s"
+# From flat or DC starts neither kos-grid nor lightsim2grid converges this case; like
+# MATPOWER's runpf, start from the voltages stored in the file.
+if ! timeout 300 "$kos" powerflow "$data/case_ACTIVSg70k.m" --repeat 3 --json > "$tmp/big.json"; then
+    echo "scale: case_ACTIVSg70k did not finish within 300 s"
     exit 0
 fi
 "$py" - "$tmp/big.json" <<'PY'
 import json, sys
 o = json.load(open(sys.argv[1])); k = o["timing"]
-print(f'scale: {o["case"]} ({o["buses"]} buses) converged={o["converged"]} in {o["iterations"]} iterations, '
+print(f'scale: {o["case"]} ({o["buses"]} buses, case start) converged={o["converged"]} in {o["iterations"]} iterations, '
       f'parse {k["parse_ms"]:.0f} ms, prepare {k["prepare_ms"]:.0f} ms, solve {k["solve_ms_min"]:.0f} ms min / {k["solve_ms_median"]:.0f} ms median')
 PY

@@ -5,7 +5,8 @@
 //! on the diagonal, which keeps the fill of that order: the patterns of L and U are those of
 //! the Cholesky factor of `A + A^T`, found from its elimination tree, and the numbers
 //! follow. If a diagonal pivot is too small, faer's LU with partial pivoting (Gilbert-Peierls)
-//! factorises the real matrix instead. Later factorisations reuse its row
+//! factorises the real matrix instead, under faer's COLAMD order, which bounds the fill
+//! whatever rows the pivoting picks. Later factorisations reuse its row
 //! pivots and the patterns of L and U and only recompute the numbers, as KLU's `refactor`
 //! does; if a reused pivot has become too small against its column, the pivoting
 //! factorisation runs again. Solves use the stored factors.
@@ -16,6 +17,7 @@ use faer::sparse::linalg::amd;
 use faer::sparse::linalg::lu::simplicial::{
     SimplicialLu, factorize_simplicial_numeric_lu, factorize_simplicial_numeric_lu_scratch,
 };
+use faer::sparse::linalg::lu::{LuSymbolicParams, factorize_symbolic_lu};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 
 use crate::GridError;
@@ -27,8 +29,14 @@ const PIVOT_TOLERANCE: f64 = 1e-3;
 /// LU factors of a square sparse matrix with a fixed pattern.
 pub struct PatternLu {
     n: usize,
+    /// Column order of the factors in use.
     col_perm: Vec<usize>,
     col_perm_inv: Vec<usize>,
+    /// AMD order of `A + A^T`, for diagonal pivots.
+    amd: (Vec<usize>, Vec<usize>),
+    /// COLAMD order, for pivoting factorisations (bounds their fill whatever rows pivot);
+    /// computed on first need.
+    colamd: Option<(Vec<usize>, Vec<usize>)>,
     row_perm: Vec<usize>,
     row_perm_inv: Vec<usize>,
     /// Strictly lower part of L (unit diagonal implied), by column, rows in pivot order.
@@ -88,6 +96,8 @@ impl PatternLu {
             n,
             col_perm: fwd.to_vec(),
             col_perm_inv: inv.to_vec(),
+            amd: (fwd.to_vec(), inv.to_vec()),
+            colamd: None,
             row_perm: vec![0; n],
             row_perm_inv: vec![0; n],
             l_ptr: Vec::new(),
@@ -128,6 +138,8 @@ impl PatternLu {
     fn diagonal_pattern(&mut self, col_ptr: &[usize], row_idx: &[usize]) {
         let n = self.n;
         const NONE: usize = usize::MAX;
+        self.col_perm.clone_from(&self.amd.0);
+        self.col_perm_inv.clone_from(&self.amd.1);
         let inv = &self.col_perm_inv;
         // Strict upper triangle of the permuted A + A^T, by column.
         let mut upper: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -207,6 +219,17 @@ impl PatternLu {
         self.factored = false;
         self.diagonal = false;
         let sym = SymbolicSparseColMatRef::new_checked(n, n, col_ptr, None, row_idx);
+        if self.colamd.is_none() {
+            let Ok(symbolic) = factorize_symbolic_lu(sym, LuSymbolicParams::default()) else {
+                return false;
+            };
+            let (fwd, inv) = symbolic.col_perm().arrays();
+            self.colamd = Some((fwd.to_vec(), inv.to_vec()));
+        }
+        if let Some((fwd, inv)) = &self.colamd {
+            self.col_perm.clone_from(fwd);
+            self.col_perm_inv.clone_from(inv);
+        }
         let a = SparseColMatRef::new(sym, val);
         let perm = PermRef::new_checked(&self.col_perm, &self.col_perm_inv, n);
         if factorize_simplicial_numeric_lu(
