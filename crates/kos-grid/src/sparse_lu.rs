@@ -307,8 +307,9 @@ impl PatternLu {
                 x[j] = 0.0;
                 self.u_val[p] = ujk;
                 if ujk != 0.0 {
-                    for q in self.l_ptr[j]..self.l_ptr[j + 1] {
-                        x[self.l_idx[q]] -= self.l_val[q] * ujk;
+                    let (ls, le) = (self.l_ptr[j], self.l_ptr[j + 1]);
+                    for (&i, &l) in self.l_idx[ls..le].iter().zip(&self.l_val[ls..le]) {
+                        x[i] -= l * ujk;
                     }
                 }
             }
@@ -341,8 +342,9 @@ impl PatternLu {
         for j in 0..n {
             let yj = y[j];
             if yj != 0.0 {
-                for q in self.l_ptr[j]..self.l_ptr[j + 1] {
-                    y[self.l_idx[q]] -= self.l_val[q] * yj;
+                let (ls, le) = (self.l_ptr[j], self.l_ptr[j + 1]);
+                for (&i, &l) in self.l_idx[ls..le].iter().zip(&self.l_val[ls..le]) {
+                    y[i] -= l * yj;
                 }
             }
         }
@@ -351,8 +353,8 @@ impl PatternLu {
             let yj = y[j] / self.u_val[e - 1];
             y[j] = yj;
             if yj != 0.0 {
-                for p in s..e - 1 {
-                    y[self.u_idx[p]] -= self.u_val[p] * yj;
+                for (&i, &u) in self.u_idx[s..e - 1].iter().zip(&self.u_val[s..e - 1]) {
+                    y[i] -= u * yj;
                 }
             }
         }
