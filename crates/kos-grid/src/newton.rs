@@ -295,14 +295,14 @@ impl IslandNewton {
                 };
                 let f = s.re - p_spec[i] - share;
                 self.rhs[self.prow[i]] = f;
-                if !(f.abs() <= worst.0) {
+                if f.abs() > worst.0 || f.is_nan() {
                     worst = (f.abs(), i);
                 }
             }
             if self.qrow[i] != NONE {
                 let f = s.im - q_spec[i];
                 self.rhs[self.qrow[i]] = f;
-                if !(f.abs() <= worst.0) {
+                if f.abs() > worst.0 || f.is_nan() {
                     worst = (f.abs(), i);
                 }
             }
