@@ -281,6 +281,7 @@ pub fn contingency(
             "outages_count": report.outages.len(),
             "failed": report.failed(),
             "insecure": report.insecure(),
+            "base": report.base,
             "threads": rayon::current_num_threads(),
             "total_ms": total_ms,
             "outages": report.outages,
@@ -308,7 +309,9 @@ pub fn contingency(
     );
     let _ = writeln!(
         s,
-        "not converged: {}, insecure (overload or voltage): {}",
+        "base case: {} overloads, {} voltage violations\nnot converged: {}, insecure (new overload or voltage violation): {}",
+        report.base.overloads.len(),
+        report.base.voltage_violations.len(),
         report.failed(),
         report.insecure()
     );

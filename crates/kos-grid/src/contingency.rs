@@ -10,7 +10,7 @@ use crate::network::Network;
 use crate::powerflow::{PowerFlow, PowerFlowOptions, Start};
 use crate::result::{IslandStatus, PowerFlowResult};
 
-/// Outcome of one branch outage.
+/// Outcome of one branch outage (`branch` is `usize::MAX` for the base case).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutageResult {
     /// Index of the branch taken out.
@@ -36,6 +36,8 @@ pub struct OutageResult {
 pub struct ContingencyReport {
     /// Base case converged.
     pub base_converged: bool,
+    /// Overloads and voltage violations already present before any outage.
+    pub base: OutageResult,
     /// One entry per outage, in branch order.
     pub outages: Vec<OutageResult>,
 }
@@ -46,11 +48,20 @@ impl ContingencyReport {
         self.outages.iter().filter(|o| !o.converged).count()
     }
 
-    /// Outages with at least one overload or voltage violation.
+    /// Outages that did not converge or that overload a branch or take a bus voltage out
+    /// of its limits where the base case did not.
     pub fn insecure(&self) -> usize {
+        let over: std::collections::BTreeSet<usize> =
+            self.base.overloads.iter().map(|o| o.0).collect();
+        let volt: std::collections::BTreeSet<usize> =
+            self.base.voltage_violations.iter().map(|v| v.0).collect();
         self.outages
             .iter()
-            .filter(|o| !o.overloads.is_empty() || !o.voltage_violations.is_empty())
+            .filter(|o| {
+                !o.converged
+                    || o.overloads.iter().any(|x| !over.contains(&x.0))
+                    || o.voltage_violations.iter().any(|x| !volt.contains(&x.0))
+            })
             .count()
     }
 }
@@ -148,6 +159,7 @@ pub fn run_n1(
         .collect();
     Ok(ContingencyReport {
         base_converged: base.converged,
+        base: judge(net, usize::MAX, false, &base),
         outages: outages?,
     })
 }
