@@ -229,5 +229,8 @@ mod tests {
         assert_eq!(spur.deenergised_buses, 1);
         // Losing the 0-1 ring branch sends all the load the other way round: 3-0 overloads.
         assert!(report.outages[0].overloads.iter().any(|&(k, _)| k == 3));
+        // The base case is secure, so that outage counts as insecure.
+        assert!(report.base.overloads.is_empty() && report.base.voltage_violations.is_empty());
+        assert!(report.insecure() >= 1);
     }
 }
