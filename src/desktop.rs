@@ -43,6 +43,10 @@ pub struct ScreenshotArgs {
     /// Asset to select (its inspector is shown).
     #[arg(long)]
     pub select: Option<String>,
+    /// Asset to click in the 3D view before the capture (through the picking backend, as a
+    /// mouse click would).
+    #[arg(long)]
+    pub click: Option<String>,
     /// Window width, pixels.
     #[arg(long, default_value_t = 1280)]
     pub width: u32,
@@ -56,6 +60,7 @@ pub struct ScreenshotArgs {
 struct ShotPlan {
     out: PathBuf,
     frames: u32,
+    click: Option<String>,
     requested: bool,
     saved: bool,
 }
@@ -117,7 +122,7 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         // The picture shows the state after the first tick, whatever the renderer's speed.
         app.insert_resource(plan)
             .add_systems(PostStartup, pause_clock.after(first_tick))
-            .add_systems(Update, capture);
+            .add_systems(Update, (click_asset, capture));
     }
     Ok(app)
 }
@@ -141,6 +146,56 @@ fn select_at_start(
     mut selection: ResMut<Selection>,
 ) {
     selection.0 = assets.iter().find(|(_, id)| id.0 == want.0).map(|(e, _)| e);
+}
+
+/// Clicks the `--click` asset: the pointer moves onto its shape, presses and releases over
+/// three frames, half-way to the capture.
+fn click_asset(
+    plan: Res<ShotPlan>,
+    mut frame: Local<u32>,
+    visuals: Query<(&crate::view::VisualOf, &GlobalTransform)>,
+    tags: Query<&AssetTag>,
+    cameras: Query<(&Camera, &GlobalTransform)>,
+    windows: Query<Entity, With<bevy::window::PrimaryWindow>>,
+    mut input: MessageWriter<bevy::picking::pointer::PointerInput>,
+) {
+    use bevy::picking::pointer::{Location, PointerAction, PointerButton, PointerId, PointerInput};
+    use bevy::window::WindowRef;
+    let Some(id) = plan.click.as_deref() else {
+        return;
+    };
+    *frame += 1;
+    let start = plan.frames / 2;
+    if *frame < start || *frame > start + 4 {
+        return;
+    }
+    let Some(at) = visuals
+        .iter()
+        .find(|(v, _)| tags.get(v.0).is_ok_and(|t| t.0 == id))
+        .map(|(_, t)| t.translation())
+    else {
+        return;
+    };
+    let (Ok((camera, camera_at)), Ok(window)) = (cameras.single(), windows.single()) else {
+        return;
+    };
+    // Aim a little above the base of the shape.
+    let Ok(position) = camera.world_to_viewport(camera_at, at + Vec3::Y * 8.0) else {
+        return;
+    };
+    let Some(target) =
+        bevy::camera::RenderTarget::Window(WindowRef::Entity(window)).normalize(Some(window))
+    else {
+        return;
+    };
+    let location = Location { target, position };
+    let action = match *frame - start {
+        0 => PointerAction::Move { delta: Vec2::ZERO },
+        2 => PointerAction::Press(PointerButton::Primary),
+        4 => PointerAction::Release(PointerButton::Primary),
+        _ => return,
+    };
+    input.write(PointerInput::new(PointerId::Mouse, location, action));
 }
 
 fn capture(
@@ -187,6 +242,7 @@ pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
     let plan = ShotPlan {
         out: args.out.clone(),
         frames: args.frames.max(1),
+        click: args.click.clone(),
         requested: false,
         saved: false,
     };

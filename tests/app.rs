@@ -268,7 +268,7 @@ fn a_diverging_island_keeps_its_last_good_state_and_raises_an_alarm() {
 }
 
 /// Renders the default scene in a real window (Xvfb, software Vulkan) and returns the pixels.
-fn screenshot(name: &str, select: Option<&str>) -> (u32, u32, Vec<u8>) {
+fn screenshot(name: &str, extra: &[&str]) -> (u32, u32, Vec<u8>) {
     let out = std::env::temp_dir().join(format!("kos-twin-test-{}-{name}.png", std::process::id()));
     let mut cmd = std::process::Command::new("xvfb-run");
     cmd.args([
@@ -278,13 +278,11 @@ fn screenshot(name: &str, select: Option<&str>) -> (u32, u32, Vec<u8>) {
         env!("CARGO_BIN_EXE_kos-twin"),
         "screenshot",
         "--frames",
-        "4",
+        "12",
         "--out",
     ])
     .arg(&out);
-    if let Some(id) = select {
-        cmd.args(["--select", id]);
-    }
+    cmd.args(extra);
     let run = cmd
         .output()
         .expect("xvfb-run must be installed (scripts/test.sh installs it)");
@@ -330,8 +328,8 @@ fn panel_grey(r: u8, g: u8, b: u8) -> bool {
 }
 
 #[test]
-fn the_screenshot_shows_the_scene_the_overlay_and_the_inspector() {
-    let plain = screenshot("plain", None);
+fn the_screenshot_shows_the_scene_the_overlay_and_the_inspector_of_a_selected_or_clicked_asset() {
+    let plain = screenshot("plain", &[]);
     assert_eq!((plain.0, plain.1), (1280, 720));
     let distinct: std::collections::BTreeSet<&[u8]> = plain.2.chunks(3).collect();
     assert!(
@@ -357,9 +355,15 @@ fn the_screenshot_shows_the_scene_the_overlay_and_the_inspector() {
     assert!(cable > 0.002, "cable pixels {cable}");
     // No inspector without a selection; with one, the inspector covers the top right.
     assert!(share(&plain, 980..1270, 60..240, panel_grey) < 0.2);
-    let selected = screenshot("selected", Some("bat-north"));
+    let selected = screenshot("selected", &["--select", "bat-north"]);
     assert!(
         share(&selected, 980..1270, 60..240, panel_grey) > 0.5,
         "inspector"
+    );
+    // A click on an asset's shape in 3D (through the picking backend) selects it too.
+    let clicked = screenshot("clicked", &["--click", "waterworks"]);
+    assert!(
+        share(&clicked, 980..1270, 60..240, panel_grey) > 0.5,
+        "inspector after a click"
     );
 }

@@ -9,6 +9,7 @@ use bevy::prelude::*;
 
 use crate::model::{SitePosition, Span};
 
+pub use assets::VisualOf;
 pub use terrain::Terrain;
 
 /// Maps a site position (metres east, north) and a height to a point in the 3D world
