@@ -80,7 +80,7 @@ pub struct PowerflowArgs {
     /// Formulation.
     #[arg(long, value_enum, default_value = "ac")]
     pub method: MethodArg,
-    /// Solve this many times (admittance matrix and symbolic factorisation built once) and
+    /// Solve this many times (admittance matrix, column order and LU pattern built once) and
     /// report the fastest and median solve times.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,

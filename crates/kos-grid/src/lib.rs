@@ -2,7 +2,8 @@
 //!
 //! A pure library (no rendering, no networking): the network model in flat arrays indexed by
 //! bus, the sparse admittance matrix, AC Newton-Raphson in polar form with a sparse LU whose
-//! symbolic analysis is reused while the topology holds, DC power flow, islands with their
+//! column order and pattern are reused while the topology holds (each step only refactorises
+//! the numbers), DC power flow, islands with their
 //! own references, N-1 contingency analysis, and importers for MATPOWER case files and
 //! `pf-refdata/1` reference solutions.
 //!

@@ -1,6 +1,6 @@
 //! Newton-Raphson AC power flow in polar form on one island, with a sparse Jacobian whose
-//! pattern and symbolic LU factorisation are built once and reused for every iteration and
-//! every solve until the island's topology or bus roles change.
+//! pattern and LU layout (see [`crate::sparse_lu`]) are built once and reused for every
+//! iteration and every solve until the island's topology or bus roles change.
 
 use num_complex::Complex64;
 
@@ -53,7 +53,7 @@ pub struct NewtonOutcome {
 }
 
 /// Cached Newton system of one island: local admittance matrix, Jacobian pattern and
-/// symbolic factorisation. Local bus `i` is global bus `buses[i]`.
+/// LU layout. Local bus `i` is global bus `buses[i]`.
 pub struct IslandNewton {
     /// Global indices of the island's buses, ascending.
     pub buses: Vec<usize>,

@@ -130,7 +130,7 @@ struct IslandCache {
     lambda: f64,
 }
 
-/// A power-flow engine for one network. Holds the admittance matrix, islands and symbolic
+/// A power-flow engine for one network. Holds the admittance matrix, islands and LU
 /// factorisations between calls, and the last solution for warm starts.
 pub struct PowerFlow {
     topology: Option<Topology>,
@@ -189,7 +189,7 @@ impl PowerFlow {
     ///
     /// New impedances refresh values only. Opening or closing branches that were in service
     /// at the last full build, without changing the islands, keeps every pattern and
-    /// symbolic factorisation (the open branches stay as explicit zeros). Anything else
+    /// LU layout (the open branches stay as explicit zeros). Anything else
     /// rebuilds.
     pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
         let topo = Topology::of(net, opts.distributed_slack);
