@@ -42,6 +42,18 @@ enum Command {
     Powerflow(PowerflowArgs),
     /// N-1 contingency analysis over every in-service branch.
     Contingency(ContingencyArgs),
+    /// Write a generated community scene of any size: feeders, solar, wind, storage, pods.
+    Generate {
+        /// Number of buses.
+        #[arg(long)]
+        buses: usize,
+        /// Seed of the layout and of the scene's random processes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (RON).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write the built-in default scene to a file, to start a new scene from.
     DefaultScene {
         /// Output file.
@@ -95,6 +107,29 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     }
 }
 
+fn generate(buses: usize, seed: u64, out: &Path) -> anyhow::Result<String> {
+    use kos_scene::generate::{MAX_BUSES, MIN_BUSES};
+    if !(MIN_BUSES..=MAX_BUSES).contains(&buses) {
+        return Err(anyhow!(
+            "--buses must lie in {MIN_BUSES}..={MAX_BUSES}, got {buses}"
+        ));
+    }
+    let scene = kos_scene::generate(buses, seed);
+    std::fs::write(out, kos_scene::to_ron(&scene))
+        .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+    Ok(format!(
+        "{}: {} buses, {} lines, {} transformers, {} generators, {} batteries, {} loads, {} pods",
+        out.display(),
+        scene.buses.len(),
+        scene.lines.len(),
+        scene.transformers.len(),
+        scene.generators.len(),
+        scene.storage.len(),
+        scene.loads.len(),
+        scene.pods.len()
+    ))
+}
+
 /// Parses the command line and runs it.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -113,6 +148,7 @@ pub fn run() -> ExitCode {
         Some(Command::Contingency(a)) => kos_grid::cli::contingency(&a, load_case)
             .map(Some)
             .map_err(|e| anyhow!("{e}")),
+        Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
             .map(|_| None)
             .map_err(|e| anyhow!("{}: {e}", out.display())),

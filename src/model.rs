@@ -146,14 +146,52 @@ pub struct UnitOutput {
 pub struct StateOfCharge(pub f64);
 
 /// Electrical demand of a load or pod this tick.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct Demand {
     /// Wanted active power, kW.
     pub p_kw: f64,
     /// Wanted reactive power, kvar.
     pub q_kvar: f64,
-    /// Supplied this tick.
+    /// Share of the demand the balancer lets through (the rest is shed), 0 to 1.
+    pub fraction: f64,
+    /// Connected to an energised island.
     pub served: bool,
+}
+
+impl Default for Demand {
+    fn default() -> Self {
+        Self {
+            p_kw: 0.0,
+            q_kvar: 0.0,
+            fraction: 1.0,
+            served: false,
+        }
+    }
+}
+
+impl Demand {
+    /// Active power delivered, kW.
+    pub fn served_kw(&self) -> f64 {
+        if self.served {
+            self.p_kw * self.fraction
+        } else {
+            0.0
+        }
+    }
+
+    /// Active power not delivered, kW.
+    pub fn shed_kw(&self) -> f64 {
+        self.p_kw - self.served_kw()
+    }
+}
+
+/// What the weather lets a solar or wind unit produce this tick.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Available {
+    /// Power available, kW.
+    pub kw: f64,
+    /// Power available but not taken, kW.
+    pub curtailed_kw: f64,
 }
 
 /// The site the world mirrors.

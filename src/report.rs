@@ -9,15 +9,21 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::model::*;
+use crate::sim::accounting::IslandEnergy;
 use crate::sim::alarms::Alarms;
+use crate::sim::environment::WeatherState;
 use crate::sim::grid::Grid;
+use crate::sim::monitor::EnergyMonitor;
+use crate::sim::storage::StockLevels;
+use crate::sim::wear::{BatteryWear, CableWear, TransformerWear, UnitWear};
 use crate::sim::{SimClock, SimSet};
 
 /// State of one island in a tick.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IslandSummary {
-    /// Island number.
-    pub id: usize,
+    /// Island number and energy balance.
+    #[serde(flatten)]
+    pub energy: IslandEnergy,
     /// Buses in it.
     pub buses: usize,
     /// `solved`, `not_converged` or `deenergised`.
@@ -55,8 +61,25 @@ pub struct TickSummary {
     pub max_loading_pct: f64,
     /// Every energised island converged.
     pub converged: bool,
-    /// Island states.
+    /// Renewable power available but not taken, kW.
+    pub curtailed_kw: f64,
+    /// Weather of the tick.
+    pub weather: WeatherSummary,
+    /// Island states and energy balances.
     pub islands: Vec<IslandSummary>,
+}
+
+/// The weather of a tick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeatherSummary {
+    /// Global horizontal irradiance, W/m2.
+    pub ghi_w_m2: f64,
+    /// Wind speed at 10 m, m/s.
+    pub wind_m_s: f64,
+    /// Air temperature, degrees C.
+    pub ambient_c: f64,
+    /// Cloud cover, fraction.
+    pub cloud_cover: f64,
 }
 
 /// Summaries collected so far.
@@ -69,17 +92,18 @@ pub struct ReportLog {
 fn summarise(
     clock: Res<SimClock>,
     grid: Res<Grid>,
+    weather: Res<WeatherState>,
     demands: Query<&Demand>,
     units: Query<(&UnitOutput, Option<&Spec<kos_scene::GeneratorSpec>>)>,
     mut log: ResMut<ReportLog>,
 ) {
     let Some(r) = grid.last.as_ref() else { return };
     let net = &grid.model.network;
-    let mut demand: Vec<(f64, bool)> = demands.iter().map(|d| (d.p_kw, d.served)).collect();
+    let mut demand: Vec<(f64, f64)> = demands.iter().map(|d| (d.p_kw, d.served_kw())).collect();
     // Fixed order of summation for byte-identical reports.
-    demand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    demand.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     let demand_kw: f64 = demand.iter().map(|d| d.0).sum();
-    let served_kw: f64 = demand.iter().filter(|d| d.1).map(|d| d.0).sum();
+    let served_kw: f64 = demand.iter().map(|d| d.1).sum();
     let (mut generation_kw, mut import_kw, mut storage_kw) = (0.0, 0.0, 0.0);
     for (g, &e) in grid.unit_entities.iter().enumerate() {
         let Ok((u, spec)) = units.get(e) else {
@@ -114,11 +138,19 @@ fn summarise(
         max_vm_pu: live.iter().copied().fold(0.0, f64::max),
         max_loading_pct: r.branch_loading_pct.iter().copied().fold(0.0, f64::max),
         converged: r.converged,
+        curtailed_kw: grid.energy.iter().map(|e| e.curtailed_kw).sum(),
+        weather: WeatherSummary {
+            ghi_w_m2: weather.ghi_w_m2,
+            wind_m_s: weather.now.wind_m_s,
+            ambient_c: weather.now.ambient_c,
+            cloud_cover: weather.now.cloud_cover,
+        },
         islands: r
             .islands
             .iter()
-            .map(|i| IslandSummary {
-                id: i.id,
+            .zip(&grid.energy)
+            .map(|(i, e)| IslandSummary {
+                energy: e.clone(),
                 buses: i.n_buses,
                 status: i.status,
                 reference: i.reference.map(|b| net.buses[b].name.clone()),
@@ -165,8 +197,78 @@ pub fn asset_states(world: &mut World) -> BTreeMap<String, Value> {
             o.insert("demand_kw".into(), json!(d.p_kw));
             o.insert("demand_kvar".into(), json!(d.q_kvar));
             o.insert("served".into(), json!(d.served));
+            o.insert("served_fraction".into(), json!(d.fraction));
         }
         out.insert(id.0.clone(), Value::Object(o));
+    }
+    let mut monitors = world.query::<(&AssetTag, &AssetKind, &EnergyMonitor)>();
+    for (id, kind, m) in monitors.iter(world) {
+        let Some(Value::Object(o)) = out.get_mut(&id.0) else {
+            continue;
+        };
+        let mut j = json!({
+            "used_kwh": m.used_kwh,
+            "produced_kwh": m.produced_kwh,
+            "loss_kwh": m.loss_kwh,
+            "renewable_fraction": m.renewable_fraction(),
+            "co2_g_per_kwh": m.co2_intensity(),
+            "efficiency": m.efficiency(*kind),
+        });
+        if matches!(kind, AssetKind::Load | AssetKind::Pod) {
+            j["suppliers"] = json!(m.suppliers);
+            j["other_suppliers_kwh"] = json!(m.other_suppliers_kwh);
+        }
+        o.insert("monitor".into(), j);
+    }
+    let mut wear = world.query::<(
+        &AssetTag,
+        Option<&Available>,
+        Option<&TransformerWear>,
+        Option<&CableWear>,
+        Option<&BatteryWear>,
+        Option<&UnitWear>,
+        Option<&StockLevels>,
+    )>();
+    for (id, available, tr, cable, battery, unit, stocks) in wear.iter(world) {
+        let Some(Value::Object(o)) = out.get_mut(&id.0) else {
+            continue;
+        };
+        if let Some(a) = available {
+            o.insert("available_kw".into(), json!(a.kw));
+            o.insert("curtailed_kw".into(), json!(a.curtailed_kw));
+        }
+        if let Some(t) = tr {
+            o.insert(
+                "wear".into(),
+                json!({"hot_spot_c": t.hot_spot_c, "aging_factor": t.aging_factor, "aged_hours": t.aged_hours}),
+            );
+        }
+        if let Some(c) = cable {
+            o.insert(
+                "wear".into(),
+                json!({"conductor_c": c.conductor_c, "aging_factor": c.aging_factor, "aged_hours": c.aged_hours}),
+            );
+        }
+        if let Some(b) = battery {
+            o.insert(
+                "wear".into(),
+                json!({"capacity_factor": b.capacity_factor, "equivalent_full_cycles": b.equivalent_full_cycles,
+                       "cycle_fade": b.fade.cycle_fade, "calendar_fade": b.fade.calendar_fade}),
+            );
+        }
+        if let Some(u) = unit {
+            o.insert(
+                "wear".into(),
+                json!({"run_hours": u.runs.run_hours, "starts": u.runs.starts,
+                       "fuel_kwh": u.fuel_kwh, "fuel_days": u.fuel_days}),
+            );
+        }
+        if let Some(s) = stocks {
+            o.insert(
+                "stocks".into(),
+                json!({"quantity": s.quantity, "days_remaining": s.days_remaining}),
+            );
+        }
     }
     out
 }

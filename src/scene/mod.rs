@@ -2,7 +2,7 @@
 //! writing the world back to a scene. The file format itself lives in `kos-scene`.
 
 mod save;
-mod spawn;
+pub mod spawn;
 
 use bevy::prelude::*;
 pub use save::save_scene;

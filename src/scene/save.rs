@@ -35,6 +35,7 @@ pub fn save_scene(world: &mut World) -> Scene {
             seed: 0,
             base_mva: 1.0,
             frequency_hz: 50.0,
+            energy: Default::default(),
         });
     let switches = collect::<kos_scene::SwitchSpec>(world)
         .into_iter()

@@ -3,9 +3,13 @@
 use std::collections::BTreeMap;
 
 use bevy::prelude::*;
-use kos_scene::{Scene, build_grid};
+use kos_scene::{GeneratorSpec, Scene, StorageSpec, build_grid};
 
 use crate::model::*;
+use crate::sim::environment::{Module, WeatherState};
+use crate::sim::monitor::{EnergyMonitor, StoredMix};
+use crate::sim::storage::StockLevels;
+use crate::sim::wear::{BatteryWear, CableWear, TransformerWear, UnitWear};
 use crate::sim::{SimClock, grid::Grid};
 
 /// Spawns every element of `scene` and inserts the site, clock and grid resources.
@@ -35,17 +39,8 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         .collect();
     let at = |id: &str| bus_pos.get(id).copied().unwrap_or(Vec2::ZERO);
     let hood_of = |id: &str| Neighbourhood(hood.get(id).copied().unwrap_or("").to_string());
-    let mut ids: BTreeMap<String, Entity> = BTreeMap::new();
-    let mut common = |world: &mut World, id: &str, order: usize, kind: AssetKind| {
-        let e = world
-            .spawn((AssetTag(id.to_string()), SceneOrder(order), kind))
-            .id();
-        ids.insert(id.to_string(), e);
-        e
-    };
-
     for (i, b) in scene.buses.iter().enumerate() {
-        let e = common(world, &b.id, i, AssetKind::Bus);
+        let e = spawn_asset(world, &b.id, i, AssetKind::Bus);
         world.entity_mut(e).insert((
             Spec(b.clone()),
             Neighbourhood(b.neighbourhood.clone()),
@@ -54,9 +49,10 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         ));
     }
     for (i, l) in scene.lines.iter().enumerate() {
-        let e = common(world, &l.id, i, AssetKind::Line);
+        let e = spawn_asset(world, &l.id, i, AssetKind::Line);
         world.entity_mut(e).insert((
             Spec(l.clone()),
+            CableWear::default(),
             hood_of(&l.from),
             Span {
                 from: at(&l.from),
@@ -66,9 +62,10 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         ));
     }
     for (i, t) in scene.transformers.iter().enumerate() {
-        let e = common(world, &t.id, i, AssetKind::Transformer);
+        let e = spawn_asset(world, &t.id, i, AssetKind::Transformer);
         world.entity_mut(e).insert((
             Spec(t.clone()),
+            TransformerWear::default(),
             hood_of(&t.lv_bus),
             Span {
                 from: at(&t.hv_bus),
@@ -78,7 +75,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         ));
     }
     for (i, s) in scene.switches.iter().enumerate() {
-        let e = common(world, &s.id, i, AssetKind::Switch);
+        let e = spawn_asset(world, &s.id, i, AssetKind::Switch);
         world.entity_mut(e).insert((
             Spec(s.clone()),
             hood_of(&s.from),
@@ -93,29 +90,13 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         ));
     }
     for (i, g) in scene.generators.iter().enumerate() {
-        let e = common(world, &g.id, i, AssetKind::Generator);
-        world.entity_mut(e).insert((
-            Spec(g.clone()),
-            hood_of(&g.bus),
-            SitePosition(at(&g.bus)),
-            UnitOutput {
-                setpoint_kw: g.setpoint_kw,
-                ..default()
-            },
-        ));
+        spawn_generator(world, g, i, at(&g.bus), hood_of(&g.bus));
     }
     for (i, s) in scene.storage.iter().enumerate() {
-        let e = common(world, &s.id, i, AssetKind::Storage);
-        world.entity_mut(e).insert((
-            Spec(s.clone()),
-            hood_of(&s.bus),
-            SitePosition(at(&s.bus)),
-            UnitOutput::default(),
-            StateOfCharge(s.soc),
-        ));
+        spawn_storage(world, s, i, at(&s.bus), hood_of(&s.bus));
     }
     for (i, l) in scene.loads.iter().enumerate() {
-        let e = common(world, &l.id, i, AssetKind::Load);
+        let e = spawn_asset(world, &l.id, i, AssetKind::Load);
         world.entity_mut(e).insert((
             Spec(l.clone()),
             hood_of(&l.bus),
@@ -124,7 +105,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         ));
     }
     for (i, p) in scene.pods.iter().enumerate() {
-        let e = common(world, &p.id, i, AssetKind::Pod);
+        let e = spawn_asset(world, &p.id, i, AssetKind::Pod);
         let pos = Vec2::new(p.position.0 as f32, p.position.1 as f32);
         world.entity_mut(e).insert((
             Spec(p.clone()),
@@ -150,15 +131,16 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         }))
         .collect();
     for (i, d) in scene.depots.iter().enumerate() {
-        let e = common(world, &d.id, i, AssetKind::Depot);
+        let e = spawn_asset(world, &d.id, i, AssetKind::Depot);
         world.entity_mut(e).insert((
             Spec(d.clone()),
+            StockLevels::of(d),
             Neighbourhood("supply".into()),
             SitePosition(place_of[&d.id]),
         ));
     }
     for (i, r) in scene.routes.iter().enumerate() {
-        let e = common(world, &r.id, i, AssetKind::Route);
+        let e = spawn_asset(world, &r.id, i, AssetKind::Route);
         let span = Span {
             from: place_of.get(&r.from).copied().unwrap_or_default(),
             to: place_of.get(&r.to).copied().unwrap_or_default(),
@@ -168,24 +150,67 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
             .insert((Spec(r.clone()), Neighbourhood("supply".into()), span));
     }
 
-    let model = build_grid(scene);
-    let entity = |id: &str| ids.get(id).copied().unwrap_or(Entity::PLACEHOLDER);
-    let grid = Grid::new(
-        model
-            .network
-            .buses
-            .iter()
-            .map(|b| entity(&b.name))
-            .collect(),
-        model
-            .branch_assets
-            .iter()
-            .map(|(id, _)| entity(id))
-            .collect(),
-        model.unit_assets.iter().map(|(id, _)| entity(id)).collect(),
-        model,
-    );
+    let grid = Grid::for_world(world, build_grid(scene));
     world.insert_resource(grid);
     world.insert_resource(SiteInfo(scene.site.clone()));
-    world.insert_resource(SimClock::from_site(&scene.site));
+    let clock = SimClock::from_site(&scene.site);
+    world.insert_resource(WeatherState::new(&scene.site, clock.seed, clock.now_s()));
+    world.insert_resource(clock);
+}
+
+/// Spawns the entity of one asset with the components every asset of its kind carries.
+pub fn spawn_asset(world: &mut World, id: &str, order: usize, kind: AssetKind) -> Entity {
+    let e = world
+        .spawn((AssetTag(id.to_string()), SceneOrder(order), kind))
+        .id();
+    if !matches!(kind, AssetKind::Bus | AssetKind::Depot | AssetKind::Route) {
+        world.entity_mut(e).insert(EnergyMonitor::default());
+    }
+    e
+}
+
+/// Spawns a generation module at `pos` in `hood`.
+pub fn spawn_generator(
+    world: &mut World,
+    g: &GeneratorSpec,
+    order: usize,
+    pos: Vec2,
+    hood: Neighbourhood,
+) -> Entity {
+    let e = spawn_asset(world, &g.id, order, AssetKind::Generator);
+    world.entity_mut(e).insert((
+        Spec(g.clone()),
+        UnitWear::of(g),
+        hood,
+        SitePosition(pos),
+        UnitOutput {
+            setpoint_kw: g.setpoint_kw,
+            ..default()
+        },
+    ));
+    if let Some(module) = Module::of(g) {
+        world.entity_mut(e).insert((module, Available::default()));
+    }
+    e
+}
+
+/// Spawns a battery at `pos` in `hood`.
+pub fn spawn_storage(
+    world: &mut World,
+    s: &StorageSpec,
+    order: usize,
+    pos: Vec2,
+    hood: Neighbourhood,
+) -> Entity {
+    let e = spawn_asset(world, &s.id, order, AssetKind::Storage);
+    world.entity_mut(e).insert((
+        Spec(s.clone()),
+        hood,
+        SitePosition(pos),
+        UnitOutput::default(),
+        StateOfCharge(s.soc),
+        BatteryWear::default(),
+        StoredMix::default(),
+    ));
+    e
 }

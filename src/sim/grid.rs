@@ -9,7 +9,11 @@ use bevy::prelude::*;
 use kos_grid::{IslandStatus, PowerFlow, PowerFlowOptions, PowerFlowResult, Start};
 use kos_scene::GridModel;
 
+use kos_energy::relief::{Limits, ReliefRequest, relieve};
+
+use super::accounting::{IslandEnergy, island_energy, unit_sources};
 use super::alarms::{Alarm, Alarms, Severity};
+use super::dispatch::{DispatchPlan, UnitRole};
 use super::{SimClock, SimSet};
 use crate::model::*;
 
@@ -29,8 +33,14 @@ pub struct Grid {
     /// Last result, as written to the world.
     pub last: Option<PowerFlowResult>,
     engine: PowerFlow,
+    /// Relief changes still wanted after the last round of the tick (0: every limit held
+    /// or was out of local reach).
+    pub relief_pending: usize,
+    /// Energy balance of each island after the last solve.
+    pub energy: Vec<IslandEnergy>,
     failing: BTreeSet<usize>,
     dark: BTreeSet<usize>,
+    meshed_overloads: BTreeSet<usize>,
 }
 
 impl Grid {
@@ -54,71 +64,77 @@ impl Grid {
             unit_entities,
             last: None,
             engine: PowerFlow::new(),
+            relief_pending: 0,
+            energy: Vec::new(),
             failing: BTreeSet::new(),
             dark: BTreeSet::new(),
+            meshed_overloads: BTreeSet::new(),
         }
     }
 }
 
-/// Bus index of each load and pod, for summing demand.
-fn bus_of(model: &GridModel, bus_id: &str) -> Option<usize> {
-    model.bus_index.get(bus_id).copied()
+impl Grid {
+    /// A grid for `model` whose elements are the world's assets of the same ids.
+    pub fn for_world(world: &mut World, model: GridModel) -> Self {
+        let ids: std::collections::BTreeMap<String, Entity> = world
+            .query::<(Entity, &AssetTag)>()
+            .iter(world)
+            .map(|(e, t)| (t.0.clone(), e))
+            .collect();
+        let entity = |id: &str| ids.get(id).copied().unwrap_or(Entity::PLACEHOLDER);
+        Self::new(
+            model
+                .network
+                .buses
+                .iter()
+                .map(|b| entity(&b.name))
+                .collect(),
+            model
+                .branch_assets
+                .iter()
+                .map(|(id, _)| entity(id))
+                .collect(),
+            model.unit_assets.iter().map(|(id, _)| entity(id)).collect(),
+            model,
+        )
+    }
 }
+
+/// Rebuilds the grid from the world's assets after one was added or removed, keeping the
+/// solver options. The next tick solves the new network.
+pub fn rebuild(world: &mut World) {
+    let scene = crate::scene::save_scene(world);
+    let options = world.get_resource::<Grid>().map(|g| g.options.clone());
+    let mut grid = Grid::for_world(world, kos_scene::build_grid(&scene));
+    if let Some(o) = options {
+        grid.options = o;
+    }
+    world.insert_resource(grid);
+}
+
+/// Power flows solved per tick to relieve network limits, after the first.
+pub const RELIEF_ROUNDS: usize = 3;
 
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn solve_grid(
     mut grid: ResMut<Grid>,
     clock: Res<SimClock>,
     mut alarms: ResMut<Alarms>,
-    switches: Query<&SwitchState>,
+    mut plan: ResMut<DispatchPlan>,
     mut buses: Query<&mut BusVoltage>,
     mut branches: Query<&mut BranchFlow>,
     mut units: Query<&mut UnitOutput>,
-    mut demands: Query<(
-        &mut Demand,
-        Option<&Spec<kos_scene::LoadSpec>>,
-        Option<&Spec<kos_scene::PodSpec>>,
-    )>,
+    mut demands: Query<&mut Demand>,
+    mut available: Query<&mut Available>,
+    specs: Query<&Spec<kos_scene::GeneratorSpec>>,
 ) {
     let grid = &mut *grid;
-    // Gather.
-    for (k, &e) in grid.branch_entities.iter().enumerate() {
-        if let Ok(s) = switches.get(e) {
-            grid.model.network.branches[k].in_service = s.closed;
-        }
-    }
-    // Sum demand per bus in asset-id order, so the result does not depend on entity order.
-    let mut wanted: Vec<(&str, Option<usize>, f64, f64)> = demands
-        .iter()
-        .filter_map(|(d, load, pod)| {
-            let (id, bus) = match (load, pod) {
-                (Some(l), _) => (l.id.as_str(), l.bus.as_str()),
-                (None, Some(p)) => (p.id.as_str(), p.bus.as_str()),
-                _ => return None,
-            };
-            Some((id, bus_of(&grid.model, bus), d.p_kw, d.q_kvar))
-        })
-        .collect();
-    wanted.sort_by(|a, b| a.0.cmp(b.0));
-    let net = &mut grid.model.network;
-    for b in &mut net.buses {
-        b.pd_mw = 0.0;
-        b.qd_mvar = 0.0;
-    }
-    for (_, bus, p, q) in wanted {
-        if let Some(b) = bus {
-            net.buses[b].pd_mw += p / 1000.0;
-            net.buses[b].qd_mvar += q / 1000.0;
-        }
-    }
-    for (g, &e) in grid.unit_entities.iter().enumerate() {
-        if let Ok(u) = units.get(e) {
-            grid.model.network.generators[g].pg_mw = u.setpoint_kw / 1000.0;
-        }
-    }
+    let plan = &mut *plan;
+    plan.apply_to(&mut grid.model.network);
 
-    // Solve.
-    let result = match grid.engine.solve(&grid.model.network, &grid.options) {
+    // Solve, then relieve network limits on the plan and solve again, a bounded number of
+    // times within the tick.
+    let mut result = match grid.engine.solve(&grid.model.network, &grid.options) {
         Ok(r) => r,
         Err(e) => {
             alarms.raise(Alarm {
@@ -130,6 +146,35 @@ fn solve_grid(
             return;
         }
     };
+    let mut relief = ReliefRequest::default();
+    for _ in 0..RELIEF_ROUNDS {
+        let injection = plan.net_injection_kw(&grid.model.network, &result.gen_pg_mw);
+        relief = relieve(&grid.model.network, &result, &injection, &Limits::default());
+        if relief.is_empty() {
+            break;
+        }
+        plan.relieve(&grid.model.network, &relief);
+        plan.apply_to(&mut grid.model.network);
+        match grid.engine.solve(&grid.model.network, &grid.options) {
+            Ok(r) => result = r,
+            Err(_) => break,
+        }
+    }
+    grid.relief_pending = relief.changes.len() + relief.groups.len();
+    for &k in &relief.meshed_overloads {
+        let id = &grid.model.branch_assets[k].0;
+        if !grid.meshed_overloads.contains(&k) {
+            alarms.raise(Alarm {
+                t: clock.now_text(),
+                severity: Severity::Warning,
+                asset: Some(id.clone()),
+                message: format!(
+                    "{id} is overloaded inside a mesh: local curtailment and shedding cannot relieve it; reconfigure the switches"
+                ),
+            });
+        }
+    }
+    grid.meshed_overloads = relief.meshed_overloads.iter().copied().collect();
 
     // Alarms on changes of island state.
     let mut now_failing = BTreeSet::new();
@@ -213,22 +258,32 @@ fn solve_grid(
     }
     for (g, &e) in grid.unit_entities.iter().enumerate() {
         let bus = grid.model.network.generators[g].bus;
+        if let Ok(mut a) = available.get_mut(e) {
+            a.curtailed_kw = match plan.roles[g] {
+                UnitRole::Renewable { available_kw } => {
+                    (available_kw - plan.setpoint_kw[g]).max(0.0)
+                }
+                _ => 0.0,
+            };
+        }
         if keep(bus) {
             continue;
         }
         if let Ok(mut u) = units.get_mut(e) {
+            u.setpoint_kw = plan.setpoint_kw[g];
             u.p_kw = result.gen_pg_mw[g] * 1000.0;
             u.q_kvar = result.gen_qg_mvar[g] * 1000.0;
             u.energised = live(bus) && grid.model.network.generators[g].in_service;
         }
     }
-    for (mut d, load, pod) in &mut demands {
-        let bus = load
-            .map(|l| l.bus.as_str())
-            .or(pod.map(|p| p.bus.as_str()))
-            .and_then(|b| bus_of(&grid.model, b));
-        d.served = bus.is_some_and(live);
+    for c in &plan.consumers {
+        if let Ok(mut d) = demands.get_mut(c.entity) {
+            d.fraction = c.fraction;
+            d.served = live(c.bus);
+        }
     }
+    let sources = unit_sources(&grid.unit_entities, &specs);
+    grid.energy = island_energy(&grid.model.network, &result, plan, &sources);
     grid.last = Some(result);
 }
 

@@ -1,8 +1,15 @@
 //! The simulation tick: one ordered chain of system sets in `FixedUpdate`, under a clock.
 
+pub mod accounting;
 pub mod alarms;
 pub mod demand;
+pub mod dispatch;
+pub mod environment;
 pub mod grid;
+pub mod modules;
+pub mod monitor;
+pub mod storage;
+pub mod wear;
 
 use bevy::app::FixedMain;
 use bevy::prelude::*;
@@ -20,6 +27,8 @@ pub enum SimSet {
     Dispatch,
     /// Network solution.
     PowerFlow,
+    /// Energy stores: batteries, fuel and water.
+    Stores,
     /// Protection devices.
     Protection,
     /// Ageing and depletion.
@@ -159,6 +168,7 @@ pub fn plugin(app: &mut App) {
             SimSet::Environment,
             SimSet::Dispatch,
             SimSet::PowerFlow,
+            SimSet::Stores,
             SimSet::Protection,
             SimSet::Wear,
             SimSet::Allocate,
@@ -172,7 +182,17 @@ pub fn plugin(app: &mut App) {
     app.add_systems(FixedUpdate, advance_clock.in_set(SimSet::Advance));
     app.add_message::<ClockCommand>();
     app.add_systems(Update, (apply_clock_commands, follow_speed).chain());
-    app.add_plugins((alarms::plugin, demand::plugin, grid::plugin));
+    app.add_plugins((
+        alarms::plugin,
+        environment::plugin,
+        demand::plugin,
+        dispatch::plugin,
+        grid::plugin,
+        modules::plugin,
+        monitor::plugin,
+        storage::plugin,
+        wear::plugin,
+    ));
 }
 
 /// Runs `n` ticks now, whatever the wall clock (headless runs and tests).

@@ -307,10 +307,12 @@ impl InspectorView {
             row("demand", format!("{:.1} kW  {:.1} kvar", d.p_kw, d.q_kvar));
             row(
                 "supply",
-                if d.served {
-                    "served".into()
+                if !d.served {
+                    "NOT SERVED (de-energised)".into()
+                } else if d.fraction < 1.0 - 1e-9 {
+                    format!("{:.1} kW served, {:.1} kW SHED", d.served_kw(), d.shed_kw())
                 } else {
-                    "NOT SERVED".into()
+                    "served".into()
                 },
             );
         }
@@ -350,7 +352,11 @@ impl InspectorView {
 }
 
 /// Draws the inspector; returns true when it was closed.
-pub fn inspector(ctx: &egui::Context, v: &InspectorView) -> bool {
+pub fn inspector(
+    ctx: &egui::Context,
+    v: &InspectorView,
+    energy: Option<&super::energy::EnergyView>,
+) -> bool {
     let mut open = true;
     egui::Window::new(format!("{} {}", v.kind.label(), v.id))
         .id(egui::Id::new("inspector"))
@@ -375,6 +381,11 @@ pub fn inspector(ctx: &egui::Context, v: &InspectorView) -> bool {
                         ui.end_row();
                     }
                 });
+            if let Some(energy) = energy {
+                ui.separator();
+                ui.heading("Energy and wear");
+                super::energy::energy_section(ui, energy);
+            }
             ui.separator();
             ui.heading("Infrastructure DNA");
             egui::Grid::new("dna").num_columns(2).show(ui, |ui| {

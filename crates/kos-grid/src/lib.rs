@@ -28,6 +28,7 @@ pub mod refdata;
 pub mod result;
 mod schedule;
 pub mod sparse_lu;
+pub mod tracing;
 pub mod ybus;
 
 #[cfg(feature = "cli")]
@@ -43,6 +44,7 @@ pub use newton::NewtonOptions;
 pub use powerflow::{Method, PowerFlow, PowerFlowOptions, Start};
 pub use refdata::{RefCase, RefSolution, parse_refdata};
 pub use result::{IslandResult, IslandStatus, PowerFlowResult};
+pub use tracing::{BusTrace, TraceOptions, Tracing, trace};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

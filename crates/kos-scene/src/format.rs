@@ -83,6 +83,79 @@ pub struct Site {
     /// Nominal frequency, Hz.
     #[serde(default = "fifty")]
     pub frequency_hz: f64,
+    /// Climate and emission factors.
+    #[serde(default)]
+    pub energy: EnergySettings,
+}
+
+/// The climate the weather is drawn from, and the emission factors of the sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnergySettings {
+    /// Height of the site above sea level, m.
+    pub elevation_m: f64,
+    /// Mean wind speed at 10 m, m/s.
+    pub mean_wind_m_s: f64,
+    /// Shape of the Weibull distribution of wind speeds (2 is the Rayleigh case).
+    pub weibull_k: f64,
+    /// Mean cloud cover, fraction of the sky.
+    pub mean_cloud_cover: f64,
+    /// Mean air temperature over the year, degrees C.
+    pub mean_temperature_c: f64,
+    /// Half the difference between the day's warmest and coldest hour, degrees C.
+    pub daily_amplitude_c: f64,
+    /// Half the difference between the warmest and coldest season, degrees C.
+    pub seasonal_amplitude_c: f64,
+    /// Life-cycle emissions per source, g CO2-eq per kWh.
+    pub emissions: EmissionFactors,
+}
+
+impl Default for EnergySettings {
+    fn default() -> Self {
+        Self {
+            elevation_m: 0.0,
+            mean_wind_m_s: 6.0,
+            weibull_k: 2.0,
+            mean_cloud_cover: 0.5,
+            mean_temperature_c: 11.0,
+            daily_amplitude_c: 4.0,
+            seasonal_amplitude_c: 7.0,
+            emissions: EmissionFactors::default(),
+        }
+    }
+}
+
+/// Life-cycle emission factors, g CO2-eq per kWh delivered. Defaults are the medians of
+/// IPCC AR5 WG3 Annex III (2014), table A.III.2; the regional grid's is a typical
+/// European mix and should be set to the local one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmissionFactors {
+    /// Rooftop photovoltaics.
+    pub solar: f64,
+    /// Onshore wind.
+    pub wind: f64,
+    /// Gas-fired combined heat and power.
+    pub chp: f64,
+    /// Biogas and biomass.
+    pub bio: f64,
+    /// Import from the regional grid.
+    pub grid: f64,
+    /// Modules from the registry (hydro and others).
+    pub other: f64,
+}
+
+impl Default for EmissionFactors {
+    fn default() -> Self {
+        Self {
+            solar: 41.0,
+            wind: 11.0,
+            chp: 490.0,
+            bio: 230.0,
+            grid: 300.0,
+            other: 24.0,
+        }
+    }
 }
 
 /// Infrastructure DNA: what an asset is for, what it can take, and its history.
@@ -293,6 +366,15 @@ pub enum GeneratorKind {
         /// Fuel in stock, kWh of electrical output.
         fuel_kwh: f64,
     },
+    /// A module of a kind from kos-energy's registry (for example `hydro`), with its
+    /// parameters by name.
+    Module {
+        /// Registered kind name.
+        module: String,
+        /// Parameters, by name (units as the kind documents them).
+        #[serde(default)]
+        params: std::collections::BTreeMap<String, f64>,
+    },
     /// Connection to the regional grid: the reference of the mesh while connected.
     GridTie {
         /// Largest import, kW.
@@ -310,6 +392,7 @@ impl GeneratorKind {
             Self::Wind { .. } => "wind",
             Self::Chp { .. } => "CHP",
             Self::Bio { .. } => "bio",
+            Self::Module { .. } => "module",
             Self::GridTie { .. } => "grid tie",
         }
     }

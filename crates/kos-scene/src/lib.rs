@@ -7,12 +7,14 @@
 //! for kos-grid. It has no rendering or networking dependency.
 
 pub mod format;
+pub mod generate;
 pub mod network;
 pub mod profiles;
 pub mod time;
 pub mod validate;
 
 pub use format::*;
+pub use generate::generate;
 pub use network::{BranchAsset, GridModel, UnitAsset, build_grid};
 pub use validate::SceneError;
 

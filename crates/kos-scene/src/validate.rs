@@ -409,6 +409,14 @@ fn check(s: &Scene) -> Vec<Problem> {
                 positive(&mut out, &g.id, "ramp_kw_per_min", ramp_kw_per_min);
                 non_negative(&mut out, &g.id, "fuel_kwh", fuel_kwh);
             }
+            GeneratorKind::Module {
+                ref module,
+                ref params,
+            } => {
+                if let Err(e) = kos_energy::module::build(module, g.rated_kw, params) {
+                    out.push(bad(&g.id, "module", e.to_string()));
+                }
+            }
             GeneratorKind::GridTie {
                 import_limit_kw,
                 export_limit_kw,
@@ -545,6 +553,37 @@ fn check_site(site: &Site, out: &mut Vec<Problem>) {
     }
     if let Err(e) = parse_local_datetime(&site.start) {
         site_bad("start", e);
+    }
+    let e = &site.energy;
+    let ranges: [(&'static str, f64, f64, f64); 7] = [
+        ("elevation_m", e.elevation_m, -500.0, 9000.0),
+        ("mean_wind_m_s", e.mean_wind_m_s, 0.0, 30.0),
+        ("weibull_k", e.weibull_k, 0.5, 10.0),
+        ("mean_cloud_cover", e.mean_cloud_cover, 0.0, 1.0),
+        ("mean_temperature_c", e.mean_temperature_c, -60.0, 50.0),
+        ("daily_amplitude_c", e.daily_amplitude_c, 0.0, 30.0),
+        ("seasonal_amplitude_c", e.seasonal_amplitude_c, 0.0, 40.0),
+    ];
+    for (field, v, lo, hi) in ranges {
+        if !(v.is_finite() && (lo..=hi).contains(&v)) {
+            site_bad(field, format!("must lie in {lo}..{hi}, got {v}"));
+        }
+    }
+    let f = &e.emissions;
+    for (field, v) in [
+        ("solar", f.solar),
+        ("wind", f.wind),
+        ("chp", f.chp),
+        ("bio", f.bio),
+        ("grid", f.grid),
+        ("other", f.other),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            site_bad(
+                field,
+                format!("emission factor must be zero or positive, got {v}"),
+            );
+        }
     }
 }
 

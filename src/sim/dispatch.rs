@@ -1,0 +1,399 @@
+//! The Dispatch set: balances every island for this tick with kos-energy's balancer and
+//! writes unit setpoints, curtailment and the share of each demand served. The PowerFlow set
+//! then solves the plan and relieves network limits on it ([`DispatchPlan::relieve`]).
+
+use bevy::prelude::*;
+use kos_energy::balance::{
+    Consumer, IslandOffer, SHED_CLASSES, StoreLimits, TieLimits, UnitRange, balance,
+};
+use kos_energy::dispatchable::ThermalUnit;
+use kos_energy::relief::{Element, ReliefRequest, apply_in_merit_order};
+use kos_energy::storage::Battery;
+use kos_grid::{Network, find_islands};
+use kos_scene::{GeneratorKind, GeneratorSpec, LoadSpec, PodSpec, Priority, StorageSpec};
+
+use super::grid::Grid;
+use super::wear::{BatteryWear, UnitWear};
+use super::{SimClock, SimSet};
+use crate::model::*;
+
+/// Where a unit sits in the merit order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UnitRole {
+    /// Solar or wind: takes what the weather gives, curtailed only in surplus.
+    Renewable {
+        /// Available power, kW.
+        available_kw: f64,
+    },
+    /// Battery.
+    Store(StoreLimits),
+    /// CHP or bio unit, with its minimum stable output.
+    Dispatchable {
+        /// Reachable range this tick, kW.
+        range: UnitRange,
+        /// Minimum stable output, kW.
+        min_stable_kw: f64,
+    },
+    /// Grid tie.
+    Tie(TieLimits),
+    /// Out of service, or in an island no source holds.
+    Off,
+}
+
+/// One consumer (load or pod) in the plan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlannedConsumer {
+    /// Its entity.
+    pub entity: Entity,
+    /// Bus index.
+    pub bus: usize,
+    /// Demand, kW.
+    pub demand_kw: f64,
+    /// Demand, kvar.
+    pub demand_kvar: f64,
+    /// Shedding class (0 deferrable, 1 essential, 2 critical).
+    pub shed_class: usize,
+    /// Share served, 0 to 1.
+    pub fraction: f64,
+}
+
+/// The plan of this tick: a role and setpoint per unit (network generator order) and the
+/// consumers, in asset-id order.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct DispatchPlan {
+    /// Role of each unit.
+    pub roles: Vec<UnitRole>,
+    /// Setpoint of each unit, kW.
+    pub setpoint_kw: Vec<f64>,
+    /// Consumers.
+    pub consumers: Vec<PlannedConsumer>,
+}
+
+/// Shedding class of a priority: deferrable first, critical last.
+pub fn shed_class(p: Priority) -> usize {
+    match p {
+        Priority::Deferrable => 0,
+        Priority::Essential => 1,
+        Priority::Critical => SHED_CLASSES - 1,
+    }
+}
+
+impl DispatchPlan {
+    /// Writes the plan into the network: unit outputs and bus demands.
+    pub fn apply_to(&self, net: &mut Network) {
+        for b in &mut net.buses {
+            b.pd_mw = 0.0;
+            b.qd_mvar = 0.0;
+        }
+        for c in &self.consumers {
+            net.buses[c.bus].pd_mw += c.demand_kw * c.fraction / 1000.0;
+            net.buses[c.bus].qd_mvar += c.demand_kvar * c.fraction / 1000.0;
+        }
+        for (g, p) in self.setpoint_kw.iter().enumerate() {
+            net.generators[g].pg_mw = p / 1000.0;
+        }
+    }
+
+    /// Net injection of each bus, kW: solved unit outputs (the reference takes up the
+    /// mismatch) minus served demand.
+    pub fn net_injection_kw(&self, net: &Network, gen_pg_mw: &[f64]) -> Vec<f64> {
+        let mut inj = vec![0.0; net.buses.len()];
+        for (g, unit) in net.generators.iter().enumerate() {
+            if unit.in_service {
+                inj[unit.bus] += gen_pg_mw.get(g).copied().unwrap_or(0.0) * 1000.0;
+            }
+        }
+        for c in &self.consumers {
+            inj[c.bus] -= c.demand_kw * c.fraction;
+        }
+        inj
+    }
+
+    /// Applies a relief request to the plan in merit order: voltage changes bus by bus,
+    /// overload changes over each far side as a whole. Returns the power that could not be
+    /// moved, kW.
+    pub fn relieve(&mut self, net: &Network, request: &ReliefRequest) -> f64 {
+        let mut left = 0.0;
+        for change in &request.changes {
+            left += self.change_injection(net, &[change.bus], change.delta_kw);
+        }
+        for group in &request.groups {
+            left += self.change_injection(net, &group.buses, group.delta_kw);
+        }
+        left
+    }
+
+    /// Changes the net injection of the buses `buses` (ascending) together by `delta_kw`.
+    fn change_injection(&mut self, net: &Network, buses: &[usize], delta_kw: f64) -> f64 {
+        let at = |b: usize| buses.binary_search(&b).is_ok();
+        // The elements on those buses, and where each came from.
+        let mut elements = Vec::new();
+        let mut from = Vec::new();
+        for (g, unit) in net.generators.iter().enumerate() {
+            if !at(unit.bus) {
+                continue;
+            }
+            let kw = self.setpoint_kw[g];
+            let e = match self.roles[g] {
+                UnitRole::Renewable { .. } => Element::Renewable { kw },
+                UnitRole::Store(l) => Element::Store {
+                    kw,
+                    max_discharge_kw: l.max_discharge_kw,
+                    max_charge_kw: l.max_charge_kw,
+                },
+                UnitRole::Dispatchable { range, .. } => Element::Unit {
+                    kw,
+                    min_kw: range.min_kw,
+                    max_kw: range.max_kw,
+                },
+                UnitRole::Tie(_) | UnitRole::Off => continue,
+            };
+            elements.push(e);
+            from.push(Source::Unit(g));
+        }
+        for (i, c) in self.consumers.iter().enumerate() {
+            if at(c.bus) {
+                elements.push(Element::Consumer {
+                    demand_kw: c.demand_kw,
+                    served: c.fraction,
+                    shed_class: c.shed_class,
+                });
+                from.push(Source::Consumer(i));
+            }
+        }
+        let left = apply_in_merit_order(&mut elements, delta_kw);
+        for (e, src) in elements.iter().zip(&from) {
+            match (e, *src) {
+                (
+                    Element::Renewable { kw }
+                    | Element::Store { kw, .. }
+                    | Element::Unit { kw, .. },
+                    Source::Unit(g),
+                ) => self.setpoint_kw[g] = *kw,
+                (Element::Consumer { served, .. }, Source::Consumer(i)) => {
+                    self.consumers[i].fraction = *served;
+                }
+                _ => {}
+            }
+        }
+        left
+    }
+}
+
+/// Where a relief element came from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Unit(usize),
+    Consumer(usize),
+}
+
+#[allow(clippy::type_complexity)]
+fn plan_dispatch(
+    clock: Res<SimClock>,
+    mut grid: ResMut<Grid>,
+    mut plan: ResMut<DispatchPlan>,
+    switches: Query<&SwitchState>,
+    units: Query<(
+        &UnitOutput,
+        Option<&Spec<GeneratorSpec>>,
+        Option<&Spec<StorageSpec>>,
+        Option<&StateOfCharge>,
+        Option<&Available>,
+        Option<&BatteryWear>,
+        Option<&UnitWear>,
+    )>,
+    demands: Query<(
+        Entity,
+        &Demand,
+        Option<&Spec<LoadSpec>>,
+        Option<&Spec<PodSpec>>,
+    )>,
+) {
+    let grid = &mut *grid;
+    for (k, &e) in grid.branch_entities.iter().enumerate() {
+        if let Ok(s) = switches.get(e) {
+            grid.model.network.branches[k].in_service = s.closed;
+        }
+    }
+    let net = &grid.model.network;
+    let islands = find_islands(net, |k| net.branches[k].in_service);
+    let held =
+        |bus: usize| islands.of_bus[bus].is_some_and(|i| islands.islands[i].reference.is_some());
+    let dt_h = clock.tick_s as f64 / 3600.0;
+    let dt_min = clock.tick_s as f64 / 60.0;
+
+    plan.roles.clear();
+    plan.setpoint_kw.clear();
+    for (g, &e) in grid.unit_entities.iter().enumerate() {
+        let unit = &net.generators[g];
+        let role = match units.get(e) {
+            _ if !unit.in_service || !held(unit.bus) => UnitRole::Off,
+            Ok((out, Some(spec), _, _, available, _, wear)) => match spec.kind {
+                GeneratorKind::Solar { .. }
+                | GeneratorKind::Wind { .. }
+                | GeneratorKind::Module { .. } => UnitRole::Renewable {
+                    available_kw: available.map_or(0.0, |a| a.kw),
+                },
+                GeneratorKind::Chp {
+                    min_load,
+                    ramp_kw_per_min,
+                }
+                | GeneratorKind::Bio {
+                    min_load,
+                    ramp_kw_per_min,
+                    ..
+                } => {
+                    let t = ThermalUnit {
+                        rated_kw: spec.rated_kw,
+                        min_load,
+                        ramp_kw_per_min,
+                    };
+                    let running = out.p_kw > 1e-6;
+                    let (lo, hi) = t.feasible(out.p_kw, dt_min, running);
+                    let fuel_out = wear.is_some_and(|w| w.fuel_kwh.is_some_and(|f| f <= 0.0));
+                    UnitRole::Dispatchable {
+                        range: UnitRange {
+                            // A running unit may also stop; the minimum is enforced after.
+                            min_kw: 0.0,
+                            max_kw: if fuel_out { 0.0 } else { hi },
+                        },
+                        min_stable_kw: lo.min(t.min_kw()),
+                    }
+                }
+                GeneratorKind::GridTie {
+                    import_limit_kw,
+                    export_limit_kw,
+                } => UnitRole::Tie(TieLimits {
+                    import_kw: import_limit_kw,
+                    export_kw: export_limit_kw,
+                }),
+            },
+            Ok((_, None, Some(spec), soc, _, battery_wear, _)) => {
+                let b = battery(spec);
+                let soc = soc.map_or(spec.soc, |s| s.0);
+                let cf = battery_wear.map_or(1.0, |w| w.capacity_factor);
+                UnitRole::Store(StoreLimits {
+                    max_discharge_kw: b.max_discharge_kw(soc, cf, dt_h),
+                    max_charge_kw: b.max_charge_kw(soc, cf, dt_h),
+                })
+            }
+            _ => UnitRole::Off,
+        };
+        plan.roles.push(role);
+        plan.setpoint_kw.push(0.0);
+    }
+
+    let mut consumers: Vec<(&str, PlannedConsumer)> = demands
+        .iter()
+        .filter_map(|(entity, d, load, pod)| {
+            let (id, bus, priority) = match (load, pod) {
+                (Some(l), _) => (l.id.as_str(), l.bus.as_str(), l.priority),
+                (None, Some(p)) => (p.id.as_str(), p.bus.as_str(), p.priority),
+                _ => return None,
+            };
+            let bus = grid.model.bus_index.get(bus).copied()?;
+            Some((
+                id,
+                PlannedConsumer {
+                    entity,
+                    bus,
+                    demand_kw: d.p_kw,
+                    demand_kvar: d.q_kvar,
+                    shed_class: shed_class(priority),
+                    fraction: 1.0,
+                },
+            ))
+        })
+        .collect();
+    // Asset-id order: the plan must not depend on entity order.
+    consumers.sort_by(|a, b| a.0.cmp(b.0));
+    plan.consumers = consumers.into_iter().map(|(_, c)| c).collect();
+
+    // Balance each held island.
+    let last_losses = |reference: usize| {
+        grid.last.as_ref().map_or(0.0, |r| {
+            r.islands
+                .iter()
+                .find(|i| i.reference == Some(reference))
+                .map_or(0.0, |i| i.losses_mw * 1000.0)
+        })
+    };
+    let plan = &mut *plan;
+    for (id, island) in islands.islands.iter().enumerate() {
+        let Some(reference) = island.reference else {
+            continue;
+        };
+        let mut offer = IslandOffer {
+            losses_kw: last_losses(reference),
+            ..default()
+        };
+        let members: Vec<usize> = (0..plan.roles.len())
+            .filter(|&g| islands.of_bus[net.generators[g].bus] == Some(id))
+            .collect();
+        for &g in &members {
+            match plan.roles[g] {
+                UnitRole::Renewable { available_kw } => offer.renewable_kw.push(available_kw),
+                UnitRole::Store(l) => offer.stores.push(l),
+                UnitRole::Dispatchable { range, .. } => offer.units.push(range),
+                UnitRole::Tie(t) => offer.ties.push(t),
+                UnitRole::Off => {}
+            }
+        }
+        let in_island: Vec<usize> = (0..plan.consumers.len())
+            .filter(|&i| islands.of_bus[plan.consumers[i].bus] == Some(id))
+            .collect();
+        offer.consumers = in_island
+            .iter()
+            .map(|&i| Consumer {
+                demand_kw: plan.consumers[i].demand_kw,
+                shed_class: plan.consumers[i].shed_class,
+            })
+            .collect();
+        let result = balance(&offer);
+        let (mut r, mut s, mut u, mut t) = (0, 0, 0, 0);
+        for &g in &members {
+            let next = |v: &[f64], i: &mut usize| {
+                *i += 1;
+                v[*i - 1]
+            };
+            plan.setpoint_kw[g] = match plan.roles[g] {
+                UnitRole::Renewable { .. } => next(&result.renewable_kw, &mut r),
+                UnitRole::Store(_) => next(&result.store_kw, &mut s),
+                UnitRole::Dispatchable { min_stable_kw, .. } => {
+                    let kw = next(&result.unit_kw, &mut u);
+                    // Below minimum stable load: stop if under half of it, else hold it.
+                    if kw < min_stable_kw {
+                        if kw < 0.5 * min_stable_kw {
+                            0.0
+                        } else {
+                            min_stable_kw
+                        }
+                    } else {
+                        kw
+                    }
+                }
+                UnitRole::Tie(_) => next(&result.tie_kw, &mut t),
+                UnitRole::Off => 0.0,
+            };
+        }
+        for (&i, served) in in_island.iter().zip(&result.served) {
+            plan.consumers[i].fraction = *served;
+        }
+    }
+}
+
+/// The battery model of a storage asset.
+pub fn battery(spec: &StorageSpec) -> Battery {
+    Battery {
+        charge_efficiency: spec.charge_efficiency,
+        discharge_efficiency: spec.discharge_efficiency,
+        soc_min: spec.soc_min,
+        soc_max: spec.soc_max,
+        ..Battery::new(spec.energy_kwh, spec.power_kw)
+    }
+}
+
+pub(super) fn plugin(app: &mut App) {
+    app.init_resource::<DispatchPlan>();
+    app.add_systems(FixedUpdate, plan_dispatch.in_set(SimSet::Dispatch));
+}

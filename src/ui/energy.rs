@@ -1,0 +1,199 @@
+//! Energy panels: the selected asset's monitor and wear with a chart of its power, the
+//! community's generation mix over time, and the window that plugs a new module in while
+//! the twin runs.
+
+use bevy_egui::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::model::AssetKind;
+use crate::sim::modules::{ModuleKind, PlugIn};
+use crate::sim::monitor::{EnergyMonitor, chart_points};
+
+/// What the inspector's energy section shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EnergyView {
+    /// (name, value) rows: energy, renewable fraction, CO2, efficiency, wear.
+    pub rows: Vec<(String, String)>,
+    /// Power over time: (hours since start, kW).
+    pub power: Vec<[f64; 2]>,
+    /// Largest suppliers: (asset id, kWh).
+    pub suppliers: Vec<(String, f64)>,
+}
+
+impl EnergyView {
+    /// Rows and chart of a monitor, with wear rows already formatted by the caller.
+    pub fn of(kind: AssetKind, m: &EnergyMonitor, wear: Vec<(String, String)>) -> Self {
+        let mut rows = Vec::new();
+        let mut row = |k: &str, v: String| rows.push((k.to_string(), v));
+        match kind {
+            AssetKind::Load | AssetKind::Pod => {
+                row("energy used", format!("{:.1} kWh", m.used_kwh));
+                row("share of losses", format!("{:.2} kWh", m.loss_kwh));
+            }
+            AssetKind::Storage => {
+                row("charged", format!("{:.1} kWh", m.used_kwh));
+                row("discharged", format!("{:.1} kWh", m.produced_kwh));
+            }
+            AssetKind::Line | AssetKind::Transformer | AssetKind::Switch => {
+                row("energy through", format!("{:.1} kWh", m.produced_kwh));
+                row("losses", format!("{:.2} kWh", m.loss_kwh));
+            }
+            _ => {
+                row("energy produced", format!("{:.1} kWh", m.produced_kwh));
+                if m.curtailed_kwh > 0.0 {
+                    row("curtailed", format!("{:.1} kWh", m.curtailed_kwh));
+                }
+            }
+        }
+        if m.traced_kwh > 0.0 {
+            row(
+                "renewable",
+                format!("{:.1} %", m.renewable_fraction() * 100.0),
+            );
+            row("CO2 intensity", format!("{:.0} g/kWh", m.co2_intensity()));
+        }
+        row("efficiency", format!("{:.1} %", m.efficiency(kind) * 100.0));
+        rows.extend(wear);
+        let mut suppliers = m.suppliers.clone();
+        if m.other_suppliers_kwh > 0.0 {
+            suppliers.push(("others".into(), m.other_suppliers_kwh));
+        }
+        Self {
+            rows,
+            power: chart_points(&m.power),
+            suppliers,
+        }
+    }
+}
+
+/// Draws the energy section inside the inspector.
+pub fn energy_section(ui: &mut egui::Ui, v: &EnergyView) {
+    egui::Grid::new("energy")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (k, val) in &v.rows {
+                ui.label(k);
+                ui.monospace(val);
+                ui.end_row();
+            }
+        });
+    if v.power.len() > 1 {
+        Plot::new("asset_power")
+            .height(120.0)
+            .x_axis_label("hours")
+            .y_axis_label("kW")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(Line::new("power", PlotPoints::from(v.power.clone())));
+            });
+    }
+    if !v.suppliers.is_empty() {
+        egui::CollapsingHeader::new("supplied by")
+            .default_open(true)
+            .show(ui, |ui| {
+                for (id, kwh) in &v.suppliers {
+                    ui.label(format!("{id}: {kwh:.2} kWh"));
+                }
+            });
+    }
+}
+
+/// The community's power by source over time, for the mix chart: (name, points).
+pub type MixSeries = Vec<(&'static str, Vec<[f64; 2]>)>;
+
+/// Draws the generation-mix window.
+pub fn mix_window(ctx: &egui::Context, series: &MixSeries) {
+    egui::Window::new("Energy mix")
+        .id(egui::Id::new("energy_mix"))
+        .anchor(egui::Align2::LEFT_BOTTOM, [6.0, -6.0])
+        .default_width(420.0)
+        .default_open(false)
+        .show(ctx, |ui| {
+            Plot::new("mix")
+                .height(160.0)
+                .legend(Legend::default())
+                .x_axis_label("hours")
+                .y_axis_label("kW")
+                .allow_scroll(false)
+                .show(ui, |plot| {
+                    for (name, points) in series {
+                        if points.len() > 1 {
+                            plot.line(Line::new(*name, PlotPoints::from(points.clone())));
+                        }
+                    }
+                });
+        });
+}
+
+/// State of the plug-in form (view state).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlugInForm {
+    /// Kind of module.
+    pub kind: ModuleKind,
+    /// Bus id.
+    pub bus: String,
+    /// Rated power, kW.
+    pub rated_kw: f64,
+}
+
+impl Default for PlugInForm {
+    fn default() -> Self {
+        Self {
+            kind: ModuleKind::Solar,
+            bus: String::new(),
+            rated_kw: 10.0,
+        }
+    }
+}
+
+/// Draws the plug-in window; returns the request when the button was pressed.
+pub fn plug_in_window(
+    ctx: &egui::Context,
+    form: &mut PlugInForm,
+    buses: &[String],
+) -> Option<PlugIn> {
+    let mut request = None;
+    egui::Window::new("Plug in a module")
+        .id(egui::Id::new("plug_in"))
+        .anchor(egui::Align2::LEFT_BOTTOM, [6.0, -40.0])
+        .default_open(false)
+        .show(ctx, |ui| {
+            egui::ComboBox::from_label("kind")
+                .selected_text(form.kind.label())
+                .show_ui(ui, |ui| {
+                    for k in ModuleKind::ALL {
+                        ui.selectable_value(&mut form.kind, k, k.label());
+                    }
+                });
+            if form.bus.is_empty() {
+                if let Some(b) = buses.first() {
+                    form.bus = b.clone();
+                }
+            }
+            egui::ComboBox::from_label("bus")
+                .selected_text(form.bus.as_str())
+                .show_ui(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .max_height(240.0)
+                        .show(ui, |ui| {
+                            for b in buses {
+                                ui.selectable_value(&mut form.bus, b.clone(), b.as_str());
+                            }
+                        });
+                });
+            ui.add(
+                egui::Slider::new(&mut form.rated_kw, 1.0..=1000.0)
+                    .logarithmic(true)
+                    .text("rated kW"),
+            );
+            if ui.button("Plug in").clicked() && !form.bus.is_empty() {
+                request = Some(PlugIn {
+                    kind: form.kind,
+                    bus: form.bus.clone(),
+                    rated_kw: form.rated_kw,
+                });
+            }
+        });
+    request
+}
