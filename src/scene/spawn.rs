@@ -6,11 +6,13 @@ use bevy::prelude::*;
 use kos_scene::{GeneratorSpec, Scene, StorageSpec, build_grid};
 
 use crate::model::*;
+use crate::sim::demand::DemandVariation;
 use crate::sim::environment::{Module, WeatherState};
 use crate::sim::monitor::{EnergyMonitor, StoredMix};
 use crate::sim::storage::StockLevels;
 use crate::sim::wear::{BatteryWear, CableWear, TransformerWear, UnitWear};
 use crate::sim::{SimClock, grid::Grid};
+use kos_energy::variation::LoadVariation;
 
 /// Spawns every element of `scene` and inserts the site, clock and grid resources.
 /// Anything spawned from an earlier scene is despawned first.
@@ -155,6 +157,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
     world.insert_resource(SiteInfo(scene.site.clone()));
     let clock = SimClock::from_site(&scene.site);
     world.insert_resource(WeatherState::new(&scene.site, clock.seed, clock.now_s()));
+    world.insert_resource(DemandVariation(LoadVariation::new(clock.seed)));
     world.insert_resource(clock);
 }
 

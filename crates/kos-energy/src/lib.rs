@@ -13,6 +13,7 @@ pub mod relief;
 pub mod series;
 pub mod solar;
 pub mod storage;
+pub mod variation;
 pub mod wear;
 pub mod weather;
 pub mod wind;

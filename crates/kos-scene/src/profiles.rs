@@ -50,6 +50,22 @@ pub fn hourly(profile: &Profile) -> &[f64] {
     }
 }
 
+/// How much a consumer of this profile wanders around it from minute to minute, fraction
+/// of its demand: households most, data centres least, street lighting not at all.
+pub fn variability(profile: &Profile) -> f64 {
+    match profile {
+        Profile::Household => 0.15,
+        Profile::Commercial => 0.08,
+        Profile::Shelter => 0.10,
+        Profile::Clinic => 0.06,
+        Profile::DataCentre => 0.03,
+        Profile::WaterPumping => 0.10,
+        Profile::Fabrication => 0.12,
+        Profile::Lighting => 0.0,
+        Profile::Custom(_) => 0.10,
+    }
+}
+
 /// Fraction of peak demand at `hour` (local, fractional, any value: wrapped to a day),
 /// interpolated linearly between the hourly factors (each factor sits at the half hour).
 pub fn factor(profile: &Profile, hour: f64) -> f64 {
