@@ -65,8 +65,47 @@ fn bus_of(model: &GridModel, bus_id: &str) -> Option<usize> {
     model.bus_index.get(bus_id).copied()
 }
 
+/// Set when assets were plugged in, unplugged or taken out of service at run time: the
+/// electrical model is rebuilt from the world at the start of the next PowerFlow stage.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct GridDirty(pub bool);
+
+/// Rebuilds the [`Grid`] from the world as it is now (the scene the world would save, so
+/// specs, switch positions and states of charge as they stand), keeping the solver options.
+/// For assets added or removed at run time (telemetry births and deaths, dispatch plugging
+/// modules in); the next solve includes them.
+pub fn rebuild(world: &mut World) {
+    let scene = crate::scene::save_scene(world);
+    let model = kos_scene::build_grid(&scene);
+    let ids: std::collections::BTreeMap<String, Entity> = world
+        .query::<(Entity, &AssetTag)>()
+        .iter(world)
+        .map(|(e, t)| (t.0.clone(), e))
+        .collect();
+    let entity = |id: &str| ids.get(id).copied().unwrap_or(Entity::PLACEHOLDER);
+    let options = world.get_resource::<Grid>().map(|g| g.options);
+    let mut grid = Grid::new(
+        model.network.buses.iter().map(|b| entity(&b.name)).collect(),
+        model.branch_assets.iter().map(|(id, _)| entity(id)).collect(),
+        model.unit_assets.iter().map(|(id, _)| entity(id)).collect(),
+        model,
+    );
+    if let Some(options) = options {
+        grid.options = options;
+    }
+    world.insert_resource(grid);
+    world.insert_resource(GridDirty(false));
+}
+
+fn rebuild_if_dirty(world: &mut World) {
+    if world.get_resource::<GridDirty>().is_some_and(|d| d.0) {
+        rebuild(world);
+    }
+}
+
+/// The PowerFlow stage's solve; systems that adjust inputs for this tick order before it.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-fn solve_grid(
+pub fn solve_grid(
     mut grid: ResMut<Grid>,
     clock: Res<SimClock>,
     mut alarms: ResMut<Alarms>,
@@ -241,5 +280,9 @@ fn island_first_bus(result: &PowerFlowResult, island: usize) -> usize {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(FixedUpdate, solve_grid.in_set(SimSet::PowerFlow));
+    app.init_resource::<GridDirty>();
+    app.add_systems(
+        FixedUpdate,
+        (rebuild_if_dirty, solve_grid).chain().in_set(SimSet::PowerFlow),
+    );
 }
