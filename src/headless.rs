@@ -44,6 +44,10 @@ pub struct HeadlessArgs {
     /// rejected).
     #[arg(long)]
     pub until_messages: Option<u64>,
+    /// End a live run early once telemetry has come and then none came for this many
+    /// wall seconds.
+    #[arg(long)]
+    pub until_idle: Option<f64>,
 }
 
 /// Runs the scene and writes the report. Returns the report text.
@@ -101,9 +105,12 @@ fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> a
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.wall_seconds.max(0.0));
     let mut next_tick = start;
+    let mut last_message: Option<Instant> = None;
+    let idle = args.until_idle.map(|s| Duration::from_secs_f64(s.max(0.0)));
     loop {
         let now = Instant::now();
         let done = now >= end
+            || matches!((idle, last_message), (Some(i), Some(l)) if now - l >= i)
             || args.until_messages.is_some_and(|n| {
                 app.world().resource::<TelemetryStats>().handled() >= n
             });
@@ -121,7 +128,9 @@ fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> a
         }
         // Wait for telemetry until the next tick, in short slices to notice the end.
         let slice = next_tick.min(end).min(now + Duration::from_millis(20));
-        pump(app.world_mut(), Some(slice));
+        if pump(app.world_mut(), Some(slice)) > 0 {
+            last_message = Some(Instant::now());
+        }
     }
     // What arrived after the last tick still counts.
     pump(app.world_mut(), None);

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS, TlsConfiguration, Transport};
+use rumqttc::{
+    AsyncClient, Event, LastWill, MqttOptions, Packet, QoS, SubscribeFilter, TlsConfiguration,
+    Transport,
+};
 use serde_json::{Map, Value};
 
 use super::citizen::{CitizenReport, parse_report};
@@ -49,7 +52,7 @@ pub enum Incoming {
         /// Why.
         why: Rejected,
     },
-    /// The connection came up.
+    /// The connection came up and the subscriptions are in place.
     Connected {
         /// The broker still had our session.
         session_present: bool,
@@ -214,6 +217,7 @@ pub fn start(conn: &Connection) -> Result<Link, String> {
         .spawn(move || {
             runtime.block_on(async move {
                 let mut backoff_ms = 100u64;
+                let mut session_present = false;
                 while !thread_stop.load(Ordering::Relaxed) {
                     let event = eventloop.poll().await;
                     let out = match event {
@@ -223,21 +227,22 @@ pub fn start(conn: &Connection) -> Result<Link, String> {
                         }
                         Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                             backoff_ms = 100;
-                            // Subscribe on every connection: harmless when the session was
-                            // kept, needed when the broker lost it.
-                            for f in &filters {
-                                let _ = thread_client.try_subscribe(f.clone(), qos);
-                            }
+                            session_present = ack.session_present;
+                            // Subscribe on every connection (one packet for all filters):
+                            // harmless when the session was kept, needed when it was lost.
+                            let _ = thread_client.try_subscribe_many(
+                                filters.iter().map(|f| SubscribeFilter::new(f.clone(), qos)),
+                            );
                             let _ = thread_client.try_publish(
                                 topic::twin(&site, "status"),
                                 QoS::AtLeastOnce,
                                 true,
                                 "online",
                             );
-                            Incoming::Connected {
-                                session_present: ack.session_present,
-                            }
+                            continue;
                         }
+                        // Connected once the subscriptions are in place.
+                        Ok(Event::Incoming(Packet::SubAck(_))) => Incoming::Connected { session_present },
                         Ok(_) => continue,
                         Err(e) => {
                             if thread_stop.load(Ordering::Relaxed) {

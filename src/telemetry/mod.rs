@@ -44,6 +44,8 @@ pub struct Telemetry {
     pub site: String,
     /// Broker URL without the password.
     pub broker: String,
+    /// This instance's MQTT client id.
+    pub instance: String,
     /// Measurements older than this fall back to the model, ms.
     pub freshness_ms: i64,
     state_every_ticks: u64,
@@ -156,6 +158,7 @@ pub fn connect(app: &mut App, conn: &Connection) -> Result<(), String> {
         link,
         site: conn.site.clone(),
         broker: conn.url.redacted(),
+        instance: conn.client_id.clone(),
         freshness_ms: (c.freshness_s * 1000.0) as i64,
         state_every_ticks: c.state_every_ticks.max(1),
         assets: RateLimiter::new(c.asset_rate_hz, c.asset_burst, 100_000),
@@ -365,7 +368,16 @@ fn handle(world: &mut World, msg: Incoming) {
             let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) else {
                 return reject(world, topic::death(&site, &asset), Rejected::new(RejectReason::UnknownAsset, "no asset with this id"));
             };
-            world.entity_mut(e).insert(Offline).remove::<Measured>();
+            // The model takes over again.
+            if let Some(m) = world.entity_mut(e).take::<Measured>() {
+                if let (Some(p), Some(mut u)) = (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e)) {
+                    u.setpoint_kw = p;
+                }
+                if let (Some(x), Some(mut s)) = (m.saved.soc, world.get_mut::<StateOfCharge>(e)) {
+                    s.0 = x;
+                }
+            }
+            world.entity_mut(e).insert(Offline);
             let mut dirty = false;
             if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
                 dirty |= std::mem::replace(&mut g.in_service, false);
@@ -529,9 +541,9 @@ fn publish(world: &mut World) {
     };
     let mut sent = 0u64;
     let mut dropped = 0u64;
-    let (site, client, every) = {
+    let (site, client, every, instance) = {
         let t = world.resource::<Telemetry>();
-        (t.site.clone(), t.link.client.clone(), t.state_every_ticks)
+        (t.site.clone(), t.link.client.clone(), t.state_every_ticks, t.instance.clone())
     };
     let mut send = |topic: String, qos: QoS, retain: bool, payload: Vec<u8>| {
         match client.try_publish(topic, qos, retain, payload) {
@@ -590,6 +602,7 @@ fn publish(world: &mut World) {
         .get_resource::<crate::report::ReportLog>()
         .and_then(|l| l.ticks.last().cloned());
     let summary = json!({
+        "instance": instance,
         "tick": clock.ticks,
         "t": clock.now_text(),
         "ts": now,

@@ -44,6 +44,9 @@ pub struct TelemetrySimArgs {
     /// until every message is acknowledged.
     #[arg(long, default_value_t = 1)]
     pub qos: u8,
+    /// Site name in topics (default: the settings file's, else from the scene's site name).
+    #[arg(long)]
+    pub site: Option<String>,
     /// Settings file (site, credentials, CA), as for the twin.
     #[arg(long)]
     pub mqtt_config: Option<PathBuf>,
@@ -162,10 +165,13 @@ fn bad_message(k: u64, asset: &str, ts: i64) -> (String, Vec<u8>) {
 /// Runs the simulator; returns its summary as one JSON line.
 pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
     let (scene, _) = crate::cli::load_scene(args.scene.as_deref())?;
-    let config = match &args.mqtt_config {
+    let mut config = match &args.mqtt_config {
         Some(p) => TelemetryConfig::load(p).map_err(|e| anyhow!(e))?,
         None => TelemetryConfig::default(),
     };
+    if args.site.is_some() {
+        config.site = args.site.clone();
+    }
     let conn = config
         .resolve(args.broker.as_deref(), &scene.site.name)
         .map_err(|e| anyhow!(e))?;
