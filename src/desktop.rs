@@ -97,7 +97,9 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     #[cfg(not(target_arch = "wasm32"))]
     let live = if options.mqtt.is_some() || options.mqtt_config.is_some() {
         let config = match &options.mqtt_config {
-            Some(p) => crate::telemetry::config::TelemetryConfig::load(p).map_err(|e| anyhow!(e))?,
+            Some(p) => {
+                crate::telemetry::config::TelemetryConfig::load(p).map_err(|e| anyhow!(e))?
+            }
             None => Default::default(),
         };
         Some(

@@ -96,12 +96,14 @@ fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> a
         .map_err(|e| anyhow::anyhow!(e))?;
     connect(app, &conn).map_err(|e| anyhow::anyhow!(e))?;
     if let Some(speed) = args.speed {
-        anyhow::ensure!(speed.is_finite() && speed > 0.0, "--speed must be a positive number");
+        anyhow::ensure!(
+            speed.is_finite() && speed > 0.0,
+            "--speed must be a positive number"
+        );
         app.world_mut().resource_mut::<SimClock>().speed = speed;
     }
-    let per_tick = Duration::from_secs_f64(
-        app.world().resource::<SimClock>().real_seconds_per_tick(),
-    );
+    let per_tick =
+        Duration::from_secs_f64(app.world().resource::<SimClock>().real_seconds_per_tick());
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(args.wall_seconds.max(0.0));
     let mut next_tick = start;
@@ -111,9 +113,9 @@ fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> a
         let now = Instant::now();
         let done = now >= end
             || matches!((idle, last_message), (Some(i), Some(l)) if now - l >= i)
-            || args.until_messages.is_some_and(|n| {
-                app.world().resource::<TelemetryStats>().handled() >= n
-            });
+            || args
+                .until_messages
+                .is_some_and(|n| app.world().resource::<TelemetryStats>().handled() >= n);
         if done {
             break;
         }

@@ -102,7 +102,10 @@ impl Broker {
     fn start_with(auth: Auth, persistent: bool) -> Self {
         let dir = Scratch::new("broker");
         let port = free_port();
-        let mut conf = format!("listener {port} 127.0.0.1\nmax_queued_messages 0\n{}", run_as());
+        let mut conf = format!(
+            "listener {port} 127.0.0.1\nmax_queued_messages 0\n{}",
+            run_as()
+        );
         if persistent {
             conf += &format!(
                 "persistence true\npersistence_location {}/\nautosave_interval 1\n",
@@ -156,7 +159,11 @@ impl Broker {
         self.child = Some(child);
         let port = self.port;
         assert!(
-            wait_until(Duration::from_secs(20), || TcpStream::connect(("127.0.0.1", port)).is_ok()),
+            wait_until(Duration::from_secs(20), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
             "mosquitto did not open port {port}: {}",
             std::fs::read_to_string(self.dir.path("mosquitto.log")).unwrap_or_default()
         );
@@ -165,7 +172,10 @@ impl Broker {
     /// Stops the broker as an operator would (SIGTERM: it saves its sessions), by PID.
     fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let end = Instant::now() + Duration::from_secs(10);
             while Instant::now() < end {
                 if let Ok(Some(_)) = c.try_wait() {
@@ -185,7 +195,11 @@ impl Broker {
     /// Publishes one message with mosquitto_pub (QoS 1).
     fn publish(&self, topic: &str, payload: &[u8]) {
         if payload.is_empty() {
-            let ok = self.client_cmd("mosquitto_pub").args(["-q", "1", "-t", topic, "-n"]).status().unwrap();
+            let ok = self
+                .client_cmd("mosquitto_pub")
+                .args(["-q", "1", "-t", topic, "-n"])
+                .status()
+                .unwrap();
             assert!(ok.success());
             return;
         }
@@ -245,15 +259,61 @@ fn make_certificates(dir: &Path) {
             .current_dir(dir)
             .output()
             .expect("openssl (apt-get install openssl)");
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kos test CA",
-        "-keyout", "ca.key", "-out", "ca.pem"]);
-    run(&["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key",
-        "-out", "server.csr"]);
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-        "-days", "2", "-extfile", "ext.cnf", "-out", "server.pem"]);
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kos test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
 }
 
 /// Collects what the twin publishes.
@@ -283,7 +343,10 @@ impl Listener {
         let stdout = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if let Some((t, p)) = line.split_once(' ') {
                     let v = serde_json::from_str(p).unwrap_or(Value::String(p.to_string()));
                     sink.lock().unwrap().push((t.to_string(), v));
@@ -304,7 +367,13 @@ impl Listener {
     }
 
     fn find(&self, f: impl Fn(&str, &Value) -> bool) -> Option<(String, Value)> {
-        self.got.lock().unwrap().iter().rev().find(|(t, v)| f(t, v)).cloned()
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(t, v)| f(t, v))
+            .cloned()
     }
 }
 
@@ -319,7 +388,9 @@ fn twin(url: &str, cfg: &TelemetryConfig) -> App {
     let conn = cfg.resolve(Some(url), &scene.site.name).unwrap();
     connect(&mut app, &conn).unwrap();
     assert!(
-        pump_until(&mut app, Duration::from_secs(20), |w| w.resource::<TelemetryStats>().connected),
+        pump_until(&mut app, Duration::from_secs(20), |w| w
+            .resource::<TelemetryStats>()
+            .connected),
         "the twin did not connect: {:?}",
         app.world().resource::<TelemetryStats>().last_error
     );
@@ -330,7 +401,10 @@ fn twin(url: &str, cfg: &TelemetryConfig) -> App {
 fn pump_until(app: &mut App, timeout: Duration, mut f: impl FnMut(&mut World) -> bool) -> bool {
     let end = Instant::now() + timeout;
     loop {
-        pump(app.world_mut(), Some(Instant::now() + Duration::from_millis(10)));
+        pump(
+            app.world_mut(),
+            Some(Instant::now() + Duration::from_millis(10)),
+        );
         if f(app.world_mut()) {
             return true;
         }
@@ -373,7 +447,10 @@ fn a_measurement_goes_into_the_ecs_and_its_solved_state_comes_back_out() {
         &topic("homes1", "telemetry"),
         format!(r#"{{"ts": {}, "p_kw": 33.5, "q_kvar": 4.0}}"#, now_ms()).as_bytes(),
     );
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
     run_ticks(&mut app, 1);
     let e = entity(&mut app, "homes1");
     let d = *app.world().get::<Demand>(e).unwrap();
@@ -386,11 +463,20 @@ fn a_measurement_goes_into_the_ecs_and_its_solved_state_comes_back_out() {
     assert_eq!(state["demand_kw"], 33.5);
     assert_eq!(state["measured"]["p_kw"], 33.5);
     assert_eq!(state["stale"], false);
-    assert!(wait_until(LONG, || out.find(|t, v| t.ends_with("/twin/summary") && v["telemetry"]["applied"] == 1).is_some()));
+    assert!(wait_until(LONG, || out
+        .find(|t, v| t.ends_with("/twin/summary") && v["telemetry"]["applied"] == 1)
+        .is_some()));
     // The state topic is retained: a late subscriber gets it at once.
     let late = broker
         .client_cmd("mosquitto_sub")
-        .args(["-C", "1", "-W", "10", "-t", &format!("kos/v1/{SITE}/twin/state/homes1")])
+        .args([
+            "-C",
+            "1",
+            "-W",
+            "10",
+            "-t",
+            &format!("kos/v1/{SITE}/twin/state/homes1"),
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&late.stdout).unwrap();
@@ -401,22 +487,72 @@ fn a_measurement_goes_into_the_ecs_and_its_solved_state_comes_back_out() {
 fn every_class_of_bad_input_is_rejected_counted_and_reported() {
     let broker = Broker::start(Auth::Anonymous);
     let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/rejected"));
-    let mut app = twin(&broker.url(), &config("asset_rate_hz: 1.0, asset_burst: 5.0, max_payload_bytes: 1024"));
+    let mut app = twin(
+        &broker.url(),
+        &config("asset_rate_hz: 1.0, asset_burst: 5.0, max_payload_bytes: 1024"),
+    );
     let ts = now_ms();
     let cases: Vec<(&str, String, &str)> = vec![
         ("homes1", "p_kw=3; rm -rf /".into(), "not_json"),
-        ("homes1", r#"{"ts": 1, "p_kw": "many"}"#.into(), "wrong_type"),
-        ("homes1", format!(r#"{{"ts": {ts}, "p_kw": NaN}}"#), "non_finite"),
-        ("homes1", format!(r#"{{"ts": {ts}, "p_kw": 1e999}}"#), "non_finite"),
-        ("nowhere", format!(r#"{{"ts": {ts}, "p_kw": 1}}"#), "unknown_asset"),
-        ("homes2", format!(r#"{{"ts": {ts}, "p_kw": 4000}}"#), "implausible"),
-        ("lv1", format!(r#"{{"ts": {ts}, "v_pu": -1}}"#), "implausible"),
-        ("homes2", format!(r#"{{"ts": {ts}, "soc": 0.5}}"#), "not_applicable"),
-        ("homes2", format!(r#"{{"ts": {ts}, "p_kw": 1, "pad": "{}"}}"#, "x".repeat(2000)), "oversized"),
-        ("homes2", format!(r#"{{"ts": {ts}, "watts": 1}}"#), "unknown_field"),
+        (
+            "homes1",
+            r#"{"ts": 1, "p_kw": "many"}"#.into(),
+            "wrong_type",
+        ),
+        (
+            "homes1",
+            format!(r#"{{"ts": {ts}, "p_kw": NaN}}"#),
+            "non_finite",
+        ),
+        (
+            "homes1",
+            format!(r#"{{"ts": {ts}, "p_kw": 1e999}}"#),
+            "non_finite",
+        ),
+        (
+            "nowhere",
+            format!(r#"{{"ts": {ts}, "p_kw": 1}}"#),
+            "unknown_asset",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "p_kw": 4000}}"#),
+            "implausible",
+        ),
+        (
+            "lv1",
+            format!(r#"{{"ts": {ts}, "v_pu": -1}}"#),
+            "implausible",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "soc": 0.5}}"#),
+            "not_applicable",
+        ),
+        (
+            "homes2",
+            format!(
+                r#"{{"ts": {ts}, "p_kw": 1, "pad": "{}"}}"#,
+                "x".repeat(2000)
+            ),
+            "oversized",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "watts": 1}}"#),
+            "unknown_field",
+        ),
         ("homes2", r#"{"p_kw": 1}"#.into(), "missing_timestamp"),
-        ("homes2", format!(r#"{{"ts": {}, "p_kw": 1}}"#, ts + 3_600_000), "future_timestamp"),
-        ("bad$id", format!(r#"{{"ts": {ts}, "p_kw": 1}}"#), "bad_topic"),
+        (
+            "homes2",
+            format!(r#"{{"ts": {}, "p_kw": 1}}"#, ts + 3_600_000),
+            "future_timestamp",
+        ),
+        (
+            "bad$id",
+            format!(r#"{{"ts": {ts}, "p_kw": 1}}"#),
+            "bad_topic",
+        ),
     ];
     for (asset, payload, _) in &cases {
         broker.publish(&topic(asset, "telemetry"), payload.as_bytes());
@@ -428,28 +564,51 @@ fn every_class_of_bad_input_is_rejected_counted_and_reported() {
     broker.publish_lines(&topic("lights", "telemetry"), &flood);
     // A redelivered message (same sequence number).
     let n = cases.len() as u64 + 40;
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().handled() >= n));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= n));
     let s = stats(&app);
     for (_, _, reason) in &cases {
-        assert!(s.rejected.get(reason).copied().unwrap_or(0) >= 1, "{reason}: {:?}", s.rejected);
+        assert!(
+            s.rejected.get(reason).copied().unwrap_or(0) >= 1,
+            "{reason}: {:?}",
+            s.rejected
+        );
     }
     assert_eq!(s.rejected["non_finite"], 2);
     assert!(s.rejected["rate_limited"] >= 30, "{:?}", s.rejected);
     assert_eq!(s.applied + s.rejected["rate_limited"], 40, "{s:?}");
     // Duplicates: a sequence number not newer than the last applied.
-    broker.publish(&topic("lights", "telemetry"), format!(r#"{{"ts": {ts}, "seq": 1, "p_kw": 3}}"#).as_bytes());
+    broker.publish(
+        &topic("lights", "telemetry"),
+        format!(r#"{{"ts": {ts}, "seq": 1, "p_kw": 3}}"#).as_bytes(),
+    );
     // Wait for the limiter to refill one token.
     std::thread::sleep(Duration::from_millis(1100));
-    broker.publish(&topic("lights", "telemetry"), format!(r#"{{"ts": {ts}, "seq": 2, "p_kw": 3}}"#).as_bytes());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().rejected.get("duplicate").is_some_and(|d| *d >= 1)));
+    broker.publish(
+        &topic("lights", "telemetry"),
+        format!(r#"{{"ts": {ts}, "seq": 2, "p_kw": 3}}"#).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .rejected
+        .get("duplicate")
+        .is_some_and(|d| *d >= 1)));
     // The twin runs on.
     run_ticks(&mut app, 2);
     let grid = app.world().resource::<Grid>();
     assert!(grid.last.as_ref().unwrap().converged);
     // Each rejection is published with its reason, and the payload never echoed.
-    assert!(wait_until(LONG, || {
-        cases.iter().all(|(_, _, r)| out.find(|_, v| v["reason"] == *r).is_some())
-    }), "{:?}", out.got.lock().unwrap());
+    assert!(
+        wait_until(LONG, || {
+            cases
+                .iter()
+                .all(|(_, _, r)| out.find(|_, v| v["reason"] == *r).is_some())
+        }),
+        "{:?}",
+        out.got.lock().unwrap()
+    );
     let all = out.got.lock().unwrap();
     assert!(!all.iter().any(|(_, v)| v.to_string().contains("rm -rf")));
 }
@@ -461,8 +620,14 @@ fn a_stale_measurement_falls_back_to_the_model_and_is_flagged() {
     let mut app = twin(&broker.url(), &config("freshness_s: 0.5"));
     let e = entity(&mut app, "pv1");
     let model = app.world().get::<UnitOutput>(e).unwrap().setpoint_kw;
-    broker.publish(&topic("pv1", "telemetry"), format!(r#"{{"ts": {}, "p_kw": 7.25}}"#, now_ms()).as_bytes());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    broker.publish(
+        &topic("pv1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 7.25}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
     run_ticks(&mut app, 1);
     let u = *app.world().get::<UnitOutput>(e).unwrap();
     assert_eq!(u.setpoint_kw, 7.25);
@@ -474,10 +639,18 @@ fn a_stale_measurement_falls_back_to_the_model_and_is_flagged() {
     assert!(m.stale);
     assert_eq!(app.world().get::<UnitOutput>(e).unwrap().setpoint_kw, model);
     assert_eq!(stats(&app).stale, 1);
-    assert!(wait_until(LONG, || out.find(|_, v| v["stale"] == true && v["source"] == "model").is_some()));
+    assert!(wait_until(LONG, || out
+        .find(|_, v| v["stale"] == true && v["source"] == "model")
+        .is_some()));
     // A new measurement makes it fresh again.
-    broker.publish(&topic("pv1", "telemetry"), format!(r#"{{"ts": {}, "p_kw": 6.0}}"#, now_ms()).as_bytes());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 2));
+    broker.publish(
+        &topic("pv1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 6.0}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 2));
     run_ticks(&mut app, 1);
     assert!(!app.world().get::<Measured>(e).unwrap().stale);
     assert_eq!(app.world().get::<UnitOutput>(e).unwrap().setpoint_kw, 6.0);
@@ -496,9 +669,15 @@ fn a_birth_plugs_a_module_in_and_the_grid_solves_with_it_and_a_death_takes_it_ou
              "setpoint_kw": 10.0, "dna": {"purpose": "rooftop array of the shelter", "commissioned": "2026-06-01"}}"#,
     );
     // Invalid births: an unknown bus; a new asset with no description.
-    broker.publish(&topic("pv-bad", "birth"), br#"{"kind": {"Solar": {}}, "bus": "nowhere", "rated_kw": 5.0}"#);
+    broker.publish(
+        &topic("pv-bad", "birth"),
+        br#"{"kind": {"Solar": {}}, "bus": "nowhere", "rated_kw": 5.0}"#,
+    );
     broker.publish(&topic("pv-bare", "birth"), b"");
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().handled() >= 3));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= 3));
     let s = stats(&app);
     assert_eq!(s.births, 1, "{s:?}");
     assert_eq!(s.rejected.get("invalid_birth"), Some(&1), "{s:?}");
@@ -511,24 +690,43 @@ fn a_birth_plugs_a_module_in_and_the_grid_solves_with_it_and_a_death_takes_it_ou
     let u = *app.world().get::<UnitOutput>(e).unwrap();
     assert!((u.p_kw - 10.0).abs() < 1e-6 && u.energised, "{u:?}");
     let import_after = grid_import_kw(&mut app);
-    assert!(import_after < import_before - 9.0, "{import_before} -> {import_after}");
+    assert!(
+        import_after < import_before - 9.0,
+        "{import_before} -> {import_after}"
+    );
     assert_eq!(
-        app.world().get::<Spec<kos_scene::GeneratorSpec>>(e).unwrap().dna.purpose,
+        app.world()
+            .get::<Spec<kos_scene::GeneratorSpec>>(e)
+            .unwrap()
+            .dna
+            .purpose,
         "rooftop array of the shelter"
     );
     // Measurements for the new module are accepted.
-    broker.publish(&topic("pv-new", "telemetry"), format!(r#"{{"ts": {}, "p_kw": 11.0}}"#, now_ms()).as_bytes());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    broker.publish(
+        &topic("pv-new", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 11.0}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
     // Death (as a last will would): out of service, the grid re-solves without it.
     broker.publish(&topic("pv-new", "death"), b"");
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().deaths == 1));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .deaths
+        == 1));
     run_ticks(&mut app, 1);
     assert!(app.world().get::<Offline>(e).is_some());
     let u = *app.world().get::<UnitOutput>(e).unwrap();
     assert!(!u.energised && u.p_kw == 0.0, "{u:?}");
     // Back online.
     broker.publish(&topic("pv-new", "birth"), b"{}");
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().births == 2));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .births
+        == 2));
     run_ticks(&mut app, 1);
     assert!(app.world().get::<UnitOutput>(e).unwrap().energised);
 }
@@ -541,7 +739,10 @@ fn grid_import_kw(app: &mut App) -> f64 {
 #[test]
 fn citizen_reports_are_validated_rate_limited_and_kept() {
     let broker = Broker::start(Auth::Anonymous);
-    let mut app = twin(&broker.url(), &config("citizen_per_minute: 1.0, citizen_burst: 2.0"));
+    let mut app = twin(
+        &broker.url(),
+        &config("citizen_per_minute: 1.0, citizen_burst: 2.0"),
+    );
     let t = format!("kos/v1/{SITE}/citizen/report");
     let lines: Vec<String> = vec![
         r#"{"reporter": "r1", "kind": "outage", "asset": "homes2", "text": "lights out on <b>Mill Lane</b>"}"#.into(),
@@ -552,7 +753,10 @@ fn citizen_reports_are_validated_rate_limited_and_kept() {
         r#"{"reporter": "r4", "kind": "outage", "asset": "no-such-thing"}"#.into(),
     ];
     broker.publish_lines(&t, &lines);
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().handled() >= 6));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= 6));
     let s = stats(&app);
     assert_eq!(s.citizen_reports, 3, "{s:?}");
     assert_eq!(s.rejected.get("rate_limited"), Some(&1));
@@ -569,21 +773,53 @@ fn without_a_broker_the_twin_runs_on_its_model_and_connects_when_one_appears() {
     let scene = tiny();
     let mut app = headless_app(&scene);
     let cfg = config("");
-    let conn = cfg.resolve(Some(&format!("mqtt://127.0.0.1:{port}")), "tiny").unwrap();
+    let conn = cfg
+        .resolve(Some(&format!("mqtt://127.0.0.1:{port}")), "tiny")
+        .unwrap();
     connect(&mut app, &conn).unwrap();
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().last_error.is_some()));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
     run_ticks(&mut app, 3);
-    assert!(app.world().resource::<Grid>().last.as_ref().unwrap().converged);
+    assert!(
+        app.world()
+            .resource::<Grid>()
+            .last
+            .as_ref()
+            .unwrap()
+            .converged
+    );
     assert!(!stats(&app).connected);
     // Now a broker on that port: the retries find it.
     let dir = Scratch::new("late");
     let conf = dir.path("m.conf");
-    std::fs::write(&conf, format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{}", run_as())).unwrap();
-    let mut late = Broker { child: None, port, conf, dir };
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{}",
+            run_as()
+        ),
+    )
+    .unwrap();
+    let mut late = Broker {
+        child: None,
+        port,
+        conf,
+        dir,
+    };
     late.launch();
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().connected));
-    late.publish(&topic("homes1", "telemetry"), format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()).as_bytes());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .connected));
+    late.publish(
+        &topic("homes1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
 }
 
 #[test]
@@ -592,9 +828,14 @@ fn username_and_password_are_required_and_never_shown() {
     // Wrong password: refused, the twin keeps running, the error has no credentials.
     let scene = tiny();
     let mut app = headless_app(&scene);
-    let bad = config(&format!("username: Some(\"{USER}\"), password: Some(\"hunter2-wrong\")"));
+    let bad = config(&format!(
+        "username: Some(\"{USER}\"), password: Some(\"hunter2-wrong\")"
+    ));
     connect(&mut app, &bad.resolve(Some(&broker.url()), "tiny").unwrap()).unwrap();
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().last_error.is_some()));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
     let s = stats(&app);
     assert!(!s.connected);
     let shown = format!("{s:?} {bad:?}");
@@ -604,13 +845,35 @@ fn username_and_password_are_required_and_never_shown() {
     // The right one, from a password file.
     let dir = Scratch::new("pw");
     std::fs::write(dir.path("pw"), format!("{PASSWORD}\n")).unwrap();
-    let good = config(&format!("username: Some(\"{USER}\"), password_file: Some(\"{}\")", dir.path("pw").display()));
+    let good = config(&format!(
+        "username: Some(\"{USER}\"), password_file: Some(\"{}\")",
+        dir.path("pw").display()
+    ));
     let mut app = twin(&broker.url(), &good);
     let mut p = Command::new("mosquitto_pub");
-    p.args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-u", USER, "-P", PASSWORD, "-q", "1"])
-        .args(["-t", &topic("homes1", "telemetry"), "-m", &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms())]);
+    p.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &broker.port.to_string(),
+        "-u",
+        USER,
+        "-P",
+        PASSWORD,
+        "-q",
+        "1",
+    ])
+    .args([
+        "-t",
+        &topic("homes1", "telemetry"),
+        "-m",
+        &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()),
+    ]);
     assert!(p.status().unwrap().success());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
 }
 
 #[test]
@@ -621,23 +884,50 @@ fn tls_with_a_private_certificate_authority() {
     let url = format!("mqtts://127.0.0.1:{}", broker.port);
     let mut app = twin(&url, &cfg);
     let mut p = Command::new("mosquitto_pub");
-    p.args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "--cafile"])
-        .arg(&ca)
-        .args(["-q", "1", "-t", &topic("homes1", "telemetry"), "-m", &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms())]);
+    p.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &broker.port.to_string(),
+        "--cafile",
+    ])
+    .arg(&ca)
+    .args([
+        "-q",
+        "1",
+        "-t",
+        &topic("homes1", "telemetry"),
+        "-m",
+        &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()),
+    ]);
     assert!(p.status().unwrap().success());
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied == 1));
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
     run_ticks(&mut app, 1);
     // A twin that does not trust that authority never connects.
     let scene = tiny();
     let mut other = headless_app(&scene);
     connect(&mut other, &config("").resolve(Some(&url), "tiny").unwrap()).unwrap();
-    assert!(pump_until(&mut other, LONG, |w| w.resource::<TelemetryStats>().last_error.is_some()));
+    assert!(pump_until(&mut other, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
     assert!(!stats(&other).connected);
 }
 
 fn telemetry_sim(broker_url: &str, args: &[&str]) -> Child {
     Command::new(BIN)
-        .args(["telemetry-sim", "--scene", "scenes/tiny.ron", "--site", SITE, "--broker", broker_url])
+        .args([
+            "telemetry-sim",
+            "--scene",
+            "scenes/tiny.ron",
+            "--site",
+            SITE,
+            "--broker",
+            broker_url,
+        ])
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(Stdio::piped())
@@ -658,8 +948,23 @@ fn a_broker_restart_mid_stream_loses_no_acknowledged_message() {
     let mut app = twin(&broker.url(), &config("client_id: Some(\"twin-restart\")"));
     let n: u64 = 3000;
     // 13 reporting assets at 60 Hz: about 780 messages per second, about 4 s.
-    let sim = telemetry_sim(&broker.url(), &["--qos", "1", "--rate", "60", "--count", &n.to_string(), "--client-id", "sim-restart"]);
-    assert!(pump_until(&mut app, LONG, |w| w.resource::<TelemetryStats>().applied >= 600));
+    let sim = telemetry_sim(
+        &broker.url(),
+        &[
+            "--qos",
+            "1",
+            "--rate",
+            "60",
+            "--count",
+            &n.to_string(),
+            "--client-id",
+            "sim-restart",
+        ],
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        >= 600));
     broker.stop();
     // The twin runs on its model while the broker is away.
     run_ticks(&mut app, 2);
@@ -669,7 +974,10 @@ fn a_broker_restart_mid_stream_loses_no_acknowledged_message() {
     assert_eq!(result["published"], n);
     assert!(result["acked"].as_u64().unwrap() >= n, "{result}");
     assert!(
-        pump_until(&mut app, Duration::from_secs(60), |w| w.resource::<TelemetryStats>().applied >= n),
+        pump_until(&mut app, Duration::from_secs(60), |w| w
+            .resource::<TelemetryStats>()
+            .applied
+            >= n),
         "{:?}",
         stats(&app)
     );
@@ -678,7 +986,14 @@ fn a_broker_restart_mid_stream_loses_no_acknowledged_message() {
     let s = stats(&app);
     assert_eq!(s.applied, n, "{s:?}");
     assert!(s.connections >= 2, "{s:?}");
-    assert_eq!(s.rejected.iter().filter(|(k, _)| **k != "duplicate").count(), 0, "{s:?}");
+    assert_eq!(
+        s.rejected
+            .iter()
+            .filter(|(k, _)| **k != "duplicate")
+            .count(),
+        0,
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -695,7 +1010,14 @@ fn two_twins_in_a_shared_subscription_split_the_stream() {
         .unwrap();
         twins.push(
             Command::new(BIN)
-                .args(["headless", "--scene", "scenes/tiny.ron", "--mqtt", &broker.url(), "--mqtt-config"])
+                .args([
+                    "headless",
+                    "--scene",
+                    "scenes/tiny.ron",
+                    "--mqtt",
+                    &broker.url(),
+                    "--mqtt-config",
+                ])
                 .arg(&cfg)
                 .args(["--wall-seconds", "120", "--until-idle", "1.5"])
                 .arg("--report")
@@ -709,22 +1031,32 @@ fn two_twins_in_a_shared_subscription_split_the_stream() {
     let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/summary"));
     assert!(wait_until(Duration::from_secs(60), || {
         (0..2).all(|i| {
-            out.find(|_, v| v["instance"] == format!("twin-{i}") && v["telemetry"]["connected"] == true)
-                .is_some()
+            out.find(|_, v| {
+                v["instance"] == format!("twin-{i}") && v["telemetry"]["connected"] == true
+            })
+            .is_some()
         })
     }));
     let n = 2000u64;
-    let result = sim_result(telemetry_sim(&broker.url(), &["--qos", "1", "--rate", "0", "--count", &n.to_string()]));
+    let result = sim_result(telemetry_sim(
+        &broker.url(),
+        &["--qos", "1", "--rate", "0", "--count", &n.to_string()],
+    ));
     assert_eq!(result["published"], n);
     // Each twin ends once no telemetry came for a second, and writes its report.
     let mut applied = Vec::new();
     for (i, t) in twins.into_iter().enumerate() {
         let status = t.wait_with_output().unwrap().status;
         assert!(status.success());
-        let report: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.path(&format!("report{i}.json"))).unwrap()).unwrap();
+        let report: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path(&format!("report{i}.json"))).unwrap(),
+        )
+        .unwrap();
         applied.push(report["telemetry"]["applied"].as_u64().unwrap());
     }
     assert_eq!(applied.iter().sum::<u64>(), n, "{applied:?}");
-    assert!(applied.iter().all(|a| *a > n / 10), "each instance takes a share: {applied:?}");
+    assert!(
+        applied.iter().all(|a| *a > n / 10),
+        "each instance takes a share: {applied:?}"
+    );
 }

@@ -71,19 +71,32 @@ pub fn plug_in(world: &mut World, asset: PlugIn) -> Result<Entity, String> {
         .map(|b| Vec2::new(b.position.0 as f32, b.position.1 as f32))
         .unwrap_or(Vec2::ZERO);
     let hood = Neighbourhood(bus.map(|b| b.neighbourhood.clone()).unwrap_or_default());
-    let common = (AssetTag(asset.id().to_string()), SceneOrder(order), hood, SitePosition(at));
+    let common = (
+        AssetTag(asset.id().to_string()),
+        SceneOrder(order),
+        hood,
+        SitePosition(at),
+    );
     let e = match asset {
         PlugIn::Generator(s) => {
             let state = UnitOutput {
                 setpoint_kw: s.setpoint_kw,
                 ..default()
             };
-            world.spawn((common, AssetKind::Generator, state, Spec(s))).id()
+            world
+                .spawn((common, AssetKind::Generator, state, Spec(s)))
+                .id()
         }
         PlugIn::Storage(s) => {
             let soc = StateOfCharge(s.soc);
             world
-                .spawn((common, AssetKind::Storage, UnitOutput::default(), soc, Spec(s)))
+                .spawn((
+                    common,
+                    AssetKind::Storage,
+                    UnitOutput::default(),
+                    soc,
+                    Spec(s),
+                ))
                 .id()
         }
         PlugIn::Load(s) => world

@@ -85,8 +85,17 @@ pub fn rebuild(world: &mut World) {
     let entity = |id: &str| ids.get(id).copied().unwrap_or(Entity::PLACEHOLDER);
     let options = world.get_resource::<Grid>().map(|g| g.options);
     let mut grid = Grid::new(
-        model.network.buses.iter().map(|b| entity(&b.name)).collect(),
-        model.branch_assets.iter().map(|(id, _)| entity(id)).collect(),
+        model
+            .network
+            .buses
+            .iter()
+            .map(|b| entity(&b.name))
+            .collect(),
+        model
+            .branch_assets
+            .iter()
+            .map(|(id, _)| entity(id))
+            .collect(),
         model.unit_assets.iter().map(|(id, _)| entity(id)).collect(),
         model,
     );
@@ -283,6 +292,8 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<GridDirty>();
     app.add_systems(
         FixedUpdate,
-        (rebuild_if_dirty, solve_grid).chain().in_set(SimSet::PowerFlow),
+        (rebuild_if_dirty, solve_grid)
+            .chain()
+            .in_set(SimSet::PowerFlow),
     );
 }

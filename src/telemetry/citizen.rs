@@ -62,19 +62,32 @@ fn invalid(why: impl Into<String>) -> Rejected {
 pub fn sanitise_text(s: &str) -> String {
     s.chars()
         .take(MAX_TEXT_CHARS)
-        .map(|c| if c.is_control() && c != '\n' { '\u{FFFD}' } else { c })
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
 /// Parses a report: `{"ts": ms, "reporter": id, "kind": "outage"|"damage"|"misuse"|"other",
 /// "asset": id (optional), "text": string (optional)}`.
-pub fn parse_report(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<CitizenReport, Rejected> {
+pub fn parse_report(
+    bytes: &[u8],
+    max_bytes: usize,
+    now_ms: i64,
+) -> Result<CitizenReport, Rejected> {
     let o = parse_object(bytes, max_bytes)?;
     for k in o.keys() {
         if !matches!(k.as_str(), "ts" | "reporter" | "kind" | "asset" | "text") {
             return Err(Rejected::new(
                 RejectReason::UnknownField,
-                format!("unknown field `{}`", k.escape_debug().take(40).collect::<String>()),
+                format!(
+                    "unknown field `{}`",
+                    k.escape_debug().take(40).collect::<String>()
+                ),
             ));
         }
     }
@@ -110,14 +123,24 @@ pub fn parse_report(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<Citiz
     let text = match o.get("text") {
         None => String::new(),
         Some(v) => {
-            let t = v.as_str().ok_or_else(|| invalid("`text` must be a string"))?;
+            let t = v
+                .as_str()
+                .ok_or_else(|| invalid("`text` must be a string"))?;
             if t.chars().count() > MAX_TEXT_CHARS {
-                return Err(invalid(format!("`text` longer than {MAX_TEXT_CHARS} characters")));
+                return Err(invalid(format!(
+                    "`text` longer than {MAX_TEXT_CHARS} characters"
+                )));
             }
             sanitise_text(t)
         }
     };
-    Ok(CitizenReport { ts_ms, reporter, kind, asset, text })
+    Ok(CitizenReport {
+        ts_ms,
+        reporter,
+        kind,
+        asset,
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -140,11 +163,23 @@ mod tests {
         assert!(r.text.ends_with("</script>\u{FFFD}"), "{:?}", r.text);
         let reason = |s: &str| parse_report(s.as_bytes(), 4096, NOW).unwrap_err().reason;
         assert_eq!(reason(r#"{"kind": "outage"}"#), RejectReason::InvalidReport);
-        assert_eq!(reason(r#"{"reporter": "a b", "kind": "outage"}"#), RejectReason::InvalidReport);
-        assert_eq!(reason(r#"{"reporter": "a", "kind": "fire"}"#), RejectReason::InvalidReport);
-        assert_eq!(reason(r#"{"reporter": "a", "kind": "other", "x": 1}"#), RejectReason::UnknownField);
+        assert_eq!(
+            reason(r#"{"reporter": "a b", "kind": "outage"}"#),
+            RejectReason::InvalidReport
+        );
+        assert_eq!(
+            reason(r#"{"reporter": "a", "kind": "fire"}"#),
+            RejectReason::InvalidReport
+        );
+        assert_eq!(
+            reason(r#"{"reporter": "a", "kind": "other", "x": 1}"#),
+            RejectReason::UnknownField
+        );
         assert_eq!(reason("not json"), RejectReason::NotJson);
-        let long = format!(r#"{{"reporter": "a", "kind": "other", "text": "{}"}}"#, "x".repeat(501));
+        let long = format!(
+            r#"{{"reporter": "a", "kind": "other", "text": "{}"}}"#,
+            "x".repeat(501)
+        );
         assert_eq!(reason(&long), RejectReason::InvalidReport);
     }
 }

@@ -147,7 +147,13 @@ pub fn options(conn: &Connection, client_id: &str, clean: bool) -> Result<MqttOp
 }
 
 /// Classifies one incoming message.
-pub fn classify(topic_name: &str, payload: &[u8], site: &str, max_bytes: usize, now_ms: i64) -> Incoming {
+pub fn classify(
+    topic_name: &str,
+    payload: &[u8],
+    site: &str,
+    max_bytes: usize,
+    now_ms: i64,
+) -> Incoming {
     let rejected = |why: Rejected| Incoming::Rejected {
         topic: topic_name.chars().take(200).collect(),
         why,
@@ -222,8 +228,7 @@ pub fn start(conn: &Connection) -> Result<Link, String> {
                     let event = eventloop.poll().await;
                     let out = match event {
                         Ok(Event::Incoming(Packet::Publish(p))) => {
-                            let topic_name = &p.topic;
-                            classify(&topic_name, &p.payload, &site, max_bytes, now_ms())
+                            classify(&p.topic, &p.payload, &site, max_bytes, now_ms())
                         }
                         Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                             backoff_ms = 100;
@@ -242,7 +247,9 @@ pub fn start(conn: &Connection) -> Result<Link, String> {
                             continue;
                         }
                         // Connected once the subscriptions are in place.
-                        Ok(Event::Incoming(Packet::SubAck(_))) => Incoming::Connected { session_present },
+                        Ok(Event::Incoming(Packet::SubAck(_))) => {
+                            Incoming::Connected { session_present }
+                        }
                         Ok(_) => continue,
                         Err(e) => {
                             if thread_stop.load(Ordering::Relaxed) {

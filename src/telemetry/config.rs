@@ -190,7 +190,14 @@ impl Default for TelemetryConfig {
 impl std::fmt::Debug for TelemetryConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TelemetryConfig")
-            .field("broker", &self.broker.as_deref().map(|b| BrokerUrl::parse(b).map(|u| u.redacted()).unwrap_or_else(|_| "(invalid)".into())))
+            .field(
+                "broker",
+                &self.broker.as_deref().map(|b| {
+                    BrokerUrl::parse(b)
+                        .map(|u| u.redacted())
+                        .unwrap_or_else(|_| "(invalid)".into())
+                }),
+            )
             .field("site", &self.site)
             .field("client_id", &self.client_id)
             .field("username", &self.username)
@@ -256,10 +263,10 @@ impl TelemetryConfig {
             Some(_) => return Err("`site` must be 1-64 characters [A-Za-z0-9-_.:]".into()),
             None => super::topic::site_slug(site_name),
         };
-        if let Some(g) = &self.share_group {
-            if !super::topic::valid_id(g) {
-                return Err("`share_group` must be 1-64 characters [A-Za-z0-9-_.:]".into());
-            }
+        if let Some(g) = &self.share_group
+            && !super::topic::valid_id(g)
+        {
+            return Err("`share_group` must be 1-64 characters [A-Za-z0-9-_.:]".into());
         }
         if self.qos > 1 {
             return Err("`qos` must be 0 or 1".into());
@@ -306,7 +313,10 @@ mod tests {
     #[test]
     fn urls_parse_and_never_show_the_password() {
         let u = BrokerUrl::parse("mqtts://alice:s3cret@broker.example:8884").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.tls), ("broker.example", 8884, true));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.tls),
+            ("broker.example", 8884, true)
+        );
         assert_eq!(u.password.as_deref(), Some("s3cret"));
         assert_eq!(u.redacted(), "mqtts://alice:***@broker.example:8884");
         assert!(!format!("{u:?}").contains("s3cret"));

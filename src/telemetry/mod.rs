@@ -309,24 +309,45 @@ fn handle(world: &mut World, msg: Incoming) {
             let mut s = world.resource_mut::<TelemetryStats>();
             s.connected = true;
             s.connections += 1;
-            info!("telemetry: connected to {}", world.resource::<Telemetry>().broker);
+            info!(
+                "telemetry: connected to {}",
+                world.resource::<Telemetry>().broker
+            );
         }
         Incoming::Disconnected { error, retry_ms } => {
             let mut s = world.resource_mut::<TelemetryStats>();
             if s.connected || s.last_error.as_deref() != Some(error.as_str()) {
-                warn!("telemetry: broker unreachable ({error}); running on the model, retrying in {retry_ms} ms");
+                warn!(
+                    "telemetry: broker unreachable ({error}); running on the model, retrying in {retry_ms} ms"
+                );
             }
             s.connected = false;
             s.last_error = Some(error);
         }
         Incoming::Telemetry { asset, m } => {
             let topic = || topic::telemetry(&site, &asset);
-            let now_s = world.resource::<Telemetry>().started.elapsed().as_secs_f64();
+            let now_s = world
+                .resource::<Telemetry>()
+                .started
+                .elapsed()
+                .as_secs_f64();
             let Some(&(e, class)) = world.resource::<Telemetry>().index.get(&asset) else {
-                return reject(world, topic(), Rejected::new(RejectReason::UnknownAsset, "no asset with this id"));
+                return reject(
+                    world,
+                    topic(),
+                    Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
+                );
             };
-            if !world.resource_mut::<Telemetry>().assets.allow(&asset, now_s) {
-                return reject(world, topic(), Rejected::new(RejectReason::RateLimited, "over the asset's message rate"));
+            if !world
+                .resource_mut::<Telemetry>()
+                .assets
+                .allow(&asset, now_s)
+            {
+                return reject(
+                    world,
+                    topic(),
+                    Rejected::new(RejectReason::RateLimited, "over the asset's message rate"),
+                );
             }
             if let Err(why) = check_asset(&m.values, class) {
                 return reject(world, topic(), why);
@@ -335,7 +356,14 @@ fn handle(world: &mut World, msg: Incoming) {
             match world.get_mut::<Measured>(e) {
                 Some(mut have) => {
                     if !is_newer(m.seq, m.ts_ms, have.seq, have.ts_ms) {
-                        return reject(world, topic(), Rejected::new(RejectReason::Duplicate, "not newer than the last measurement"));
+                        return reject(
+                            world,
+                            topic(),
+                            Rejected::new(
+                                RejectReason::Duplicate,
+                                "not newer than the last measurement",
+                            ),
+                        );
                     }
                     newly_faulted &= have.values.fault != Some(true);
                     have.values = have.values.merged(&m.values);
@@ -355,7 +383,12 @@ fn handle(world: &mut World, msg: Incoming) {
                 }
             }
             if newly_faulted {
-                raise(world, Severity::Warning, &asset, "the device reports a fault".into());
+                raise(
+                    world,
+                    Severity::Warning,
+                    &asset,
+                    "the device reports a fault".into(),
+                );
             }
             let now = now_ms();
             let mut s = world.resource_mut::<TelemetryStats>();
@@ -366,11 +399,17 @@ fn handle(world: &mut World, msg: Incoming) {
         Incoming::Birth { asset, body } => birth(world, &site, asset, body),
         Incoming::Death { asset } => {
             let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) else {
-                return reject(world, topic::death(&site, &asset), Rejected::new(RejectReason::UnknownAsset, "no asset with this id"));
+                return reject(
+                    world,
+                    topic::death(&site, &asset),
+                    Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
+                );
             };
             // The model takes over again.
             if let Some(m) = world.entity_mut(e).take::<Measured>() {
-                if let (Some(p), Some(mut u)) = (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e)) {
+                if let (Some(p), Some(mut u)) =
+                    (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e))
+                {
                     u.setpoint_kw = p;
                 }
                 if let (Some(x), Some(mut s)) = (m.saved.soc, world.get_mut::<StateOfCharge>(e)) {
@@ -388,19 +427,43 @@ fn handle(world: &mut World, msg: Incoming) {
             if dirty {
                 world.insert_resource(GridDirty(true));
             }
-            raise(world, Severity::Warning, &asset, "the device went offline".into());
+            raise(
+                world,
+                Severity::Warning,
+                &asset,
+                "the device went offline".into(),
+            );
             world.resource_mut::<TelemetryStats>().deaths += 1;
         }
         Incoming::Citizen(report) => {
             let topic = topic::citizen_report(&site);
-            let now_s = world.resource::<Telemetry>().started.elapsed().as_secs_f64();
-            if !world.resource_mut::<Telemetry>().citizens.allow(&report.reporter, now_s) {
-                return reject(world, topic, Rejected::new(RejectReason::RateLimited, "over the reporter's report rate"));
+            let now_s = world
+                .resource::<Telemetry>()
+                .started
+                .elapsed()
+                .as_secs_f64();
+            if !world
+                .resource_mut::<Telemetry>()
+                .citizens
+                .allow(&report.reporter, now_s)
+            {
+                return reject(
+                    world,
+                    topic,
+                    Rejected::new(RejectReason::RateLimited, "over the reporter's report rate"),
+                );
             }
-            if let Some(a) = &report.asset {
-                if !world.resource::<Telemetry>().index.contains_key(a) {
-                    return reject(world, topic, Rejected::new(RejectReason::InvalidReport, "`asset` names no asset of this site"));
-                }
+            if let Some(a) = &report.asset
+                && !world.resource::<Telemetry>().index.contains_key(a)
+            {
+                return reject(
+                    world,
+                    topic,
+                    Rejected::new(
+                        RejectReason::InvalidReport,
+                        "`asset` names no asset of this site",
+                    ),
+                );
             }
             let mut kept = world.resource_mut::<CitizenReports>();
             if kept.recent.len() == CitizenReports::CAPACITY {
@@ -417,10 +480,27 @@ fn handle(world: &mut World, msg: Incoming) {
 /// the scene form of its spec (generator: `kind`; battery: `energy_kwh`; load: `peak_kw`).
 fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map<String, Value>) {
     let topic = topic::birth(site, &asset);
-    let invalid = |why: String| Rejected::new(RejectReason::InvalidBirth, why.chars().take(200).collect::<String>());
-    let now_s = world.resource::<Telemetry>().started.elapsed().as_secs_f64();
-    if !world.resource_mut::<Telemetry>().assets.allow(&asset, now_s) {
-        return reject(world, topic, Rejected::new(RejectReason::RateLimited, "over the asset's message rate"));
+    let invalid = |why: String| {
+        Rejected::new(
+            RejectReason::InvalidBirth,
+            why.chars().take(200).collect::<String>(),
+        )
+    };
+    let now_s = world
+        .resource::<Telemetry>()
+        .started
+        .elapsed()
+        .as_secs_f64();
+    if !world
+        .resource_mut::<Telemetry>()
+        .assets
+        .allow(&asset, now_s)
+    {
+        return reject(
+            world,
+            topic,
+            Rejected::new(RejectReason::RateLimited, "over the asset's message rate"),
+        );
     }
     body.remove("ts");
     if let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) {
@@ -439,14 +519,27 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
         return;
     }
     if body.is_empty() {
-        return reject(world, topic, Rejected::new(RejectReason::UnknownAsset, "a new asset's birth must describe it"));
+        return reject(
+            world,
+            topic,
+            Rejected::new(
+                RejectReason::UnknownAsset,
+                "a new asset's birth must describe it",
+            ),
+        );
     }
     match body.get("id") {
         None => {
             body.insert("id".into(), Value::String(asset.clone()));
         }
         Some(Value::String(id)) if *id == asset => {}
-        Some(_) => return reject(world, topic, invalid("`id` differs from the topic's asset id".into())),
+        Some(_) => {
+            return reject(
+                world,
+                topic,
+                invalid("`id` differs from the topic's asset id".into()),
+            );
+        }
     }
     let value = Value::Object(body);
     let parsed = if value.get("kind").is_some() {
@@ -456,7 +549,11 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
     } else if value.get("peak_kw").is_some() {
         serde_json::from_value(value).map(PlugIn::Load)
     } else {
-        return reject(world, topic, invalid("not a generator (`kind`), battery (`energy_kwh`) or load (`peak_kw`)".into()));
+        return reject(
+            world,
+            topic,
+            invalid("not a generator (`kind`), battery (`energy_kwh`) or load (`peak_kw`)".into()),
+        );
     };
     let spec = match parsed {
         Ok(s) => s,
@@ -465,7 +562,12 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
     match plug_in(world, spec) {
         Ok(_) => {
             refresh_index(world);
-            raise(world, Severity::Warning, &asset, "a new asset was plugged in".into());
+            raise(
+                world,
+                Severity::Warning,
+                &asset,
+                "a new asset was plugged in".into(),
+            );
             world.resource_mut::<TelemetryStats>().births += 1;
         }
         Err(why) => reject(world, topic, invalid(why)),
@@ -512,7 +614,11 @@ fn apply_measurements(
         if let Some(mut d) = demand {
             if let Some(p) = v.p_kw {
                 // Without a measured q, keep the model's power factor.
-                let q = v.q_kvar.unwrap_or(if d.p_kw.abs() > 1e-9 { d.q_kvar * p / d.p_kw } else { 0.0 });
+                let q = v.q_kvar.unwrap_or(if d.p_kw.abs() > 1e-9 {
+                    d.q_kvar * p / d.p_kw
+                } else {
+                    0.0
+                });
                 d.p_kw = p;
                 d.q_kvar = q;
             } else if let Some(q) = v.q_kvar {
@@ -527,10 +633,10 @@ fn apply_measurements(
             m.saved.soc.get_or_insert(s.0);
             s.0 = x;
         }
-        if let (Some(mut sw), Some(closed)) = (switch, v.breaker_closed) {
-            if sw.closed != closed {
-                sw.closed = closed;
-            }
+        if let (Some(mut sw), Some(closed)) = (switch, v.breaker_closed)
+            && sw.closed != closed
+        {
+            sw.closed = closed;
         }
     }
 }
@@ -543,13 +649,18 @@ fn publish(world: &mut World) {
     let mut dropped = 0u64;
     let (site, client, every, instance) = {
         let t = world.resource::<Telemetry>();
-        (t.site.clone(), t.link.client.clone(), t.state_every_ticks, t.instance.clone())
+        (
+            t.site.clone(),
+            t.link.client.clone(),
+            t.state_every_ticks,
+            t.instance.clone(),
+        )
     };
-    let mut send = |topic: String, qos: QoS, retain: bool, payload: Vec<u8>| {
-        match client.try_publish(topic, qos, retain, payload) {
-            Ok(()) => sent += 1,
-            Err(_) => dropped += 1,
-        }
+    let mut send = |topic: String, qos: QoS, retain: bool, payload: Vec<u8>| match client
+        .try_publish(topic, qos, retain, payload)
+    {
+        Ok(()) => sent += 1,
+        Err(_) => dropped += 1,
     };
     let now = now_ms();
     // States.
@@ -582,7 +693,10 @@ fn publish(world: &mut World) {
                 o.insert("offline".into(), json!(offline));
                 match &measured {
                     Some(m) => {
-                        o.insert("source".into(), json!(if m.stale { "model" } else { "measured" }));
+                        o.insert(
+                            "source".into(),
+                            json!(if m.stale { "model" } else { "measured" }),
+                        );
                         o.insert("stale".into(), json!(m.stale));
                         o.insert("measured".into(), json!(m.values));
                         o.insert("measured_ts".into(), json!(m.ts_ms));
@@ -593,7 +707,12 @@ fn publish(world: &mut World) {
                     }
                 }
             }
-            send(topic::state(&site, &id), QoS::AtMostOnce, true, state.to_string().into_bytes());
+            send(
+                topic::state(&site, &id),
+                QoS::AtMostOnce,
+                true,
+                state.to_string().into_bytes(),
+            );
         }
     }
     // Summary.
@@ -609,16 +728,36 @@ fn publish(world: &mut World) {
         "grid": last,
         "telemetry": stats,
     });
-    send(topic::twin(&site, "summary"), QoS::AtMostOnce, false, summary.to_string().into_bytes());
+    send(
+        topic::twin(&site, "summary"),
+        QoS::AtMostOnce,
+        false,
+        summary.to_string().into_bytes(),
+    );
     // New alarms.
     let (total, new): (u64, Vec<Alarm>) = {
         let alarms = world.resource::<Alarms>();
         let done = world.resource::<Telemetry>().alarms_published;
         let fresh = (alarms.total - done).min(alarms.recent.len() as u64) as usize;
-        (alarms.total, alarms.recent.iter().rev().take(fresh).rev().cloned().collect())
+        (
+            alarms.total,
+            alarms
+                .recent
+                .iter()
+                .rev()
+                .take(fresh)
+                .rev()
+                .cloned()
+                .collect(),
+        )
     };
     for a in new {
-        send(topic::twin(&site, "alarms"), QoS::AtLeastOnce, false, json!(a).to_string().into_bytes());
+        send(
+            topic::twin(&site, "alarms"),
+            QoS::AtLeastOnce,
+            false,
+            json!(a).to_string().into_bytes(),
+        );
     }
     // Rejections.
     let pending = std::mem::take(&mut world.resource_mut::<Telemetry>().pending_rejections);
@@ -626,14 +765,24 @@ fn publish(world: &mut World) {
     for (i, (topic_name, why)) in pending.into_iter().enumerate() {
         if i < REJECTIONS_PER_TICK {
             let body = json!({"reason": why.reason.key(), "detail": why.detail, "topic": topic_name, "ts": now});
-            send(topic::twin(&site, "rejected"), QoS::AtMostOnce, false, body.to_string().into_bytes());
+            send(
+                topic::twin(&site, "rejected"),
+                QoS::AtMostOnce,
+                false,
+                body.to_string().into_bytes(),
+            );
         } else {
             *rest.entry(why.reason.key()).or_default() += 1;
         }
     }
     if !rest.is_empty() {
         let body = json!({"reason": "many", "counts": rest, "ts": now});
-        send(topic::twin(&site, "rejected"), QoS::AtMostOnce, false, body.to_string().into_bytes());
+        send(
+            topic::twin(&site, "rejected"),
+            QoS::AtMostOnce,
+            false,
+            body.to_string().into_bytes(),
+        );
     }
     world.resource_mut::<Telemetry>().alarms_published = total;
     let mut s = world.resource_mut::<TelemetryStats>();

@@ -131,12 +131,18 @@ pub fn parse_object(bytes: &[u8], max_bytes: usize) -> Result<Map<String, Value>
         .map_err(|_| Rejected::new(RejectReason::NotJson, "not UTF-8"))?;
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Rejected::new(RejectReason::WrongType, "the payload is not a JSON object")),
+        Ok(_) => Err(Rejected::new(
+            RejectReason::WrongType,
+            "the payload is not a JSON object",
+        )),
         Err(e) => {
             let non_finite = e.to_string().contains("number out of range")
                 || ["NaN", "Infinity"].iter().any(|w| text.contains(w));
             if non_finite {
-                Err(Rejected::new(RejectReason::NonFinite, "NaN, infinity or a number out of range"))
+                Err(Rejected::new(
+                    RejectReason::NonFinite,
+                    "NaN, infinity or a number out of range",
+                ))
             } else {
                 Err(Rejected::new(
                     RejectReason::NotJson,
@@ -152,7 +158,11 @@ fn wrong_type(field: &str, want: &str) -> Rejected {
 }
 
 /// Parses and checks a telemetry payload received at `now_ms`.
-pub fn parse_measurement(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<Measurement, Rejected> {
+pub fn parse_measurement(
+    bytes: &[u8],
+    max_bytes: usize,
+    now_ms: i64,
+) -> Result<Measurement, Rejected> {
     let object = parse_object(bytes, max_bytes)?;
     let mut ts_ms = None;
     let mut seq = None;
@@ -164,7 +174,12 @@ pub fn parse_measurement(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<
                     wrong_type("ts", "a positive integer (ms since 1970-01-01T00:00Z)")
                 })?)
             }
-            "seq" => seq = Some(v.as_u64().ok_or_else(|| wrong_type("seq", "a non-negative integer"))?),
+            "seq" => {
+                seq = Some(
+                    v.as_u64()
+                        .ok_or_else(|| wrong_type("seq", "a non-negative integer"))?,
+                )
+            }
             "breaker" => {
                 values.breaker_closed = Some(match v.as_str() {
                     Some("closed") => true,
@@ -172,12 +187,20 @@ pub fn parse_measurement(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<
                     _ => return Err(wrong_type("breaker", "\"open\" or \"closed\"")),
                 })
             }
-            "fault" => values.fault = Some(v.as_bool().ok_or_else(|| wrong_type("fault", "true or false"))?),
+            "fault" => {
+                values.fault = Some(
+                    v.as_bool()
+                        .ok_or_else(|| wrong_type("fault", "true or false"))?,
+                )
+            }
             name => {
                 let Some(field) = slot(&mut values, name) else {
                     return Err(Rejected::new(
                         RejectReason::UnknownField,
-                        format!("unknown field `{}`", name.escape_debug().take(40).collect::<String>()),
+                        format!(
+                            "unknown field `{}`",
+                            name.escape_debug().take(40).collect::<String>()
+                        ),
                     ));
                 };
                 let x = v.as_f64().ok_or_else(|| wrong_type(name, "a number"))?;
@@ -188,7 +211,8 @@ pub fn parse_measurement(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<
             }
         }
     }
-    let ts_ms = ts_ms.ok_or_else(|| Rejected::new(RejectReason::MissingTimestamp, "`ts` is required"))?;
+    let ts_ms =
+        ts_ms.ok_or_else(|| Rejected::new(RejectReason::MissingTimestamp, "`ts` is required"))?;
     if ts_ms > now_ms + MAX_FUTURE_SKEW_MS {
         return Err(Rejected::new(
             RejectReason::FutureTimestamp,
@@ -200,13 +224,13 @@ pub fn parse_measurement(bytes: &[u8], max_bytes: usize, now_ms: i64) -> Result<
     }
     for (name, lo, hi) in NUMBERS {
         let x = slot(&mut values, name).and_then(|s| *s);
-        if let Some(x) = x {
-            if !(lo..=hi).contains(&x) {
-                return Err(Rejected::new(
-                    RejectReason::Implausible,
-                    format!("`{name}` = {x} outside [{lo}, {hi}]"),
-                ));
-            }
+        if let Some(x) = x
+            && !(lo..=hi).contains(&x)
+        {
+            return Err(Rejected::new(
+                RejectReason::Implausible,
+                format!("`{name}` = {x} outside [{lo}, {hi}]"),
+            ));
         }
     }
     Ok(Measurement { ts_ms, seq, values })
@@ -264,14 +288,24 @@ pub fn check_asset(v: &Values, class: AssetClass) -> Result<(), Rejected> {
         Bus => &["v_pu"],
         Branch => &["p_kw", "q_kvar", "i_a"],
         Switch => &["p_kw", "q_kvar", "i_a", "breaker"],
-        Generator { .. } => &["p_kw", "q_kvar", "v_pu", "i_a", "irradiance_w_m2", "wind_m_s"],
+        Generator { .. } => &[
+            "p_kw",
+            "q_kvar",
+            "v_pu",
+            "i_a",
+            "irradiance_w_m2",
+            "wind_m_s",
+        ],
         Storage { .. } => &["p_kw", "q_kvar", "v_pu", "i_a", "soc"],
         Load { .. } => &["p_kw", "q_kvar", "v_pu", "i_a", "flow_l_s", "tank_level"],
         Supply => &["flow_l_s", "tank_level"],
     };
     // Temperature and the fault flag apply to everything.
     if let Some((name, _)) = present.iter().find(|(n, p)| *p && !allowed.contains(n)) {
-        return Err(Rejected::new(RejectReason::NotApplicable, format!("`{name}`")));
+        return Err(Rejected::new(
+            RejectReason::NotApplicable,
+            format!("`{name}`"),
+        ));
     }
     let range = match class {
         Generator { p_min_kw, p_max_kw } => Some((p_min_kw, p_max_kw)),
@@ -345,32 +379,62 @@ mod tests {
         assert_eq!(reason(r#"{"ts": 1, "p_kw": 1e999}"#), NonFinite);
         assert_eq!(reason(r#"{"ts": 1, "p_watts": 3}"#), UnknownField);
         assert_eq!(reason(r#"{"p_kw": 3}"#), MissingTimestamp);
-        assert_eq!(reason(r#"{"ts": 1900000000000, "p_kw": 3}"#), FutureTimestamp);
+        assert_eq!(
+            reason(r#"{"ts": 1900000000000, "p_kw": 3}"#),
+            FutureTimestamp
+        );
         assert_eq!(reason(r#"{"ts": 1}"#), Empty);
         assert_eq!(reason(r#"{"ts": 1, "soc": 1.5}"#), Implausible);
         assert_eq!(reason(r#"{"ts": 1, "irradiance_w_m2": -5}"#), Implausible);
         assert_eq!(reason(r#"{"ts": 1, "v_pu": 7}"#), Implausible);
         let big = format!(r#"{{"ts": 1, "p_kw": 1, "pad": "{}"}}"#, "x".repeat(5000));
         assert_eq!(reason(&big), Oversized);
-        assert_eq!(parse_measurement(&[0xff, 0xfe], 10, NOW).unwrap_err().reason, NotJson);
+        assert_eq!(
+            parse_measurement(&[0xff, 0xfe], 10, NOW)
+                .unwrap_err()
+                .reason,
+            NotJson
+        );
     }
 
     #[test]
     fn fields_must_fit_the_asset() {
         let v = |s: &str| parse(s).unwrap().values;
-        let unit = AssetClass::Generator { p_min_kw: 0.0, p_max_kw: 10.0 };
+        let unit = AssetClass::Generator {
+            p_min_kw: 0.0,
+            p_max_kw: 10.0,
+        };
         assert!(check_asset(&v(r#"{"ts":1,"p_kw":10.5}"#), unit).is_ok());
         assert_eq!(
-            check_asset(&v(r#"{"ts":1,"p_kw":50}"#), unit).unwrap_err().reason,
+            check_asset(&v(r#"{"ts":1,"p_kw":50}"#), unit)
+                .unwrap_err()
+                .reason,
             RejectReason::Implausible
         );
         assert_eq!(
-            check_asset(&v(r#"{"ts":1,"soc":0.5}"#), AssetClass::Load { max_kw: 5.0 }).unwrap_err().reason,
+            check_asset(
+                &v(r#"{"ts":1,"soc":0.5}"#),
+                AssetClass::Load { max_kw: 5.0 }
+            )
+            .unwrap_err()
+            .reason,
             RejectReason::NotApplicable
         );
-        assert!(check_asset(&v(r#"{"ts":1,"breaker":"open","temperature_c":20}"#), AssetClass::Switch).is_ok());
+        assert!(
+            check_asset(
+                &v(r#"{"ts":1,"breaker":"open","temperature_c":20}"#),
+                AssetClass::Switch
+            )
+            .is_ok()
+        );
         assert!(check_asset(&v(r#"{"ts":1,"fault":true}"#), AssetClass::Bus).is_ok());
-        assert!(check_asset(&v(r#"{"ts":1,"p_kw":-4}"#), AssetClass::Storage { power_kw: 5.0 }).is_ok());
+        assert!(
+            check_asset(
+                &v(r#"{"ts":1,"p_kw":-4}"#),
+                AssetClass::Storage { power_kw: 5.0 }
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -385,8 +449,15 @@ mod tests {
 
     #[test]
     fn merging_keeps_fields_not_sent_again() {
-        let a = Values { p_kw: Some(1.0), soc: Some(0.5), ..Default::default() };
-        let b = Values { p_kw: Some(2.0), ..Default::default() };
+        let a = Values {
+            p_kw: Some(1.0),
+            soc: Some(0.5),
+            ..Default::default()
+        };
+        let b = Values {
+            p_kw: Some(2.0),
+            ..Default::default()
+        };
         let m = a.merged(&b);
         assert_eq!((m.p_kw, m.soc), (Some(2.0), Some(0.5)));
     }

@@ -58,10 +58,22 @@ pub struct TelemetrySimArgs {
 /// What a reporting asset measures.
 #[derive(Debug, Clone, Copy)]
 enum Reading {
-    Bus { v_pu: f64 },
-    Switch { closed: bool },
-    Unit { p_kw: f64, q_kvar: f64, extra: Option<(&'static str, f64)>, soc: Option<f64> },
-    Load { p_kw: f64, q_kvar: f64 },
+    Bus {
+        v_pu: f64,
+    },
+    Switch {
+        closed: bool,
+    },
+    Unit {
+        p_kw: f64,
+        q_kvar: f64,
+        extra: Option<(&'static str, f64)>,
+        soc: Option<f64>,
+    },
+    Load {
+        p_kw: f64,
+        q_kvar: f64,
+    },
 }
 
 /// Deterministic noise (xorshift64*).
@@ -90,22 +102,43 @@ fn readings(world: &mut World) -> Vec<(String, Reading)> {
     )>();
     for (tag, kind, (v, _, sw, u, soc, d), g) in q.iter(world) {
         let r = match kind {
-            AssetKind::Bus => v.filter(|v| v.energised).map(|v| Reading::Bus { v_pu: v.vm_pu }),
+            AssetKind::Bus => v
+                .filter(|v| v.energised)
+                .map(|v| Reading::Bus { v_pu: v.vm_pu }),
             AssetKind::Switch => sw.map(|s| Reading::Switch { closed: s.closed }),
             AssetKind::Generator | AssetKind::Storage => u.map(|u| {
                 let extra = g.and_then(|g| {
-                    let frac = if g.rated_kw > 0.0 { (u.p_kw / g.rated_kw).clamp(0.0, 1.0) } else { 0.0 };
+                    let frac = if g.rated_kw > 0.0 {
+                        (u.p_kw / g.rated_kw).clamp(0.0, 1.0)
+                    } else {
+                        0.0
+                    };
                     match g.kind {
-                        kos_scene::GeneratorKind::Solar { .. } => Some(("irradiance_w_m2", 1000.0 * frac)),
-                        kos_scene::GeneratorKind::Wind { cut_in_m_s, rated_m_s, .. } => {
-                            Some(("wind_m_s", cut_in_m_s + (rated_m_s - cut_in_m_s) * frac.cbrt()))
+                        kos_scene::GeneratorKind::Solar { .. } => {
+                            Some(("irradiance_w_m2", 1000.0 * frac))
                         }
+                        kos_scene::GeneratorKind::Wind {
+                            cut_in_m_s,
+                            rated_m_s,
+                            ..
+                        } => Some((
+                            "wind_m_s",
+                            cut_in_m_s + (rated_m_s - cut_in_m_s) * frac.cbrt(),
+                        )),
                         _ => None,
                     }
                 });
-                Reading::Unit { p_kw: u.p_kw, q_kvar: u.q_kvar, extra, soc: soc.map(|s| s.0) }
+                Reading::Unit {
+                    p_kw: u.p_kw,
+                    q_kvar: u.q_kvar,
+                    extra,
+                    soc: soc.map(|s| s.0),
+                }
             }),
-            AssetKind::Load | AssetKind::Pod => d.map(|d| Reading::Load { p_kw: d.p_kw, q_kvar: d.q_kvar }),
+            AssetKind::Load | AssetKind::Pod => d.map(|d| Reading::Load {
+                p_kw: d.p_kw,
+                q_kvar: d.q_kvar,
+            }),
             _ => None,
         };
         if let Some(r) = r {
@@ -119,12 +152,20 @@ fn readings(world: &mut World) -> Vec<(String, Reading)> {
 fn payload(r: Reading, ts: i64, seq: u64, noise: &mut Noise) -> String {
     let jitter = |x: f64, n: &mut Noise| x * (1.0 + 0.005 * n.unit());
     match r {
-        Reading::Bus { v_pu } => format!(r#"{{"ts":{ts},"seq":{seq},"v_pu":{:.5}}}"#, jitter(v_pu, noise)),
+        Reading::Bus { v_pu } => format!(
+            r#"{{"ts":{ts},"seq":{seq},"v_pu":{:.5}}}"#,
+            jitter(v_pu, noise)
+        ),
         Reading::Switch { closed } => format!(
             r#"{{"ts":{ts},"seq":{seq},"breaker":"{}"}}"#,
             if closed { "closed" } else { "open" }
         ),
-        Reading::Unit { p_kw, q_kvar, extra, soc } => {
+        Reading::Unit {
+            p_kw,
+            q_kvar,
+            extra,
+            soc,
+        } => {
             let mut s = format!(
                 r#"{{"ts":{ts},"seq":{seq},"p_kw":{:.3},"q_kvar":{:.3}"#,
                 jitter(p_kw, noise),
@@ -151,14 +192,32 @@ fn payload(r: Reading, ts: i64, seq: u64, noise: &mut Noise) -> String {
 fn bad_message(k: u64, asset: &str, ts: i64) -> (String, Vec<u8>) {
     match k % 9 {
         0 => (asset.into(), b"p_kw=12;".to_vec()),
-        1 => (asset.into(), format!(r#"{{"ts":{ts},"p_kw":NaN}}"#).into_bytes()),
-        2 => (asset.into(), format!(r#"{{"ts":{ts},"p_kw":"high"}}"#).into_bytes()),
-        3 => ("no-such-asset".into(), format!(r#"{{"ts":{ts},"p_kw":1}}"#).into_bytes()),
-        4 => (asset.into(), format!(r#"{{"ts":{ts},"v_pu":9.5}}"#).into_bytes()),
+        1 => (
+            asset.into(),
+            format!(r#"{{"ts":{ts},"p_kw":NaN}}"#).into_bytes(),
+        ),
+        2 => (
+            asset.into(),
+            format!(r#"{{"ts":{ts},"p_kw":"high"}}"#).into_bytes(),
+        ),
+        3 => (
+            "no-such-asset".into(),
+            format!(r#"{{"ts":{ts},"p_kw":1}}"#).into_bytes(),
+        ),
+        4 => (
+            asset.into(),
+            format!(r#"{{"ts":{ts},"v_pu":9.5}}"#).into_bytes(),
+        ),
         5 => (asset.into(), vec![b' '; 64 * 1024]),
-        6 => (asset.into(), format!(r#"{{"ts":{ts},"p_watts":1}}"#).into_bytes()),
+        6 => (
+            asset.into(),
+            format!(r#"{{"ts":{ts},"p_watts":1}}"#).into_bytes(),
+        ),
         7 => (asset.into(), br#"{"p_kw":1}"#.to_vec()),
-        _ => (asset.into(), format!(r#"{{"ts":{ts},"fault":true}}"#).into_bytes()),
+        _ => (
+            asset.into(),
+            format!(r#"{{"ts":{ts},"fault":true}}"#).into_bytes(),
+        ),
     }
 }
 
@@ -181,7 +240,11 @@ pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
     if !(args.rate.is_finite() && args.rate >= 0.0) {
         return Err(anyhow!("--rate must be a number >= 0"));
     }
-    let qos = if args.qos == 1 { QoS::AtLeastOnce } else { QoS::AtMostOnce };
+    let qos = if args.qos == 1 {
+        QoS::AtLeastOnce
+    } else {
+        QoS::AtMostOnce
+    };
     let client_id = args
         .client_id
         .clone()
@@ -190,7 +253,10 @@ pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
     let mut app = headless_app(&scene);
     run_ticks(&mut app, 1);
     let tick_every = Duration::from_secs_f64(
-        app.world().resource::<SimClock>().real_seconds_per_tick().max(0.01),
+        app.world()
+            .resource::<SimClock>()
+            .real_seconds_per_tick()
+            .max(0.01),
     );
     let mut noise = Noise(scene.site.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let site = conn.site.clone();
@@ -201,7 +267,9 @@ pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
     let acked = Arc::new(AtomicU64::new(0));
     let connected = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let deadline = args.duration.map(|s| started + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = args
+        .duration
+        .map(|s| started + Duration::from_secs_f64(s.max(0.0)));
     let (published, bad) = runtime.block_on(async {
         let (client, mut eventloop) = AsyncClient::new(mqtt, 10_000);
         let (acked2, connected2) = (acked.clone(), connected.clone());
@@ -244,22 +312,27 @@ pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
             seq.resize(values.len(), 0);
             let ts = now_ms();
             for (i, (asset, r)) in values.iter().enumerate() {
-                if args.count.is_some_and(|c| published >= c) || deadline.is_some_and(|d| Instant::now() >= d) {
+                if args.count.is_some_and(|c| published >= c)
+                    || deadline.is_some_and(|d| Instant::now() >= d)
+                {
                     break 'outer;
                 }
-                let (topic_name, body) = if args.faults && (published + 1) % 25 == 0 {
+                let (topic_name, body) = if args.faults && (published + 1).is_multiple_of(25) {
                     bad += 1;
                     let (a, p) = bad_message(bad, asset, ts);
                     (topic::telemetry(&site, &a), p)
                 } else {
                     seq[i] += 1;
-                    (topic::telemetry(&site, asset), payload(*r, ts, seq[i], &mut noise).into_bytes())
+                    (
+                        topic::telemetry(&site, asset),
+                        payload(*r, ts, seq[i], &mut noise).into_bytes(),
+                    )
                 };
                 if client.publish(topic_name, qos, false, body).await.is_err() {
                     break 'outer;
                 }
                 published += 1;
-                if published % 4096 == 0 {
+                if published.is_multiple_of(4096) {
                     tokio::task::yield_now().await;
                 }
             }

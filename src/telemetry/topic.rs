@@ -1,6 +1,6 @@
 //! The topic tree, `kos/v1/{site}/...`: what comes in, what goes out. Plain Rust, no Bevy.
 
-use super::reject::{Rejected, RejectReason};
+use super::reject::{RejectReason, Rejected};
 
 /// First two levels of every topic.
 pub const PREFIX: &str = "kos/v1";
@@ -35,8 +35,7 @@ pub enum Inbound<'a> {
 pub fn valid_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_ID_LEN
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
@@ -70,16 +69,23 @@ pub fn parse_inbound<'a>(topic: &'a str, site: &str) -> Result<Inbound<'a>, Reje
     let (Some(s), Some(a), Some(leaf), None) =
         (levels.next(), levels.next(), levels.next(), levels.next())
     else {
-        return Err(bad("expected kos/v1/{site}/{asset}/{telemetry|birth|death}"));
+        return Err(bad(
+            "expected kos/v1/{site}/{asset}/{telemetry|birth|death}",
+        ));
     };
     if s != site {
-        return Err(Rejected::new(RejectReason::WrongSite, "another site's topic"));
+        return Err(Rejected::new(
+            RejectReason::WrongSite,
+            "another site's topic",
+        ));
     }
     if a == "citizen" && leaf == "report" {
         return Ok(Inbound::CitizenReport);
     }
     if !valid_id(a) {
-        return Err(bad("the asset id is empty, too long or has characters outside [A-Za-z0-9-_.:]"));
+        return Err(bad(
+            "the asset id is empty, too long or has characters outside [A-Za-z0-9-_.:]",
+        ));
     }
     match leaf {
         "telemetry" => Ok(Inbound::Telemetry { asset: a }),
@@ -144,9 +150,18 @@ mod tests {
             parse_inbound("kos/v1/a/pv-1/telemetry", "a"),
             Ok(Inbound::Telemetry { asset: "pv-1" })
         );
-        assert_eq!(parse_inbound("kos/v1/a/pv-1/birth", "a"), Ok(Inbound::Birth { asset: "pv-1" }));
-        assert_eq!(parse_inbound("kos/v1/a/pv-1/death", "a"), Ok(Inbound::Death { asset: "pv-1" }));
-        assert_eq!(parse_inbound("kos/v1/a/citizen/report", "a"), Ok(Inbound::CitizenReport));
+        assert_eq!(
+            parse_inbound("kos/v1/a/pv-1/birth", "a"),
+            Ok(Inbound::Birth { asset: "pv-1" })
+        );
+        assert_eq!(
+            parse_inbound("kos/v1/a/pv-1/death", "a"),
+            Ok(Inbound::Death { asset: "pv-1" })
+        );
+        assert_eq!(
+            parse_inbound("kos/v1/a/citizen/report", "a"),
+            Ok(Inbound::CitizenReport)
+        );
         for bad in [
             "kos/v2/a/x/telemetry",
             "kos/v1/a/x/telemetry/extra",
@@ -162,7 +177,9 @@ mod tests {
             );
         }
         assert_eq!(
-            parse_inbound("kos/v1/b/x/telemetry", "a").unwrap_err().reason,
+            parse_inbound("kos/v1/b/x/telemetry", "a")
+                .unwrap_err()
+                .reason,
             RejectReason::WrongSite
         );
     }

@@ -4,6 +4,8 @@
 //! only gathers those structs from the world and turns clicks into commands.
 
 pub mod panels;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod telemetry;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
@@ -75,4 +77,6 @@ fn overlay(
 pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .add_systems(EguiPrimaryContextPass, overlay);
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_plugins(telemetry::plugin);
 }
