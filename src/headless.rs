@@ -61,7 +61,10 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         app.world_mut().resource_mut::<SimClock>().seed = seed;
     }
     if args.mqtt.is_some() || args.mqtt_config.is_some() {
+        #[cfg(not(target_arch = "wasm32"))]
         run_live(&mut app, args, &scene.site.name)?;
+        #[cfg(target_arch = "wasm32")]
+        anyhow::bail!("--mqtt needs a native build");
     } else {
         run_ticks(&mut app, args.ticks);
     }
@@ -80,6 +83,7 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     Ok(text)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// A live run: ticks at the clock's speed on the wall clock, telemetry applied as it comes in
 /// between them, for `--wall-seconds`.
 fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> anyhow::Result<()> {
