@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing kos-twin need on a Debian 12 machine that has
 # rustup: a C linker, the Vulkan loader with Mesa's software driver, the X11 libraries the
-# window opens with, and Xvfb for rendering tests without a screen. Idempotent: installs only
+# window opens with, Xvfb for rendering tests without a screen, and mosquitto (broker and
+# clients) with openssl for the telemetry tests and benchmark. Idempotent: installs only
 # what is missing. Source it or run it.
 set -euo pipefail
 
 packages=(gcc libc6-dev pkg-config libvulkan1 mesa-vulkan-drivers libx11-xcb1 libxcursor1 libxrandr2 libxi6
-          libxkbcommon-x11-0 xvfb xauth)
+          libxkbcommon-x11-0 xvfb xauth mosquitto mosquitto-clients openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,12 @@ struct Cli {
     /// Scene to open in the desktop view (RON); the built-in default scene when left out.
     #[arg(long)]
     scene: Option<PathBuf>,
+    /// Mirror live telemetry from this MQTT broker (`mqtt://host:port`, `mqtts://...`).
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// Telemetry settings file (RON: broker, site, credentials, TLS, limits).
+    #[arg(long)]
+    mqtt_config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -54,6 +60,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Publish telemetry for a scene from its models over MQTT (demo feed, load generator).
+    #[cfg(not(target_arch = "wasm32"))]
+    TelemetrySim(crate::telemetry::simulator::TelemetrySimArgs),
     /// Write the built-in default scene to a file, to start a new scene from.
     DefaultScene {
         /// Output file.
@@ -136,11 +145,15 @@ pub fn run() -> ExitCode {
     let outcome: anyhow::Result<Option<String>> = match cli.command {
         None => crate::desktop::run(DesktopOptions {
             scene: cli.scene,
+            mqtt: cli.mqtt,
+            mqtt_config: cli.mqtt_config,
             ..Default::default()
         })
         .map(|_| None),
         Some(Command::Validate { files }) => return validate(&files),
         Some(Command::Headless(a)) => crate::headless::run(&a).map(|_| None),
+        #[cfg(not(target_arch = "wasm32"))]
+        Some(Command::TelemetrySim(a)) => crate::telemetry::simulator::run(&a).map(Some),
         Some(Command::Screenshot(a)) => crate::desktop::screenshot(&a).map(|_| None),
         Some(Command::Powerflow(a)) => kos_grid::cli::powerflow(&a, load_case)
             .map(Some)

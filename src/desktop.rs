@@ -26,6 +26,10 @@ pub struct DesktopOptions {
     pub select: Option<String>,
     /// Window size in pixels.
     pub size: Option<(u32, u32)>,
+    /// MQTT broker to mirror live telemetry from.
+    pub mqtt: Option<String>,
+    /// Telemetry settings file.
+    pub mqtt_config: Option<PathBuf>,
 }
 
 /// Arguments of `kos-twin screenshot`.
@@ -90,6 +94,22 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
             bail!("--select {id}: no asset with that id in the scene");
         }
     }
+    #[cfg(not(target_arch = "wasm32"))]
+    let live = if options.mqtt.is_some() || options.mqtt_config.is_some() {
+        let config = match &options.mqtt_config {
+            Some(p) => {
+                crate::telemetry::config::TelemetryConfig::load(p).map_err(|e| anyhow!(e))?
+            }
+            None => Default::default(),
+        };
+        Some(
+            config
+                .resolve(options.mqtt.as_deref(), &scene.site.name)
+                .map_err(|e| anyhow!(e))?,
+        )
+    } else {
+        None
+    };
     let (w, h) = options.size.unwrap_or((1280, 720));
     let window = Window {
         title: format!("kos-twin: {}", scene.site.name),
@@ -114,6 +134,10 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     .insert_resource(SceneToLoad(scene))
     .add_plugins((crate::simulation_plugin, crate::presentation_plugin))
     .add_systems(PostStartup, first_tick);
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(conn) = live {
+        crate::telemetry::connect(&mut app, &conn).map_err(|e| anyhow!(e))?;
+    }
     if let Some(id) = &options.select {
         app.insert_resource(SelectAtStart(id.clone()))
             .add_systems(PostStartup, select_at_start);
@@ -238,6 +262,7 @@ pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
         scene: args.scene.clone(),
         select: args.select.clone(),
         size: Some((args.width, args.height)),
+        ..Default::default()
     };
     let plan = ShotPlan {
         out: args.out.clone(),

@@ -26,6 +26,28 @@ pub struct HeadlessArgs {
     /// Also write the final state of the world as a scene file.
     #[arg(long)]
     pub save_scene: Option<PathBuf>,
+    /// Run live against this MQTT broker (`mqtt://host:port`, `mqtts://...`): ticks are
+    /// paced by the wall clock at the clock's speed and telemetry is applied between them.
+    /// `--ticks` is then ignored; the run lasts `--wall-seconds`.
+    #[arg(long)]
+    pub mqtt: Option<String>,
+    /// Telemetry settings file (RON: broker, site, credentials, TLS, limits).
+    #[arg(long)]
+    pub mqtt_config: Option<PathBuf>,
+    /// Wall-clock seconds a live run lasts.
+    #[arg(long, default_value_t = 10.0)]
+    pub wall_seconds: f64,
+    /// Simulated seconds per wall second in a live run (default: the clock's, 600).
+    #[arg(long)]
+    pub speed: Option<f64>,
+    /// End a live run early once this many telemetry messages were handled (applied or
+    /// rejected).
+    #[arg(long)]
+    pub until_messages: Option<u64>,
+    /// End a live run early once telemetry has come and then none came for this many
+    /// wall seconds.
+    #[arg(long)]
+    pub until_idle: Option<f64>,
 }
 
 /// Runs the scene and writes the report. Returns the report text.
@@ -38,7 +60,14 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     if let Some(seed) = args.seed {
         app.world_mut().resource_mut::<SimClock>().seed = seed;
     }
-    run_ticks(&mut app, args.ticks);
+    if args.mqtt.is_some() || args.mqtt_config.is_some() {
+        #[cfg(not(target_arch = "wasm32"))]
+        run_live(&mut app, args, &scene.site.name)?;
+        #[cfg(target_arch = "wasm32")]
+        anyhow::bail!("--mqtt needs a native build");
+    } else {
+        run_ticks(&mut app, args.ticks);
+    }
     let report = build_report(app.world_mut(), &name);
     let text = serde_json::to_string(&report)? + "\n";
     if args.report == "-" {
@@ -52,4 +81,64 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(text)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+/// A live run: ticks at the clock's speed on the wall clock, telemetry applied as it comes in
+/// between them, for `--wall-seconds`.
+fn run_live(app: &mut bevy::app::App, args: &HeadlessArgs, site_name: &str) -> anyhow::Result<()> {
+    use std::time::{Duration, Instant};
+
+    use crate::telemetry::{TelemetryStats, config::TelemetryConfig, connect, pump};
+
+    let config = match &args.mqtt_config {
+        Some(p) => TelemetryConfig::load(p).map_err(|e| anyhow::anyhow!(e))?,
+        None => TelemetryConfig::default(),
+    };
+    let conn = config
+        .resolve(args.mqtt.as_deref(), site_name)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    connect(app, &conn).map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(speed) = args.speed {
+        anyhow::ensure!(
+            speed.is_finite() && speed > 0.0,
+            "--speed must be a positive number"
+        );
+        app.world_mut().resource_mut::<SimClock>().speed = speed;
+    }
+    let per_tick =
+        Duration::from_secs_f64(app.world().resource::<SimClock>().real_seconds_per_tick());
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(args.wall_seconds.max(0.0));
+    let mut next_tick = start;
+    let mut last_message: Option<Instant> = None;
+    let idle = args.until_idle.map(|s| Duration::from_secs_f64(s.max(0.0)));
+    loop {
+        let now = Instant::now();
+        let done = now >= end
+            || matches!((idle, last_message), (Some(i), Some(l)) if now - l >= i)
+            || args
+                .until_messages
+                .is_some_and(|n| app.world().resource::<TelemetryStats>().handled() >= n);
+        if done {
+            break;
+        }
+        if now >= next_tick {
+            run_ticks(app, 1);
+            next_tick += per_tick;
+            if next_tick < now {
+                // Behind (a slow tick): skip rather than run a burst of catch-up ticks.
+                next_tick = now + per_tick;
+            }
+            continue;
+        }
+        // Wait for telemetry until the next tick, in short slices to notice the end.
+        let slice = next_tick.min(end).min(now + Duration::from_millis(20));
+        if pump(app.world_mut(), Some(slice)) > 0 {
+            last_message = Some(Instant::now());
+        }
+    }
+    // What arrived after the last tick still counts.
+    pump(app.world_mut(), None);
+    Ok(())
 }

@@ -12,6 +12,8 @@ pub mod model;
 pub mod report;
 pub mod scene;
 pub mod sim;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod telemetry;
 pub mod testing;
 pub mod ui;
 pub mod view;
@@ -21,6 +23,9 @@ use bevy::prelude::*;
 /// Everything that runs without a window: scene loading, the tick, the report.
 pub fn simulation_plugin(app: &mut App) {
     app.add_plugins((scene::plugin, sim::plugin, report::plugin));
+    // Live telemetry over MQTT: native only (the browser build runs on the simulator).
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_plugins(telemetry::plugin);
 }
 
 /// The 3D view and the egui overlay.

@@ -139,6 +139,8 @@ pub struct UnitOutput {
     pub q_kvar: f64,
     /// Connected to an energised island.
     pub energised: bool,
+    /// The setpoint is a fresh measurement (telemetry): dispatch takes it as given.
+    pub measured: bool,
 }
 
 /// State of charge of a battery, fraction of its energy capacity.

@@ -89,7 +89,8 @@ pub struct ReportLog {
     pub ticks: Vec<TickSummary>,
 }
 
-fn summarise(
+/// Appends this tick's summary to the [`ReportLog`] (Publish stage).
+pub fn summarise(
     clock: Res<SimClock>,
     grid: Res<Grid>,
     weather: Res<WeatherState>,
@@ -278,8 +279,12 @@ pub fn build_report(world: &mut World, scene_name: &str) -> Value {
     let assets = asset_states(world);
     let clock = world.resource::<SimClock>().clone();
     let ticks = world.resource::<ReportLog>().ticks.clone();
+    #[cfg(not(target_arch = "wasm32"))]
+    let telemetry = crate::telemetry::report_section(world);
+    #[cfg(target_arch = "wasm32")]
+    let telemetry: Option<Value> = None;
     let alarms = world.resource::<Alarms>();
-    json!({
+    let mut report = json!({
         "format": "kos-twin-report/1",
         "scene": scene_name,
         "site": world.resource::<SiteInfo>().name,
@@ -291,7 +296,12 @@ pub fn build_report(world: &mut World, scene_name: &str) -> Value {
         "alarms": { "total": alarms.total, "recent": alarms.recent },
         "summary": ticks,
         "assets": assets,
-    })
+    });
+    // Only live runs have the key: reports of runs without telemetry stay as they were.
+    if let (Some(t), Value::Object(o)) = (telemetry, &mut report) {
+        o.insert("telemetry".into(), t);
+    }
+    report
 }
 
 /// Collects a summary after every tick.

@@ -6,7 +6,7 @@ use kos_scene::{GeneratorKind, Scene};
 use kos_twin::model::*;
 use kos_twin::report::build_report;
 use kos_twin::scene::default_scene;
-use kos_twin::sim::modules::{ModuleKind, PlugIn, plug_in};
+use kos_twin::sim::modules::{ModuleKind, PlugInModule, plug_in_modules};
 use kos_twin::sim::run_ticks;
 use kos_twin::testing::headless_app;
 use serde_json::Value;
@@ -210,9 +210,9 @@ fn a_module_plugged_in_while_running_is_solved_at_the_next_tick() {
         .unwrap()
         .id
         .clone();
-    let ids = plug_in(
+    let ids = plug_in_modules(
         app.world_mut(),
-        &[PlugIn {
+        &[PlugInModule {
             kind: ModuleKind::Solar,
             bus: bus.clone(),
             rated_kw: 50.0,
@@ -231,9 +231,9 @@ fn a_module_plugged_in_while_running_is_solved_at_the_next_tick() {
         .unwrap();
     assert!(out.energised && out.p_kw > 1.0, "{out:?}");
     // A bad request changes nothing.
-    let ids = plug_in(
+    let ids = plug_in_modules(
         app.world_mut(),
-        &[PlugIn {
+        &[PlugInModule {
             kind: ModuleKind::Wind,
             bus: "no such bus".into(),
             rated_kw: 10.0,

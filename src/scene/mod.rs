@@ -1,10 +1,12 @@
 //! Scene I/O for the world: the embedded default scene, spawning a world from a scene, and
 //! writing the world back to a scene. The file format itself lives in `kos-scene`.
 
+mod plug;
 mod save;
 pub mod spawn;
 
 use bevy::prelude::*;
+pub use plug::{PlugIn, plug_in};
 pub use save::save_scene;
 pub use spawn::spawn_scene;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use bevy::prelude::*;
-use kos_scene::{GeneratorSpec, Scene, StorageSpec, build_grid};
+use kos_scene::{GeneratorSpec, LoadSpec, Scene, StorageSpec, build_grid};
 
 use crate::model::*;
 use crate::sim::demand::DemandVariation;
@@ -98,13 +98,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
         spawn_storage(world, s, i, at(&s.bus), hood_of(&s.bus));
     }
     for (i, l) in scene.loads.iter().enumerate() {
-        let e = spawn_asset(world, &l.id, i, AssetKind::Load);
-        world.entity_mut(e).insert((
-            Spec(l.clone()),
-            hood_of(&l.bus),
-            SitePosition(at(&l.bus)),
-            Demand::default(),
-        ));
+        spawn_load(world, l, i, at(&l.bus), hood_of(&l.bus));
     }
     for (i, p) in scene.pods.iter().enumerate() {
         let e = spawn_asset(world, &p.id, i, AssetKind::Pod);
@@ -215,5 +209,20 @@ pub fn spawn_storage(
         BatteryWear::default(),
         StoredMix::default(),
     ));
+    e
+}
+
+/// Spawns a load at `pos` in `hood`.
+pub fn spawn_load(
+    world: &mut World,
+    l: &LoadSpec,
+    order: usize,
+    pos: Vec2,
+    hood: Neighbourhood,
+) -> Entity {
+    let e = spawn_asset(world, &l.id, order, AssetKind::Load);
+    world
+        .entity_mut(e)
+        .insert((Spec(l.clone()), hood, SitePosition(pos), Demand::default()));
     e
 }

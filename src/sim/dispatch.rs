@@ -36,6 +36,8 @@ pub enum UnitRole {
     },
     /// Grid tie.
     Tie(TieLimits),
+    /// Output measured this tick (telemetry): taken as given, kW.
+    Measured(f64),
     /// Out of service, or in an island no source holds.
     Off,
 }
@@ -146,7 +148,7 @@ impl DispatchPlan {
                     min_kw: range.min_kw,
                     max_kw: range.max_kw,
                 },
-                UnitRole::Tie(_) | UnitRole::Off => continue,
+                UnitRole::Tie(_) | UnitRole::Measured(_) | UnitRole::Off => continue,
             };
             elements.push(e);
             from.push(Source::Unit(g));
@@ -188,7 +190,7 @@ enum Source {
 }
 
 #[allow(clippy::type_complexity)]
-fn plan_dispatch(
+pub(crate) fn plan_dispatch(
     clock: Res<SimClock>,
     mut grid: ResMut<Grid>,
     mut plan: ResMut<DispatchPlan>,
@@ -228,6 +230,7 @@ fn plan_dispatch(
         let unit = &net.generators[g];
         let role = match units.get(e) {
             _ if !unit.in_service || !held(unit.bus) => UnitRole::Off,
+            Ok((out, ..)) if out.measured => UnitRole::Measured(out.setpoint_kw),
             Ok((out, Some(spec), _, _, available, _, wear)) => match spec.kind {
                 GeneratorKind::Solar { .. }
                 | GeneratorKind::Wind { .. }
@@ -336,6 +339,7 @@ fn plan_dispatch(
                 UnitRole::Store(l) => offer.stores.push(l),
                 UnitRole::Dispatchable { range, .. } => offer.units.push(range),
                 UnitRole::Tie(t) => offer.ties.push(t),
+                UnitRole::Measured(kw) => offer.fixed_kw += kw,
                 UnitRole::Off => {}
             }
         }
@@ -373,6 +377,7 @@ fn plan_dispatch(
                     }
                 }
                 UnitRole::Tie(_) => next(&result.tie_kw, &mut t),
+                UnitRole::Measured(kw) => kw,
                 UnitRole::Off => 0.0,
             };
         }

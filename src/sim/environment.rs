@@ -125,7 +125,11 @@ impl Module {
     }
 }
 
-fn update_weather(clock: Res<SimClock>, site: Res<SiteInfo>, mut weather: ResMut<WeatherState>) {
+pub(crate) fn update_weather(
+    clock: Res<SimClock>,
+    site: Res<SiteInfo>,
+    mut weather: ResMut<WeatherState>,
+) {
     weather.advance(&site, clock.now_s());
 }
 

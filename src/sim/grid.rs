@@ -100,23 +100,39 @@ impl Grid {
     }
 }
 
-/// Rebuilds the grid from the world's assets after one was added or removed, keeping the
-/// solver options. The next tick solves the new network.
+/// Set when assets were plugged in, unplugged or taken out of service at run time: the
+/// electrical model is rebuilt from the world at the end of the Ingest stage, before the
+/// dispatch plans with it.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct GridDirty(pub bool);
+
+/// Rebuilds the [`Grid`] from the world as it is now (the scene the world would save, so
+/// specs, switch positions and states of charge as they stand), keeping the solver options.
+/// For assets added or removed at run time (telemetry births and deaths, modules plugged in
+/// from the overlay); the next solve includes them.
 pub fn rebuild(world: &mut World) {
     let scene = crate::scene::save_scene(world);
-    let options = world.get_resource::<Grid>().map(|g| g.options.clone());
+    let options = world.get_resource::<Grid>().map(|g| g.options);
     let mut grid = Grid::for_world(world, kos_scene::build_grid(&scene));
-    if let Some(o) = options {
-        grid.options = o;
+    if let Some(options) = options {
+        grid.options = options;
     }
     world.insert_resource(grid);
+    world.insert_resource(GridDirty(false));
+}
+
+fn rebuild_if_dirty(world: &mut World) {
+    if world.get_resource::<GridDirty>().is_some_and(|d| d.0) {
+        rebuild(world);
+    }
 }
 
 /// Power flows solved per tick to relieve network limits, after the first.
 pub const RELIEF_ROUNDS: usize = 3;
 
+/// The PowerFlow stage's solve; systems that adjust inputs for this tick order before it.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-fn solve_grid(
+pub fn solve_grid(
     mut grid: ResMut<Grid>,
     clock: Res<SimClock>,
     mut alarms: ResMut<Alarms>,
@@ -296,5 +312,14 @@ fn island_first_bus(result: &PowerFlowResult, island: usize) -> usize {
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(FixedUpdate, solve_grid.in_set(SimSet::PowerFlow));
+    app.init_resource::<GridDirty>();
+    app.add_systems(
+        FixedUpdate,
+        (
+            rebuild_if_dirty
+                .in_set(SimSet::Environment)
+                .before(super::environment::update_weather),
+            solve_grid.in_set(SimSet::PowerFlow),
+        ),
+    );
 }

@@ -1,7 +1,7 @@
-//! Plug-and-play modules: a solar array, a wind turbine or a battery plugged in while the
-//! twin runs (from the overlay now; telemetry birth messages use the same path). The module
-//! is spawned like any scene asset, the grid model is rebuilt from the world, and the next
-//! tick dispatches and solves with it.
+//! Plug-and-play modules from the overlay: a solar array, a wind turbine or a battery of a
+//! standard design at a chosen bus, while the twin runs. They go in by the same path as
+//! telemetry births ([`crate::scene::plug_in`]): validated like a scene asset, spawned, and
+//! the grid rebuilt before the next dispatch.
 
 use bevy::prelude::*;
 use kos_scene::{Dna, GeneratorKind, GeneratorSpec, StorageSpec};
@@ -9,7 +9,7 @@ use kos_scene::{Dna, GeneratorKind, GeneratorSpec, StorageSpec};
 use super::SimSet;
 use super::alarms::{Alarm, Alarms, Severity};
 use crate::model::*;
-use crate::scene::spawn::{spawn_generator, spawn_storage};
+use crate::scene::{PlugIn, plug_in};
 
 /// Kinds of module that can be plugged in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +36,9 @@ impl ModuleKind {
     }
 }
 
-/// A request to plug a module in at a bus.
+/// A request from the overlay to plug a module of a standard design in at a bus.
 #[derive(Message, Debug, Clone, PartialEq)]
-pub struct PlugIn {
+pub struct PlugInModule {
     /// Kind.
     pub kind: ModuleKind,
     /// Bus id.
@@ -47,33 +47,65 @@ pub struct PlugIn {
     pub rated_kw: f64,
 }
 
-/// Plugs in the requested modules and rebuilds the grid. Returns the ids given.
-pub fn plug_in(world: &mut World, requests: &[PlugIn]) -> Vec<String> {
+impl PlugInModule {
+    /// The asset this request describes, with the id `id`.
+    pub fn asset(&self, id: String, commissioned: &str) -> PlugIn {
+        let dna = Dna {
+            purpose: format!("{} module plugged in while running", self.kind.label()),
+            rated_limits: format!("{} kW", self.rated_kw),
+            commissioned: commissioned.to_string(),
+            maintenance: Vec::new(),
+        };
+        let generator = |kind| GeneratorSpec {
+            id: id.clone(),
+            bus: self.bus.clone(),
+            kind,
+            rated_kw: self.rated_kw,
+            setpoint_kw: 0.0,
+            voltage_pu: 1.0,
+            in_service: true,
+            dna: dna.clone(),
+        };
+        match self.kind {
+            ModuleKind::Solar => PlugIn::Generator(generator(GeneratorKind::Solar {
+                tilt_deg: 30.0,
+                azimuth_deg: 180.0,
+            })),
+            ModuleKind::Wind => PlugIn::Generator(generator(GeneratorKind::Wind {
+                hub_height_m: 30.0,
+                cut_in_m_s: 3.0,
+                rated_m_s: 11.0,
+                cut_out_m_s: 25.0,
+            })),
+            ModuleKind::Battery => PlugIn::Storage(StorageSpec {
+                id: id.clone(),
+                bus: self.bus.clone(),
+                energy_kwh: 2.0 * self.rated_kw,
+                power_kw: self.rated_kw,
+                charge_efficiency: 0.95,
+                discharge_efficiency: 0.95,
+                soc_min: 0.1,
+                soc_max: 0.95,
+                soc: 0.5,
+                grid_forming: false,
+                voltage_pu: 1.0,
+                in_service: true,
+                dna,
+            }),
+        }
+    }
+}
+
+/// Plugs in the requested modules, each checked by the scene's validation; the grid is
+/// rebuilt before the next dispatch. Returns the ids given to the modules that went in; a
+/// request that fails raises a warning alarm with the reason.
+pub fn plug_in_modules(world: &mut World, requests: &[PlugInModule]) -> Vec<String> {
     let mut added = Vec::new();
     for r in requests {
-        let bus = world
-            .query::<(&AssetTag, &AssetKind, &SitePosition, &Neighbourhood)>()
-            .iter(world)
-            .find(|(t, k, ..)| **k == AssetKind::Bus && t.0 == r.bus)
-            .map(|(_, _, p, h)| (p.0, h.clone()));
         let now = world
             .get_resource::<super::SimClock>()
             .map(|c| c.now_text())
             .unwrap_or_default();
-        let Some((pos, hood)) = bus.filter(|_| r.rated_kw.is_finite() && r.rated_kw > 0.0) else {
-            if let Some(mut alarms) = world.get_resource_mut::<Alarms>() {
-                alarms.raise(Alarm {
-                    t: now,
-                    severity: Severity::Warning,
-                    asset: None,
-                    message: format!(
-                        "module not plugged in: bus `{}` unknown or rating {} kW not positive",
-                        r.bus, r.rated_kw
-                    ),
-                });
-            }
-            continue;
-        };
         let taken: std::collections::BTreeSet<String> = world
             .query::<&AssetTag>()
             .iter(world)
@@ -83,85 +115,42 @@ pub fn plug_in(world: &mut World, requests: &[PlugIn]) -> Vec<String> {
             .map(|n| format!("{}-{}-{n}", r.kind.label(), r.bus))
             .find(|id| !taken.contains(id))
             .unwrap_or_default();
-        let order = taken.len();
-        let dna = Dna {
-            purpose: format!("{} module plugged in while running", r.kind.label()),
-            rated_limits: format!("{} kW", r.rated_kw),
-            commissioned: now.get(..10).unwrap_or_default().to_string(),
-            maintenance: Vec::new(),
-        };
-        let generator = |kind| GeneratorSpec {
-            id: id.clone(),
-            bus: r.bus.clone(),
-            kind,
-            rated_kw: r.rated_kw,
-            setpoint_kw: 0.0,
-            voltage_pu: 1.0,
-            in_service: true,
-            dna: dna.clone(),
-        };
-        match r.kind {
-            ModuleKind::Solar => spawn_generator(
-                world,
-                &generator(GeneratorKind::Solar {
-                    tilt_deg: 30.0,
-                    azimuth_deg: 180.0,
-                }),
-                order,
-                pos,
-                hood,
-            ),
-            ModuleKind::Wind => spawn_generator(
-                world,
-                &generator(GeneratorKind::Wind {
-                    hub_height_m: 30.0,
-                    cut_in_m_s: 3.0,
-                    rated_m_s: 11.0,
-                    cut_out_m_s: 25.0,
-                }),
-                order,
-                pos,
-                hood,
-            ),
-            ModuleKind::Battery => spawn_storage(
-                world,
-                &StorageSpec {
-                    id: id.clone(),
-                    bus: r.bus.clone(),
-                    energy_kwh: 2.0 * r.rated_kw,
-                    power_kw: r.rated_kw,
-                    charge_efficiency: 0.95,
-                    discharge_efficiency: 0.95,
-                    soc_min: 0.1,
-                    soc_max: 0.95,
-                    soc: 0.5,
-                    grid_forming: false,
-                    voltage_pu: 1.0,
-                    in_service: true,
-                    dna,
-                },
-                order,
-                pos,
-                hood,
-            ),
-        };
-        info!("{} module {id} plugged in at {}", r.kind.label(), r.bus);
-        added.push(id);
-    }
-    if !added.is_empty() {
-        super::grid::rebuild(world);
+        let asset = r.asset(id.clone(), now.get(..10).unwrap_or_default());
+        match plug_in(world, asset) {
+            Ok(_) => {
+                info!("{} module {id} plugged in at {}", r.kind.label(), r.bus);
+                added.push(id);
+            }
+            Err(reason) => {
+                if let Some(mut alarms) = world.get_resource_mut::<Alarms>() {
+                    alarms.raise(Alarm {
+                        t: now,
+                        severity: Severity::Warning,
+                        asset: None,
+                        message: format!(
+                            "{} module not plugged in at {}: {reason}",
+                            r.kind.label(),
+                            r.bus
+                        ),
+                    });
+                }
+            }
+        }
     }
     added
 }
 
 fn plug_in_requested(world: &mut World) {
-    let requests: Vec<PlugIn> = world.resource_mut::<Messages<PlugIn>>().drain().collect();
+    let requests: Vec<PlugInModule> = world
+        .resource_mut::<Messages<PlugInModule>>()
+        .drain()
+        .collect();
     if !requests.is_empty() {
-        plug_in(world, &requests);
+        plug_in_modules(world, &requests);
     }
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_message::<PlugIn>();
+    app.add_message::<PlugInModule>();
     app.add_systems(FixedUpdate, plug_in_requested.in_set(SimSet::Ingest));
 }

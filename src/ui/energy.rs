@@ -6,7 +6,7 @@ use bevy_egui::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use crate::model::AssetKind;
-use crate::sim::modules::{ModuleKind, PlugIn};
+use crate::sim::modules::{ModuleKind, PlugInModule};
 use crate::sim::monitor::{EnergyMonitor, chart_points};
 
 /// What the inspector's energy section shows.
@@ -152,7 +152,7 @@ pub fn plug_in_window(
     ctx: &egui::Context,
     form: &mut PlugInForm,
     buses: &[String],
-) -> Option<PlugIn> {
+) -> Option<PlugInModule> {
     let mut request = None;
     egui::Window::new("Plug in a module")
         .id(egui::Id::new("plug_in"))
@@ -188,7 +188,7 @@ pub fn plug_in_window(
                     .text("rated kW"),
             );
             if ui.button("Plug in").clicked() && !form.bus.is_empty() {
-                request = Some(PlugIn {
+                request = Some(PlugInModule {
                     kind: form.kind,
                     bus: form.bus.clone(),
                     rated_kw: form.rated_kw,

@@ -5,13 +5,15 @@
 
 pub mod energy;
 pub mod panels;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod telemetry;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass};
 
 use crate::model::*;
 use crate::sim::alarms::Alarms;
-use crate::sim::modules::PlugIn;
+use crate::sim::modules::PlugInModule;
 use crate::sim::monitor::{EnergyMonitor, MixHistory};
 use crate::sim::wear::{BatteryWear, CableWear, TransformerWear, UnitWear};
 use crate::sim::{ClockCommand, SimClock};
@@ -90,7 +92,7 @@ fn overlay(
     )>,
     mix: Option<Res<MixHistory>>,
     mut panels_state: ResMut<EnergyPanels>,
-    mut plug_in: MessageWriter<PlugIn>,
+    mut plug_in: MessageWriter<PlugInModule>,
 ) -> Result {
     let ctx = contexts.ctx_mut()?;
     let (Some(clock), Some(site)) = (clock, site) else {
@@ -159,4 +161,6 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .init_resource::<EnergyPanels>()
         .add_systems(EguiPrimaryContextPass, overlay);
+    #[cfg(not(target_arch = "wasm32"))]
+    app.add_plugins(telemetry::plugin);
 }

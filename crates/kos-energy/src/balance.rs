@@ -64,6 +64,9 @@ pub struct IslandOffer {
     pub consumers: Vec<Consumer>,
     /// Network losses to cover, kW.
     pub losses_kw: f64,
+    /// Net injection of units whose output is measured rather than planned, kW (negative
+    /// for a measured battery charging).
+    pub fixed_kw: f64,
 }
 
 /// The plan for one island: setpoints in the order of the offer.
@@ -122,7 +125,12 @@ pub fn balance(offer: &IslandOffer) -> IslandPlan {
         .iter()
         .map(|c| finite_pos(c.demand_kw))
         .sum();
-    let need = demand + finite_pos(offer.losses_kw);
+    let fixed = if offer.fixed_kw.is_finite() {
+        offer.fixed_kw
+    } else {
+        0.0
+    };
+    let need = demand + finite_pos(offer.losses_kw) - fixed;
     let floor: f64 = avail.iter().sum::<f64>() + units.iter().map(|u| u.min_kw).sum::<f64>();
 
     let mut plan = IslandPlan {
@@ -214,7 +222,8 @@ mod tests {
 
     /// Supply minus demand and losses of a plan.
     fn imbalance(offer: &IslandOffer, plan: &IslandPlan) -> f64 {
-        let supply: f64 = plan.renewable_kw.iter().sum::<f64>()
+        let supply: f64 = offer.fixed_kw
+            + plan.renewable_kw.iter().sum::<f64>()
             + plan.store_kw.iter().sum::<f64>()
             + plan.unit_kw.iter().sum::<f64>()
             + plan.tie_kw.iter().sum::<f64>();
@@ -245,6 +254,7 @@ mod tests {
             }],
             consumers: consumers(&[(100.0, 2), (50.0, 0)]),
             losses_kw: 10.0,
+            fixed_kw: 0.0,
         };
         let plan = balance(&offer);
         // 400 available, 160 needed: 50 into the battery, 80 exported, 110 curtailed.
@@ -273,6 +283,7 @@ mod tests {
             ties: vec![],
             consumers: consumers(&[(60.0, 2), (30.0, 1), (40.0, 0)]),
             losses_kw: 0.0,
+            fixed_kw: 0.0,
         };
         // Supply at most 20 + 30 + 40 = 90 of 130: shed all 40 deferrable, no more.
         let plan = balance(&offer);
@@ -310,12 +321,33 @@ mod tests {
             }],
             consumers: consumers(&[(100.0, 1)]),
             losses_kw: 0.0,
+            fixed_kw: 0.0,
         };
         let plan = balance(&offer);
         assert_eq!(plan.store_kw, vec![25.0]);
         assert_eq!(plan.unit_kw, vec![50.0]);
         assert_eq!(plan.tie_kw, vec![25.0]);
         assert_eq!(plan.shed_kw, [0.0; 3]);
+    }
+
+    #[test]
+    fn measured_output_is_taken_as_given() {
+        // 120 kW measured on a unit in a 100 kW island: the 20 kW surplus charges the battery.
+        let offer = IslandOffer {
+            renewable_kw: vec![],
+            stores: vec![StoreLimits {
+                max_discharge_kw: 50.0,
+                max_charge_kw: 50.0,
+            }],
+            units: vec![],
+            ties: vec![],
+            consumers: consumers(&[(100.0, 1)]),
+            losses_kw: 0.0,
+            fixed_kw: 120.0,
+        };
+        let plan = balance(&offer);
+        assert_eq!(plan.store_kw, vec![-20.0]);
+        assert!(imbalance(&offer, &plan).abs() < 1e-9);
     }
 
     proptest::proptest! {
@@ -337,6 +369,7 @@ mod tests {
                 ties: ties.iter().map(|&(i, e)| TieLimits { import_kw: i, export_kw: e }).collect(),
                 consumers: consumers(&cons),
                 losses_kw: losses,
+                fixed_kw: 0.0,
             };
             let plan = balance(&offer);
             let shed: f64 = plan.shed_kw.iter().sum();

@@ -1,0 +1,1082 @@
+//! Live telemetry against a real broker: each test starts Debian's mosquitto on a free
+//! loopback port with its own configuration (plain, with a password file, with TLS under
+//! certificates made here by `openssl`) and stops it by its PID.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use kos_scene::Scene;
+use kos_twin::model::*;
+use kos_twin::sim::grid::Grid;
+use kos_twin::sim::run_ticks;
+use kos_twin::telemetry::config::TelemetryConfig;
+use kos_twin::telemetry::{CitizenReports, Measured, Offline, TelemetryStats, connect, pump};
+use kos_twin::testing::headless_app;
+use serde_json::Value;
+
+const TINY: &str = include_str!("../scenes/tiny.ron");
+const SITE: &str = "tiny";
+const BIN: &str = env!("CARGO_BIN_EXE_kos-twin");
+
+fn tiny() -> Scene {
+    kos_scene::parse(TINY, "tiny.ron").unwrap()
+}
+
+/// A scratch directory, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "kos-telemetry-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
+
+/// How the broker is set up.
+enum Auth {
+    Anonymous,
+    Password,
+    Tls,
+}
+
+/// A mosquitto of our own, stopped by PID on drop.
+struct Broker {
+    child: Option<Child>,
+    port: u16,
+    conf: PathBuf,
+    dir: Scratch,
+}
+
+const USER: &str = "twin";
+const PASSWORD: &str = "correct horse";
+
+impl Broker {
+    fn start(auth: Auth) -> Self {
+        Self::start_with(auth, false)
+    }
+
+    /// With `persistent`, sessions and queued messages survive a restart.
+    fn start_with(auth: Auth, persistent: bool) -> Self {
+        let dir = Scratch::new("broker");
+        let port = free_port();
+        let mut conf = format!(
+            "listener {port} 127.0.0.1\nmax_queued_messages 0\n{}",
+            run_as()
+        );
+        if persistent {
+            conf += &format!(
+                "persistence true\npersistence_location {}/\nautosave_interval 1\n",
+                dir.0.display()
+            );
+        } else {
+            conf += "persistence false\n";
+        }
+        match auth {
+            Auth::Anonymous => conf += "allow_anonymous true\n",
+            Auth::Password => {
+                let pw = dir.path("passwd");
+                let ok = Command::new("mosquitto_passwd")
+                    .args(["-b", "-c"])
+                    .arg(&pw)
+                    .args([USER, PASSWORD])
+                    .status()
+                    .expect("mosquitto_passwd (apt-get install mosquitto)");
+                assert!(ok.success());
+                conf += &format!("allow_anonymous false\npassword_file {}\n", pw.display());
+            }
+            Auth::Tls => {
+                make_certificates(&dir.0);
+                conf += &format!(
+                    "allow_anonymous true\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
+                    dir.0.display()
+                );
+            }
+        }
+        let path = dir.path("mosquitto.conf");
+        std::fs::write(&path, conf).unwrap();
+        let mut b = Broker {
+            child: None,
+            port,
+            conf: path,
+            dir,
+        };
+        b.launch();
+        b
+    }
+
+    fn launch(&mut self) {
+        let log = std::fs::File::create(self.dir.path("mosquitto.log")).unwrap();
+        let child = Command::new("/usr/sbin/mosquitto")
+            .arg("-c")
+            .arg(&self.conf)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("/usr/sbin/mosquitto (apt-get install mosquitto)");
+        self.child = Some(child);
+        let port = self.port;
+        assert!(
+            wait_until(Duration::from_secs(20), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "mosquitto did not open port {port}: {}",
+            std::fs::read_to_string(self.dir.path("mosquitto.log")).unwrap_or_default()
+        );
+    }
+
+    /// Stops the broker as an operator would (SIGTERM: it saves its sessions), by PID.
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Publishes one message with mosquitto_pub (QoS 1).
+    fn publish(&self, topic: &str, payload: &[u8]) {
+        if payload.is_empty() {
+            let ok = self
+                .client_cmd("mosquitto_pub")
+                .args(["-q", "1", "-t", topic, "-n"])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+            return;
+        }
+        let mut child = self
+            .client_cmd("mosquitto_pub")
+            .args(["-q", "1", "-t", topic, "-s"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(payload).unwrap();
+        assert!(child.wait().unwrap().success());
+    }
+
+    /// Publishes every line of `lines` on `topic`, in order, from one connection.
+    fn publish_lines(&self, topic: &str, lines: &[String]) {
+        let mut child = self
+            .client_cmd("mosquitto_pub")
+            .args(["-q", "1", "-t", topic, "-l"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for l in lines {
+            writeln!(stdin, "{l}").unwrap();
+        }
+        drop(stdin);
+        assert!(child.wait().unwrap().success());
+    }
+
+    fn client_cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string()]);
+        c
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// mosquitto started as root drops to its own user, which could not read our files: keep
+/// the user that runs the tests (the line is ignored when that is not root).
+fn run_as() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    format!("user {}\n", String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kos test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ]);
+}
+
+/// Collects what the twin publishes.
+struct Listener {
+    got: Arc<Mutex<Vec<(String, Value)>>>,
+    child: Child,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Listener {
+    fn start(broker: &Broker, filter: &str) -> Self {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let sink = got.clone();
+        let probe = format!("kos/v1/probe/{}", std::process::id());
+        let mut child = broker
+            .client_cmd("mosquitto_sub")
+            .args(["-v", "-q", "1", "-t", filter, "-t", &probe])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some((t, p)) = line.split_once(' ') {
+                    let v = serde_json::from_str(p).unwrap_or(Value::String(p.to_string()));
+                    sink.lock().unwrap().push((t.to_string(), v));
+                }
+            }
+        });
+        let l = Listener { got, child };
+        // Subscribed once a probe comes back.
+        let mut tries = 0;
+        assert!(wait_until(LONG, || {
+            tries += 1;
+            if tries % 20 == 1 {
+                broker.publish(&probe, b"probe");
+            }
+            l.find(|t, _| t == probe).is_some()
+        }));
+        l
+    }
+
+    fn find(&self, f: impl Fn(&str, &Value) -> bool) -> Option<(String, Value)> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(t, v)| f(t, v))
+            .cloned()
+    }
+}
+
+fn config(extra: &str) -> TelemetryConfig {
+    ron::from_str(&format!("(site: Some(\"{SITE}\"), {extra})")).unwrap()
+}
+
+/// The tiny scene's twin connected to `url`, subscriptions in place.
+fn twin(url: &str, cfg: &TelemetryConfig) -> App {
+    let scene = tiny();
+    let mut app = headless_app(&scene);
+    let conn = cfg.resolve(Some(url), &scene.site.name).unwrap();
+    connect(&mut app, &conn).unwrap();
+    assert!(
+        pump_until(&mut app, Duration::from_secs(20), |w| w
+            .resource::<TelemetryStats>()
+            .connected),
+        "the twin did not connect: {:?}",
+        app.world().resource::<TelemetryStats>().last_error
+    );
+    app
+}
+
+/// Applies telemetry until `f` holds or the time is up.
+fn pump_until(app: &mut App, timeout: Duration, mut f: impl FnMut(&mut World) -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        pump(
+            app.world_mut(),
+            Some(Instant::now() + Duration::from_millis(10)),
+        );
+        if f(app.world_mut()) {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+    }
+}
+
+fn entity(app: &mut App, id: &str) -> Entity {
+    let world = app.world_mut();
+    world
+        .query::<(Entity, &AssetTag)>()
+        .iter(world)
+        .find(|(_, t)| t.0 == id)
+        .map(|(e, _)| e)
+        .unwrap_or_else(|| panic!("no asset {id}"))
+}
+
+fn stats(app: &App) -> TelemetryStats {
+    app.world().resource::<TelemetryStats>().clone()
+}
+
+fn now_ms() -> i64 {
+    kos_twin::telemetry::client::now_ms()
+}
+
+fn topic(asset: &str, leaf: &str) -> String {
+    format!("kos/v1/{SITE}/{asset}/{leaf}")
+}
+
+const LONG: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_measurement_goes_into_the_ecs_and_its_solved_state_comes_back_out() {
+    let broker = Broker::start(Auth::Anonymous);
+    let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/#"));
+    let mut app = twin(&broker.url(), &config(""));
+    broker.publish(
+        &topic("homes1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 33.5, "q_kvar": 4.0}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+    run_ticks(&mut app, 1);
+    let e = entity(&mut app, "homes1");
+    let d = *app.world().get::<Demand>(e).unwrap();
+    assert_eq!((d.p_kw, d.q_kvar), (33.5, 4.0));
+    assert!(d.served);
+    assert!(wait_until(LONG, || out
+        .find(|t, v| t.ends_with("/twin/state/homes1") && v["source"] == "measured")
+        .is_some()));
+    let (_, state) = out.find(|t, _| t.ends_with("/twin/state/homes1")).unwrap();
+    assert_eq!(state["demand_kw"], 33.5);
+    assert_eq!(state["measured"]["p_kw"], 33.5);
+    assert_eq!(state["stale"], false);
+    assert!(wait_until(LONG, || out
+        .find(|t, v| t.ends_with("/twin/summary") && v["telemetry"]["applied"] == 1)
+        .is_some()));
+    // The state topic is retained: a late subscriber gets it at once.
+    let late = broker
+        .client_cmd("mosquitto_sub")
+        .args([
+            "-C",
+            "1",
+            "-W",
+            "10",
+            "-t",
+            &format!("kos/v1/{SITE}/twin/state/homes1"),
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&late.stdout).unwrap();
+    assert_eq!(v["demand_kw"], 33.5);
+}
+
+#[test]
+fn every_class_of_bad_input_is_rejected_counted_and_reported() {
+    let broker = Broker::start(Auth::Anonymous);
+    let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/rejected"));
+    let mut app = twin(
+        &broker.url(),
+        &config("asset_rate_hz: 1.0, asset_burst: 5.0, max_payload_bytes: 1024"),
+    );
+    let ts = now_ms();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("homes1", "p_kw=3; rm -rf /".into(), "not_json"),
+        (
+            "homes1",
+            r#"{"ts": 1, "p_kw": "many"}"#.into(),
+            "wrong_type",
+        ),
+        (
+            "homes1",
+            format!(r#"{{"ts": {ts}, "p_kw": NaN}}"#),
+            "non_finite",
+        ),
+        (
+            "homes1",
+            format!(r#"{{"ts": {ts}, "p_kw": 1e999}}"#),
+            "non_finite",
+        ),
+        (
+            "nowhere",
+            format!(r#"{{"ts": {ts}, "p_kw": 1}}"#),
+            "unknown_asset",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "p_kw": 4000}}"#),
+            "implausible",
+        ),
+        (
+            "lv1",
+            format!(r#"{{"ts": {ts}, "v_pu": -1}}"#),
+            "implausible",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "soc": 0.5}}"#),
+            "not_applicable",
+        ),
+        (
+            "homes2",
+            format!(
+                r#"{{"ts": {ts}, "p_kw": 1, "pad": "{}"}}"#,
+                "x".repeat(2000)
+            ),
+            "oversized",
+        ),
+        (
+            "homes2",
+            format!(r#"{{"ts": {ts}, "watts": 1}}"#),
+            "unknown_field",
+        ),
+        ("homes2", r#"{"p_kw": 1}"#.into(), "missing_timestamp"),
+        (
+            "homes2",
+            format!(r#"{{"ts": {}, "p_kw": 1}}"#, ts + 3_600_000),
+            "future_timestamp",
+        ),
+        (
+            "bad$id",
+            format!(r#"{{"ts": {ts}, "p_kw": 1}}"#),
+            "bad_topic",
+        ),
+    ];
+    for (asset, payload, _) in &cases {
+        broker.publish(&topic(asset, "telemetry"), payload.as_bytes());
+    }
+    // A flood: 40 messages to one asset at once, 5 pass the burst allowance.
+    let flood: Vec<String> = (0..40)
+        .map(|i| format!(r#"{{"ts": {ts}, "seq": {}, "p_kw": 3}}"#, i + 1))
+        .collect();
+    broker.publish_lines(&topic("lights", "telemetry"), &flood);
+    // A redelivered message (same sequence number).
+    let n = cases.len() as u64 + 40;
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= n));
+    let s = stats(&app);
+    for (_, _, reason) in &cases {
+        assert!(
+            s.rejected.get(reason).copied().unwrap_or(0) >= 1,
+            "{reason}: {:?}",
+            s.rejected
+        );
+    }
+    assert_eq!(s.rejected["non_finite"], 2);
+    assert!(s.rejected["rate_limited"] >= 30, "{:?}", s.rejected);
+    assert_eq!(s.applied + s.rejected["rate_limited"], 40, "{s:?}");
+    // Duplicates: a sequence number not newer than the last applied.
+    broker.publish(
+        &topic("lights", "telemetry"),
+        format!(r#"{{"ts": {ts}, "seq": 1, "p_kw": 3}}"#).as_bytes(),
+    );
+    // Wait for the limiter to refill one token.
+    std::thread::sleep(Duration::from_millis(1100));
+    broker.publish(
+        &topic("lights", "telemetry"),
+        format!(r#"{{"ts": {ts}, "seq": 2, "p_kw": 3}}"#).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .rejected
+        .get("duplicate")
+        .is_some_and(|d| *d >= 1)));
+    // The twin runs on.
+    run_ticks(&mut app, 2);
+    let grid = app.world().resource::<Grid>();
+    assert!(grid.last.as_ref().unwrap().converged);
+    // Each rejection is published with its reason, and the payload never echoed.
+    assert!(
+        wait_until(LONG, || {
+            cases
+                .iter()
+                .all(|(_, _, r)| out.find(|_, v| v["reason"] == *r).is_some())
+        }),
+        "{:?}",
+        out.got.lock().unwrap()
+    );
+    let all = out.got.lock().unwrap();
+    assert!(!all.iter().any(|(_, v)| v.to_string().contains("rm -rf")));
+}
+
+#[test]
+fn a_stale_measurement_falls_back_to_the_model_and_is_flagged() {
+    let broker = Broker::start(Auth::Anonymous);
+    let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/state/pv1"));
+    let mut app = twin(&broker.url(), &config("freshness_s: 0.5"));
+    let e = entity(&mut app, "pv1");
+    broker.publish(
+        &topic("pv1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 7.25}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+    run_ticks(&mut app, 1);
+    let u = *app.world().get::<UnitOutput>(e).unwrap();
+    assert_eq!(u.setpoint_kw, 7.25);
+    assert!((u.p_kw - 7.25).abs() < 1e-6, "{u:?}");
+    // Past the window: the model again, flagged.
+    std::thread::sleep(Duration::from_millis(600));
+    run_ticks(&mut app, 1);
+    let m = app.world().get::<Measured>(e).unwrap().clone();
+    assert!(m.stale);
+    // The model is back in charge: the unit gives what the weather allows, as dispatched.
+    let u = *app.world().get::<UnitOutput>(e).unwrap();
+    let a = *app.world().get::<Available>(e).unwrap();
+    assert!(!u.measured);
+    assert!(
+        (u.setpoint_kw - (a.kw - a.curtailed_kw)).abs() < 1e-9,
+        "{u:?} {a:?}"
+    );
+    assert_eq!(stats(&app).stale, 1);
+    assert!(wait_until(LONG, || out
+        .find(|_, v| v["stale"] == true && v["source"] == "model")
+        .is_some()));
+    // A new measurement makes it fresh again.
+    broker.publish(
+        &topic("pv1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 6.0}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 2));
+    run_ticks(&mut app, 1);
+    assert!(!app.world().get::<Measured>(e).unwrap().stale);
+    assert_eq!(app.world().get::<UnitOutput>(e).unwrap().setpoint_kw, 6.0);
+}
+
+#[test]
+fn a_birth_plugs_a_module_in_and_the_grid_solves_with_it_and_a_death_takes_it_out() {
+    let broker = Broker::start(Auth::Anonymous);
+    let mut app = twin(&broker.url(), &config(""));
+    run_ticks(&mut app, 1);
+    let units_before = app.world().resource::<Grid>().unit_entities.len();
+    let supply_before = supply_kw(&mut app, "pv-new");
+    broker.publish(
+        &topic("pv-new", "birth"),
+        br#"{"kind": {"Solar": {"tilt_deg": 30.0, "azimuth_deg": 180.0}}, "bus": "lv3", "rated_kw": 12.0,
+             "setpoint_kw": 10.0, "dna": {"purpose": "rooftop array of the shelter", "commissioned": "2026-06-01"}}"#,
+    );
+    // Invalid births: an unknown bus; a new asset with no description.
+    broker.publish(
+        &topic("pv-bad", "birth"),
+        br#"{"kind": {"Solar": {}}, "bus": "nowhere", "rated_kw": 5.0}"#,
+    );
+    broker.publish(&topic("pv-bare", "birth"), b"");
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= 3));
+    let s = stats(&app);
+    assert_eq!(s.births, 1, "{s:?}");
+    assert_eq!(s.rejected.get("invalid_birth"), Some(&1), "{s:?}");
+    assert_eq!(s.rejected.get("unknown_asset"), Some(&1), "{s:?}");
+    run_ticks(&mut app, 1);
+    let e = entity(&mut app, "pv-new");
+    let grid = app.world().resource::<Grid>();
+    assert_eq!(grid.unit_entities.len(), units_before + 1);
+    assert!(grid.unit_entities.contains(&e));
+    // It produces what the weather allows it (the birth's setpoint is only a start value),
+    // and the import falls by about as much.
+    let u = *app.world().get::<UnitOutput>(e).unwrap();
+    let a = *app.world().get::<Available>(e).unwrap();
+    assert!(u.energised && u.p_kw > 1.0, "{u:?}");
+    assert!(
+        (u.p_kw - (a.kw - a.curtailed_kw)).abs() < 1e-6,
+        "{u:?} {a:?}"
+    );
+    let supply_after = supply_kw(&mut app, "pv-new");
+    assert!(
+        supply_after < supply_before - 0.8 * u.p_kw,
+        "other units {supply_before} -> {supply_after} kW with {} kW more solar",
+        u.p_kw
+    );
+    assert_eq!(
+        app.world()
+            .get::<Spec<kos_scene::GeneratorSpec>>(e)
+            .unwrap()
+            .dna
+            .purpose,
+        "rooftop array of the shelter"
+    );
+    // Measurements for the new module are accepted.
+    broker.publish(
+        &topic("pv-new", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 11.0}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+    // Death (as a last will would): out of service, the grid re-solves without it.
+    broker.publish(&topic("pv-new", "death"), b"");
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .deaths
+        == 1));
+    run_ticks(&mut app, 1);
+    assert!(app.world().get::<Offline>(e).is_some());
+    let u = *app.world().get::<UnitOutput>(e).unwrap();
+    assert!(!u.energised && u.p_kw == 0.0, "{u:?}");
+    // Back online.
+    broker.publish(&topic("pv-new", "birth"), b"{}");
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .births
+        == 2));
+    run_ticks(&mut app, 1);
+    assert!(app.world().get::<UnitOutput>(e).unwrap().energised);
+}
+
+/// Output of every unit but `except` (the grid tie, batteries, generators), kW.
+fn supply_kw(app: &mut App, except: &str) -> f64 {
+    let world = app.world_mut();
+    world
+        .query::<(&AssetTag, &UnitOutput)>()
+        .iter(world)
+        .filter(|(t, _)| t.0 != except)
+        .map(|(_, u)| u.p_kw)
+        .sum()
+}
+
+#[test]
+fn citizen_reports_are_validated_rate_limited_and_kept() {
+    let broker = Broker::start(Auth::Anonymous);
+    let mut app = twin(
+        &broker.url(),
+        &config("citizen_per_minute: 1.0, citizen_burst: 2.0"),
+    );
+    let t = format!("kos/v1/{SITE}/citizen/report");
+    let lines: Vec<String> = vec![
+        r#"{"reporter": "r1", "kind": "outage", "asset": "homes2", "text": "lights out on <b>Mill Lane</b>"}"#.into(),
+        r#"{"reporter": "r1", "kind": "damage", "text": "cabinet door open"}"#.into(),
+        r#"{"reporter": "r1", "kind": "misuse", "text": "third in a minute"}"#.into(),
+        r#"{"reporter": "r2", "kind": "misuse", "text": "fence cut near the depot"}"#.into(),
+        r#"{"reporter": "r3", "kind": "arson"}"#.into(),
+        r#"{"reporter": "r4", "kind": "outage", "asset": "no-such-thing"}"#.into(),
+    ];
+    broker.publish_lines(&t, &lines);
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .handled()
+        >= 6));
+    let s = stats(&app);
+    assert_eq!(s.citizen_reports, 3, "{s:?}");
+    assert_eq!(s.rejected.get("rate_limited"), Some(&1));
+    assert_eq!(s.rejected.get("invalid_report"), Some(&2));
+    let kept = app.world().resource::<CitizenReports>();
+    assert_eq!(kept.total, 3);
+    assert_eq!(kept.recent[0].text, "lights out on <b>Mill Lane</b>");
+    assert_eq!(kept.recent[0].asset.as_deref(), Some("homes2"));
+}
+
+#[test]
+fn without_a_broker_the_twin_runs_on_its_model_and_connects_when_one_appears() {
+    let port = free_port();
+    let scene = tiny();
+    let mut app = headless_app(&scene);
+    let cfg = config("");
+    let conn = cfg
+        .resolve(Some(&format!("mqtt://127.0.0.1:{port}")), "tiny")
+        .unwrap();
+    connect(&mut app, &conn).unwrap();
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
+    run_ticks(&mut app, 3);
+    assert!(
+        app.world()
+            .resource::<Grid>()
+            .last
+            .as_ref()
+            .unwrap()
+            .converged
+    );
+    assert!(!stats(&app).connected);
+    // Now a broker on that port: the retries find it.
+    let dir = Scratch::new("late");
+    let conf = dir.path("m.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{}",
+            run_as()
+        ),
+    )
+    .unwrap();
+    let mut late = Broker {
+        child: None,
+        port,
+        conf,
+        dir,
+    };
+    late.launch();
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .connected));
+    late.publish(
+        &topic("homes1", "telemetry"),
+        format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()).as_bytes(),
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+}
+
+#[test]
+fn username_and_password_are_required_and_never_shown() {
+    let broker = Broker::start(Auth::Password);
+    // Wrong password: refused, the twin keeps running, the error has no credentials.
+    let scene = tiny();
+    let mut app = headless_app(&scene);
+    let bad = config(&format!(
+        "username: Some(\"{USER}\"), password: Some(\"hunter2-wrong\")"
+    ));
+    connect(&mut app, &bad.resolve(Some(&broker.url()), "tiny").unwrap()).unwrap();
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
+    let s = stats(&app);
+    assert!(!s.connected);
+    let shown = format!("{s:?} {bad:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    run_ticks(&mut app, 1);
+    drop(app);
+    // The right one, from a password file.
+    let dir = Scratch::new("pw");
+    std::fs::write(dir.path("pw"), format!("{PASSWORD}\n")).unwrap();
+    let good = config(&format!(
+        "username: Some(\"{USER}\"), password_file: Some(\"{}\")",
+        dir.path("pw").display()
+    ));
+    let mut app = twin(&broker.url(), &good);
+    let mut p = Command::new("mosquitto_pub");
+    p.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &broker.port.to_string(),
+        "-u",
+        USER,
+        "-P",
+        PASSWORD,
+        "-q",
+        "1",
+    ])
+    .args([
+        "-t",
+        &topic("homes1", "telemetry"),
+        "-m",
+        &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()),
+    ]);
+    assert!(p.status().unwrap().success());
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+}
+
+#[test]
+fn tls_with_a_private_certificate_authority() {
+    let broker = Broker::start(Auth::Tls);
+    let ca = broker.dir.path("ca.pem");
+    let cfg = config(&format!("ca_file: Some(\"{}\")", ca.display()));
+    let url = format!("mqtts://127.0.0.1:{}", broker.port);
+    let mut app = twin(&url, &cfg);
+    let mut p = Command::new("mosquitto_pub");
+    p.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &broker.port.to_string(),
+        "--cafile",
+    ])
+    .arg(&ca)
+    .args([
+        "-q",
+        "1",
+        "-t",
+        &topic("homes1", "telemetry"),
+        "-m",
+        &format!(r#"{{"ts": {}, "p_kw": 3}}"#, now_ms()),
+    ]);
+    assert!(p.status().unwrap().success());
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 1));
+    run_ticks(&mut app, 1);
+    // A twin that does not trust that authority never connects.
+    let scene = tiny();
+    let mut other = headless_app(&scene);
+    connect(&mut other, &config("").resolve(Some(&url), "tiny").unwrap()).unwrap();
+    assert!(pump_until(&mut other, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .last_error
+        .is_some()));
+    assert!(!stats(&other).connected);
+}
+
+fn telemetry_sim(broker_url: &str, args: &[&str]) -> Child {
+    Command::new(BIN)
+        .args([
+            "telemetry-sim",
+            "--scene",
+            "scenes/tiny.ron",
+            "--site",
+            SITE,
+            "--broker",
+            broker_url,
+        ])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn sim_result(child: Child) -> Value {
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_broker_restart_mid_stream_loses_no_acknowledged_message() {
+    let mut broker = Broker::start_with(Auth::Anonymous, true);
+    let mut app = twin(&broker.url(), &config("client_id: Some(\"twin-restart\")"));
+    let n: u64 = 3000;
+    // 13 reporting assets at 60 Hz: about 780 messages per second, about 4 s.
+    let sim = telemetry_sim(
+        &broker.url(),
+        &[
+            "--qos",
+            "1",
+            "--rate",
+            "60",
+            "--count",
+            &n.to_string(),
+            "--client-id",
+            "sim-restart",
+        ],
+    );
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        >= 600));
+    broker.stop();
+    // The twin runs on its model while the broker is away.
+    run_ticks(&mut app, 2);
+    pump_until(&mut app, Duration::from_millis(300), |_| false);
+    broker.launch();
+    let result = sim_result(sim);
+    assert_eq!(result["published"], n);
+    assert!(result["acked"].as_u64().unwrap() >= n, "{result}");
+    assert!(
+        pump_until(&mut app, Duration::from_secs(60), |w| w
+            .resource::<TelemetryStats>()
+            .applied
+            >= n),
+        "{:?}",
+        stats(&app)
+    );
+    // Every message applied exactly once: redeliveries are recognised by sequence number.
+    pump_until(&mut app, Duration::from_millis(300), |_| false);
+    let s = stats(&app);
+    assert_eq!(s.applied, n, "{s:?}");
+    assert!(s.connections >= 2, "{s:?}");
+    assert_eq!(
+        s.rejected
+            .iter()
+            .filter(|(k, _)| **k != "duplicate")
+            .count(),
+        0,
+        "{s:?}"
+    );
+}
+
+#[test]
+fn two_twins_in_a_shared_subscription_split_the_stream() {
+    let broker = Broker::start(Auth::Anonymous);
+    let dir = Scratch::new("share");
+    let mut twins = Vec::new();
+    for i in 0..2 {
+        let cfg = dir.path(&format!("twin{i}.ron"));
+        std::fs::write(
+            &cfg,
+            format!("(site: Some(\"{SITE}\"), client_id: Some(\"twin-{i}\"), share_group: Some(\"twins\"))"),
+        )
+        .unwrap();
+        twins.push(
+            Command::new(BIN)
+                .args([
+                    "headless",
+                    "--scene",
+                    "scenes/tiny.ron",
+                    "--mqtt",
+                    &broker.url(),
+                    "--mqtt-config",
+                ])
+                .arg(&cfg)
+                .args(["--wall-seconds", "120", "--until-idle", "1.5"])
+                .arg("--report")
+                .arg(dir.path(&format!("report{i}.json")))
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .spawn()
+                .unwrap(),
+        );
+    }
+    // Both subscribed: each says so in its summary.
+    let out = Listener::start(&broker, &format!("kos/v1/{SITE}/twin/summary"));
+    assert!(wait_until(Duration::from_secs(60), || {
+        (0..2).all(|i| {
+            out.find(|_, v| {
+                v["instance"] == format!("twin-{i}") && v["telemetry"]["connected"] == true
+            })
+            .is_some()
+        })
+    }));
+    let n = 2000u64;
+    let result = sim_result(telemetry_sim(
+        &broker.url(),
+        &["--qos", "1", "--rate", "0", "--count", &n.to_string()],
+    ));
+    assert_eq!(result["published"], n);
+    // Each twin ends once no telemetry came for a second, and writes its report.
+    let mut applied = Vec::new();
+    for (i, t) in twins.into_iter().enumerate() {
+        let status = t.wait_with_output().unwrap().status;
+        assert!(status.success());
+        let report: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path(&format!("report{i}.json"))).unwrap(),
+        )
+        .unwrap();
+        applied.push(report["telemetry"]["applied"].as_u64().unwrap());
+    }
+    assert_eq!(applied.iter().sum::<u64>(), n, "{applied:?}");
+    assert!(
+        applied.iter().all(|a| *a > n / 10),
+        "each instance takes a share: {applied:?}"
+    );
+}
