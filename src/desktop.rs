@@ -57,11 +57,15 @@ pub struct ScreenshotArgs {
     /// Window height, pixels.
     #[arg(long, default_value_t = 720)]
     pub height: u32,
+    /// Simulated minutes to run before the capture (the charts fill with them).
+    #[arg(long, default_value_t = 1)]
+    pub ticks: u64,
 }
 
 /// What the screenshot mode still has to do.
 #[derive(Resource, Debug, Clone)]
 struct ShotPlan {
+    ticks: u64,
     out: PathBuf,
     frames: u32,
     click: Option<String>,
@@ -151,10 +155,14 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     Ok(app)
 }
 
-/// Solves the grid once before the first frame, so the view opens on a solved state.
+/// Solves the grid before the first frame, so the view opens on a solved state: one tick,
+/// or the screenshot's `--ticks`.
 fn first_tick(world: &mut World) {
     if world.contains_resource::<SimClock>() {
-        world.run_schedule(FixedMain);
+        let n = world.get_resource::<ShotPlan>().map_or(1, |p| p.ticks);
+        for _ in 0..n {
+            world.run_schedule(FixedMain);
+        }
     }
 }
 
@@ -265,6 +273,7 @@ pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let plan = ShotPlan {
+        ticks: args.ticks.max(1),
         out: args.out.clone(),
         frames: args.frames.max(1),
         click: args.click.clone(),

@@ -106,19 +106,20 @@ pub type MixSeries = Vec<(&'static str, Vec<[f64; 2]>)>;
 pub fn mix_window(ctx: &egui::Context, series: &MixSeries) {
     egui::Window::new("Energy mix")
         .id(egui::Id::new("energy_mix"))
-        .anchor(egui::Align2::LEFT_BOTTOM, [6.0, -6.0])
-        .default_width(420.0)
-        .default_open(false)
+        .anchor(egui::Align2::LEFT_BOTTOM, [246.0, -6.0])
+        .default_width(460.0)
+        .default_open(true)
         .show(ctx, |ui| {
             Plot::new("mix")
-                .height(160.0)
-                .legend(Legend::default())
+                .height(170.0)
+                .legend(Legend::default().position(egui_plot::Corner::LeftTop))
                 .x_axis_label("hours")
                 .y_axis_label("kW")
                 .allow_scroll(false)
                 .show(ui, |plot| {
                     for (name, points) in series {
-                        if points.len() > 1 {
+                        // A source the community does not have stays out of the legend.
+                        if points.len() > 1 && points.iter().any(|p| p[1].abs() > 1e-9) {
                             plot.line(Line::new(*name, PlotPoints::from(points.clone())));
                         }
                     }
@@ -156,7 +157,7 @@ pub fn plug_in_window(
     let mut request = None;
     egui::Window::new("Plug in a module")
         .id(egui::Id::new("plug_in"))
-        .anchor(egui::Align2::LEFT_BOTTOM, [6.0, -40.0])
+        .anchor(egui::Align2::RIGHT_BOTTOM, [-6.0, -6.0])
         .default_open(false)
         .show(ctx, |ui| {
             egui::ComboBox::from_label("kind")
@@ -196,4 +197,61 @@ pub fn plug_in_window(
             }
         });
     request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monitor() -> EnergyMonitor {
+        let mut m = EnergyMonitor {
+            used_kwh: 10.0,
+            loss_kwh: 0.5,
+            traced_kwh: 10.0,
+            renewable_kwh: 4.0,
+            co2_g: 1800.0,
+            suppliers: vec![("wt1".into(), 6.0), ("pv-1".into(), 4.0)],
+            ..Default::default()
+        };
+        for h in 0..30 {
+            m.power.push(h as f64 / 60.0, 2.0);
+        }
+        m
+    }
+
+    #[test]
+    fn a_consumer_shows_its_mix_intensity_efficiency_and_suppliers() {
+        let v = EnergyView::of(AssetKind::Load, &monitor(), vec![]);
+        let row = |k: &str| v.rows.iter().find(|r| r.0 == k).map(|r| r.1.clone());
+        assert_eq!(row("energy used").as_deref(), Some("10.0 kWh"));
+        assert_eq!(row("renewable").as_deref(), Some("40.0 %"));
+        assert_eq!(row("CO2 intensity").as_deref(), Some("180 g/kWh"));
+        // Served over served plus its share of the losses: 10 / 10.5.
+        assert_eq!(row("efficiency").as_deref(), Some("95.2 %"));
+        assert_eq!(v.suppliers[0].0, "wt1");
+        // Thirty one-minute samples chart as three ten-minute means.
+        assert_eq!(v.power.len(), 3);
+        assert!(v.power.iter().all(|p| p[1] == 2.0));
+    }
+
+    #[test]
+    fn the_panels_draw_on_a_bare_context() {
+        let ctx = egui::Context::default();
+        let v = EnergyView::of(AssetKind::Load, &monitor(), vec![("k".into(), "v".into())]);
+        let series: MixSeries = vec![
+            ("solar", vec![[0.0, 1.0], [1.0, 2.0]]),
+            ("other", vec![[0.0, 0.0], [1.0, 0.0]]),
+        ];
+        let mut form = PlugInForm::default();
+        for _ in 0..2 {
+            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+                egui::Window::new("t").show(ui.ctx(), |ui| energy_section(ui, &v));
+                mix_window(ui.ctx(), &series);
+                assert!(plug_in_window(ui.ctx(), &mut form, &["b1".into()]).is_none());
+            });
+            out.textures_delta.clear();
+        }
+        // Closed, the form asks for nothing and keeps its defaults.
+        assert_eq!(form, PlugInForm::default());
+    }
 }
