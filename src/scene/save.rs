@@ -40,10 +40,10 @@ pub fn save_scene(world: &mut World) -> Scene {
     let switches = collect::<kos_scene::SwitchSpec>(world)
         .into_iter()
         .map(|(_, e, mut s)| {
-            if let Some(state) = world.get::<SwitchState>(e) {
-                if state.closed != s.is_closed() {
-                    s.closed = Some(state.closed);
-                }
+            if let Some(state) = world.get::<SwitchState>(e)
+                && state.closed != s.is_closed()
+            {
+                s.closed = Some(state.closed);
             }
             s
         })

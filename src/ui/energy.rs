@@ -167,10 +167,10 @@ pub fn plug_in_window(
                         ui.selectable_value(&mut form.kind, k, k.label());
                     }
                 });
-            if form.bus.is_empty() {
-                if let Some(b) = buses.first() {
-                    form.bus = b.clone();
-                }
+            if form.bus.is_empty()
+                && let Some(b) = buses.first()
+            {
+                form.bus = b.clone();
             }
             egui::ComboBox::from_label("bus")
                 .selected_text(form.bus.as_str())

@@ -139,18 +139,17 @@ fn overlay(
     if let Some(picked) = panels::outliner(ctx, &rows, selection.0) {
         selection.0 = Some(picked);
     }
-    if let Some(e) = selection.0 {
-        if let (Ok((_, id, kind, hood)), Ok(state), Ok(spec)) =
+    if let Some(e) = selection.0
+        && let (Ok((_, id, kind, hood)), Ok(state), Ok(spec)) =
             (assets.get(e), states.get(e), specs.get(e))
-        {
-            let view = InspectorView::gather(id, *kind, hood, state, spec);
-            let energy = monitors
-                .get(e)
-                .ok()
-                .map(|(m, t, c, b, u)| EnergyView::of(*kind, m, wear_rows((t, c, b, u))));
-            if panels::inspector(ctx, &view, energy.as_ref()) {
-                selection.0 = None;
-            }
+    {
+        let view = InspectorView::gather(id, *kind, hood, state, spec);
+        let energy = monitors
+            .get(e)
+            .ok()
+            .map(|(m, t, c, b, u)| EnergyView::of(*kind, m, wear_rows((t, c, b, u))));
+        if panels::inspector(ctx, &view, energy.as_ref()) {
+            selection.0 = None;
         }
     }
     Ok(())

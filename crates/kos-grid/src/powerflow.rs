@@ -382,10 +382,10 @@ impl PowerFlow {
                 };
                 lvm[li] = m0;
                 lva[li] = a0;
-                if nr.role(li) != Role::Pq {
-                    if let Some(s) = setpoint[g] {
-                        lvm[li] = s;
-                    }
+                if nr.role(li) != Role::Pq
+                    && let Some(s) = setpoint[g]
+                {
+                    lvm[li] = s;
                 }
                 if g == reference {
                     lva[li] = va_ref;

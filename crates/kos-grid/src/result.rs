@@ -169,11 +169,11 @@ pub(crate) fn assemble(
     let mut bus_pg = vec![0.0; n];
     let mut bus_qg = vec![0.0; n];
     for (i, b) in net.buses.iter().enumerate() {
-        if let Some(id) = islands.of_bus[i] {
-            if outcomes[id].is_some() {
-                bus_pg[i] = s_inj[i].re + b.pd_mw;
-                bus_qg[i] = s_inj[i].im + b.qd_mvar;
-            }
+        if let Some(id) = islands.of_bus[i]
+            && outcomes[id].is_some()
+        {
+            bus_pg[i] = s_inj[i].re + b.pd_mw;
+            bus_qg[i] = s_inj[i].im + b.qd_mvar;
         }
     }
     // Per-generator outputs.

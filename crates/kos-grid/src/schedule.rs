@@ -108,12 +108,12 @@ pub(crate) fn share_reactive(
     let mut out = Vec::new();
     let mut by_bus: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
     for (gi, g) in net.generators.iter().enumerate() {
-        if g.in_service && fixed_q[gi].is_none() {
-            if let Ok(li) = buses.binary_search(&g.bus) {
-                if role(li) != Role::Pq {
-                    by_bus.entry(li).or_default().push(gi);
-                }
-            }
+        if g.in_service
+            && fixed_q[gi].is_none()
+            && let Ok(li) = buses.binary_search(&g.bus)
+            && role(li) != Role::Pq
+        {
+            by_bus.entry(li).or_default().push(gi);
         }
     }
     for (li, units) in by_bus {

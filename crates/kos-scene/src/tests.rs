@@ -25,7 +25,7 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn the_tiny_scene_is_valid() {
     let s = parse(TINY, "tiny.ron").unwrap();
     assert_eq!(s.buses.len(), 5);
-    assert_eq!(s.switches[0].is_closed(), false);
+    assert!(!s.switches[0].is_closed());
     assert_eq!(s.transformers[0].dna.maintenance.len(), 1);
 }
 

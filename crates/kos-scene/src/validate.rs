@@ -75,10 +75,11 @@ impl<'a> Locator<'a> {
         while let Some(p) = self.text[from..].find(&quoted) {
             let at = from + p;
             let before = self.text[..at].trim_end();
-            if let Some(stripped) = before.strip_suffix(':') {
-                if stripped.trim_end().ends_with("id") && !stripped.trim_end().ends_with("_id") {
-                    out.push(at);
-                }
+            if let Some(stripped) = before.strip_suffix(':')
+                && stripped.trim_end().ends_with("id")
+                && !stripped.trim_end().ends_with("_id")
+            {
+                out.push(at);
             }
             from = at + quoted.len();
         }
@@ -588,16 +589,16 @@ fn check_site(site: &Site, out: &mut Vec<Problem>) {
 }
 
 fn check_profile(id: &str, p: &Profile, out: &mut Vec<Problem>) {
-    if let Profile::Custom(v) = p {
-        if v.len() != 24 || v.iter().any(|x| !(x.is_finite() && *x >= 0.0)) {
-            out.push(bad(
-                id,
-                "profile",
-                format!(
-                    "a custom profile needs 24 hourly factors of at least 0, got {} values",
-                    v.len()
-                ),
-            ));
-        }
+    if let Profile::Custom(v) = p
+        && (v.len() != 24 || v.iter().any(|x| !(x.is_finite() && *x >= 0.0)))
+    {
+        out.push(bad(
+            id,
+            "profile",
+            format!(
+                "a custom profile needs 24 hourly factors of at least 0, got {} values",
+                v.len()
+            ),
+        ));
     }
 }

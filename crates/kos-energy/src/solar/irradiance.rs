@@ -35,7 +35,9 @@ pub fn cloud_attenuation(cloud_cover: f64) -> f64 {
 /// Extraterrestrial irradiance on a plane normal to the sun on day `day_of_year` (1..=366),
 /// corrected for orbital eccentricity by Spencer's (1971) series, W/m2.
 pub fn extraterrestrial_normal_w_m2(day_of_year: f64) -> f64 {
-    let g = 2.0 * std::f64::consts::PI * (finite_or(day_of_year, 1.0) - 1.0) / 365.0;
+    // Reduce to one year first: 2*pi times a huge day number would overflow to infinity.
+    let day = (finite_or(day_of_year, 1.0) - 1.0).rem_euclid(365.0);
+    let g = 2.0 * std::f64::consts::PI * day / 365.0;
     let e0 = 1.000_110
         + 0.034_221 * g.cos()
         + 0.001_280 * g.sin()
