@@ -177,7 +177,6 @@ pub fn spawn_generator(
     let e = spawn_asset(world, &g.id, order, AssetKind::Generator);
     world.entity_mut(e).insert((
         Spec(g.clone()),
-        UnitWear::of(g),
         hood,
         SitePosition(pos),
         UnitOutput {
@@ -185,6 +184,10 @@ pub fn spawn_generator(
             ..default()
         },
     ));
+    // Run hours and starts mean nothing for the connection to the regional grid.
+    if !matches!(g.kind, kos_scene::GeneratorKind::GridTie { .. }) {
+        world.entity_mut(e).insert(UnitWear::of(g));
+    }
     if let Some(module) = Module::of(g) {
         world.entity_mut(e).insert((module, Available::default()));
     }

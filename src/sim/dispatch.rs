@@ -151,7 +151,7 @@ impl DispatchPlan {
                 UnitRole::Tie(_) | UnitRole::Measured(_) | UnitRole::Off => continue,
             };
             elements.push(e);
-            from.push(Source::Unit(g));
+            from.push(Origin::Unit(g));
         }
         for (i, c) in self.consumers.iter().enumerate() {
             if at(c.bus) {
@@ -160,7 +160,7 @@ impl DispatchPlan {
                     served: c.fraction,
                     shed_class: c.shed_class,
                 });
-                from.push(Source::Consumer(i));
+                from.push(Origin::Consumer(i));
             }
         }
         let left = apply_in_merit_order(&mut elements, delta_kw);
@@ -170,9 +170,9 @@ impl DispatchPlan {
                     Element::Renewable { kw }
                     | Element::Store { kw, .. }
                     | Element::Unit { kw, .. },
-                    Source::Unit(g),
+                    Origin::Unit(g),
                 ) => self.setpoint_kw[g] = *kw,
-                (Element::Consumer { served, .. }, Source::Consumer(i)) => {
+                (Element::Consumer { served, .. }, Origin::Consumer(i)) => {
                     self.consumers[i].fraction = *served;
                 }
                 _ => {}
@@ -184,7 +184,7 @@ impl DispatchPlan {
 
 /// Where a relief element came from.
 #[derive(Debug, Clone, Copy)]
-enum Source {
+enum Origin {
     Unit(usize),
     Consumer(usize),
 }
