@@ -3,6 +3,7 @@
 //! structs (see [`panels`]) so they can be tested on a bare `egui::Context`; the overlay system
 //! only gathers those structs from the world and turns clicks into commands.
 
+pub mod citizen;
 pub mod energy;
 pub mod panels;
 
