@@ -124,7 +124,7 @@ fn publish_reports(mut filed: MessageReader<CitizenReport>, site: Option<Res<Sit
     MQTT.with(|m| {
         let mut m = m.borrow_mut();
         let Some(link) = m.as_mut() else {
-            filed.read().for_each(drop);
+            let _ = filed.read().count();
             return;
         };
         let slug = site.map_or_else(|| "site".into(), |s| citizen::site_slug(&s.name));
