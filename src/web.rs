@@ -39,7 +39,11 @@ pub fn run() {
     }))
     .add_plugins((EguiPlugin::default(), MeshPickingPlugin))
     .insert_resource(SceneToLoad(scene))
-    .add_plugins((crate::simulation_plugin, crate::view::plugin, citizen::plugin))
+    .add_plugins((
+        crate::simulation_plugin,
+        crate::view::plugin,
+        citizen::plugin,
+    ))
     .add_systems(PostStartup, (first_tick, open_mqtt))
     .add_systems(Update, publish_reports)
     .add_systems(Last, mark_frames);
@@ -146,7 +150,10 @@ fn publish_reports(mut filed: MessageReader<CitizenReport>, site: Option<Res<Sit
             WebSocket::OPEN => {
                 if !link.connected {
                     let id = format!("kos-citizen-{}", (js_sys::Math::random() * 1e9) as u64);
-                    link.connected = link.socket.send_with_u8_array(&web_mqtt::connect(&id)).is_ok();
+                    link.connected = link
+                        .socket
+                        .send_with_u8_array(&web_mqtt::connect(&id))
+                        .is_ok();
                 }
                 while link.connected {
                     let Some(p) = link.queue.front() else { break };

@@ -76,7 +76,9 @@ mod tests {
     fn connect_packet() {
         assert_eq!(
             connect("ab"),
-            [0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 0, 0, 2, b'a', b'b']
+            [
+                0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 0, 0, 2, b'a', b'b'
+            ]
         );
     }
 

@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
-use serde::Serialize;
 
 use crate::model::*;
 use crate::sim::SimClock;
 use crate::sim::grid::Grid;
 use crate::sim::monitor::{EnergyMonitor, MixHistory, chart_points};
+
+pub use super::citizen_report::*;
 
 /// Supply of one neighbourhood.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -203,90 +204,6 @@ pub struct CitizenView {
     pub locations: Vec<String>,
 }
 
-/// Kind of a citizen's report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    /// No power (or water, or network).
-    #[default]
-    Outage,
-    /// Something broken.
-    Damage,
-    /// Someone misusing the infrastructure.
-    Misuse,
-}
-
-impl ReportKind {
-    /// Every kind, in menu order.
-    pub const ALL: [ReportKind; 3] = [ReportKind::Outage, ReportKind::Damage, ReportKind::Misuse];
-
-    /// Name for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            ReportKind::Outage => "outage",
-            ReportKind::Damage => "damage",
-            ReportKind::Misuse => "misuse",
-        }
-    }
-}
-
-/// Longest report text, characters.
-pub const REPORT_MAX_CHARS: usize = 500;
-
-/// A citizen's report, checked.
-#[derive(Message, Debug, Clone, PartialEq, Serialize)]
-pub struct CitizenReport {
-    /// Number of the report in this session, from 1.
-    pub seq: u32,
-    /// Kind.
-    pub kind: ReportKind,
-    /// The asset it concerns ("" for none).
-    pub asset: String,
-    /// What the citizen wrote (trimmed).
-    pub text: String,
-    /// Simulated local time it was filed at.
-    pub at: String,
-}
-
-/// State of the report form (view state).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ReportForm {
-    /// Kind.
-    pub kind: ReportKind,
-    /// Asset id ("" for none).
-    pub asset: String,
-    /// Text being written.
-    pub text: String,
-    /// Why the last submission was refused.
-    pub error: Option<String>,
-}
-
-/// Checks a report: text present, at most [`REPORT_MAX_CHARS`] characters, no control
-/// characters but line breaks and tabs, and an asset the twin knows (or none). Returns the
-/// trimmed text.
-pub fn validate_report(text: &str, asset: &str, locations: &[String]) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("please describe the problem".into());
-    }
-    let n = text.chars().count();
-    if n > REPORT_MAX_CHARS {
-        return Err(format!(
-            "the text is too long ({n} characters, at most {REPORT_MAX_CHARS})"
-        ));
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err("the text contains control characters".into());
-    }
-    if !asset.is_empty() && !locations.iter().any(|l| l == asset) {
-        return Err(format!("unknown location {asset:?}"));
-    }
-    Ok(text.to_string())
-}
-
 /// View state of the citizens' overlay.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct CitizenPanels {
@@ -333,7 +250,10 @@ fn mix_bar(ui: &mut egui::Ui, mix: &[(&'static str, f64)]) {
         let mut x = rect.left();
         for (name, kw) in mix {
             let w = (kw / total) as f32 * rect.width();
-            let r = egui::Rect::from_min_max(egui::pos2(x, rect.top()), egui::pos2(x + w, rect.bottom()));
+            let r = egui::Rect::from_min_max(
+                egui::pos2(x, rect.top()),
+                egui::pos2(x + w, rect.bottom()),
+            );
             painter.rect_filled(r, 0.0, source_colour(name));
             x += w;
         }
@@ -385,23 +305,40 @@ pub fn citizen_overlay(
         .resizable(false)
         .show(ctx, |ui| {
             ui.heading("Neighbourhoods");
-            egui::Grid::new("hoods").num_columns(3).striped(true).show(ui, |ui| {
-                for h in &v.neighbourhoods {
-                    let demand = h.served_kw + h.shed_kw;
-                    let fraction = if demand > 0.0 { h.served_kw / demand } else { 1.0 };
-                    ui.colored_label(supply_colour(if h.all_well() { 1.0 } else { fraction.min(0.99) }), "●");
-                    ui.label(&h.name);
-                    ui.monospace(format!(
-                        "{}/{} buses, {:.0} kW served, {:.0} kW shed",
-                        h.buses_energised, h.buses_total, h.served_kw, h.shed_kw
-                    ));
-                    ui.end_row();
-                }
-            });
+            egui::Grid::new("hoods")
+                .num_columns(3)
+                .striped(true)
+                .show(ui, |ui| {
+                    for h in &v.neighbourhoods {
+                        let demand = h.served_kw + h.shed_kw;
+                        let fraction = if demand > 0.0 {
+                            h.served_kw / demand
+                        } else {
+                            1.0
+                        };
+                        ui.colored_label(
+                            supply_colour(if h.all_well() {
+                                1.0
+                            } else {
+                                fraction.min(0.99)
+                            }),
+                            "●",
+                        );
+                        ui.label(&h.name);
+                        ui.monospace(format!(
+                            "{}/{} buses, {:.0} kW served, {:.0} kW shed",
+                            h.buses_energised, h.buses_total, h.served_kw, h.shed_kw
+                        ));
+                        ui.end_row();
+                    }
+                });
             ui.separator();
             ui.heading("Generation now");
             mix_bar(ui, &v.mix);
-            ui.label(format!("renewable {:.0} %", renewable_share(&v.mix) * 100.0));
+            ui.label(format!(
+                "renewable {:.0} %",
+                renewable_share(&v.mix) * 100.0
+            ));
             ui.separator();
             egui::CollapsingHeader::new(format!("Outages ({})", v.outages.len()))
                 .id_salt("outages")
@@ -410,22 +347,26 @@ pub fn citizen_overlay(
                     if v.outages.is_empty() {
                         ui.label("none");
                     }
-                    egui::ScrollArea::vertical().max_height(120.0).show(ui, |ui| {
-                        for o in &v.outages {
-                            ui.label(format!("{} ({}): {}", o.id, o.neighbourhood, o.what));
-                        }
-                    });
+                    egui::ScrollArea::vertical()
+                        .max_height(120.0)
+                        .show(ui, |ui| {
+                            for o in &v.outages {
+                                ui.label(format!("{} ({}): {}", o.id, o.neighbourhood, o.what));
+                            }
+                        });
                 });
             ui.separator();
             ui.heading("Your pod");
             egui::ComboBox::from_id_salt("pod")
                 .selected_text(state.pod.as_deref().unwrap_or("choose a pod"))
                 .show_ui(ui, |ui| {
-                    egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
-                        for p in &v.pods {
-                            ui.selectable_value(&mut state.pod, Some(p.clone()), p.as_str());
-                        }
-                    });
+                    egui::ScrollArea::vertical()
+                        .max_height(240.0)
+                        .show(ui, |ui| {
+                            for p in &v.pods {
+                                ui.selectable_value(&mut state.pod, Some(p.clone()), p.as_str());
+                            }
+                        });
                 });
             if let Some(p) = &v.pod {
                 let s = p.state;
@@ -437,7 +378,13 @@ pub fn citizen_overlay(
                     format!("supplied, {:.1} kW", s.served_kw)
                 };
                 let demand = s.served_kw + s.shed_kw;
-                let fraction = if !s.served { 0.0 } else if demand > 0.0 { s.served_kw / demand } else { 1.0 };
+                let fraction = if !s.served {
+                    0.0
+                } else if demand > 0.0 {
+                    s.served_kw / demand
+                } else {
+                    1.0
+                };
                 ui.colored_label(supply_colour(fraction), text);
                 ui.label(format!("renewable {:.0} %", p.renewable * 100.0));
                 for (id, kwh) in &p.suppliers {
@@ -461,71 +408,16 @@ pub fn citizen_overlay(
                 .show(ui, |plot| {
                     for (name, points) in &v.mix_series {
                         if points.len() > 1 {
-                            plot.line(egui_plot::Line::new(*name, egui_plot::PlotPoints::from(points.clone())));
+                            plot.line(egui_plot::Line::new(
+                                *name,
+                                egui_plot::PlotPoints::from(points.clone()),
+                            ));
                         }
                     }
                 });
         });
 
-    let mut filed = None;
-    egui::Window::new("Report a problem")
-        .id(egui::Id::new("citizen_report"))
-        .anchor(egui::Align2::RIGHT_BOTTOM, [-6.0, -6.0])
-        .default_open(false)
-        .default_width(300.0)
-        .show(ctx, |ui| {
-            let form = &mut state.form;
-            egui::ComboBox::from_label("kind")
-                .selected_text(form.kind.label())
-                .show_ui(ui, |ui| {
-                    for k in ReportKind::ALL {
-                        ui.selectable_value(&mut form.kind, k, k.label());
-                    }
-                });
-            egui::ComboBox::from_label("where")
-                .selected_text(if form.asset.is_empty() { "(not sure)" } else { form.asset.as_str() })
-                .show_ui(ui, |ui| {
-                    egui::ScrollArea::vertical().max_height(240.0).show(ui, |ui| {
-                        ui.selectable_value(&mut form.asset, String::new(), "(not sure)");
-                        for l in &v.locations {
-                            ui.selectable_value(&mut form.asset, l.clone(), l.as_str());
-                        }
-                    });
-                });
-            ui.add(
-                egui::TextEdit::multiline(&mut form.text)
-                    .hint_text("what happened?")
-                    .char_limit(REPORT_MAX_CHARS)
-                    .desired_rows(3),
-            );
-            if ui.button("Send report").clicked() {
-                match validate_report(&form.text, &form.asset, &v.locations) {
-                    Ok(text) => {
-                        let report = CitizenReport {
-                            seq: state.reports.len() as u32 + 1,
-                            kind: form.kind,
-                            asset: form.asset.clone(),
-                            text,
-                            at: v.now.clone(),
-                        };
-                        form.text.clear();
-                        form.error = None;
-                        filed = Some(report);
-                    }
-                    Err(e) => form.error = Some(e),
-                }
-            }
-            if let Some(e) = &form.error {
-                ui.colored_label(egui::Color32::from_rgb(200, 60, 40), e);
-            }
-            if !state.reports.is_empty() {
-                ui.separator();
-                ui.label(format!("{} reports sent", state.reports.len()));
-                for r in state.reports.iter().rev().take(5) {
-                    ui.label(format!("#{} {} {}: {}", r.seq, r.kind.label(), r.asset, r.text));
-                }
-            }
-        });
+    let filed = report_window(ctx, &v.now, &v.locations, &mut state.form, &state.reports);
     if let Some(r) = &filed {
         state.reports.push(r.clone());
     }
@@ -596,7 +488,10 @@ fn overlay(
         locations,
     };
     if let Some(report) = citizen_overlay(ctx, &view, &mut state) {
-        info!("citizen report #{}: {:?} at {:?}", report.seq, report.kind, report.asset);
+        info!(
+            "citizen report #{}: {:?} at {:?}",
+            report.seq, report.kind, report.asset
+        );
         filed.write(report);
     }
     Ok(())
@@ -608,23 +503,6 @@ pub fn plugin(app: &mut App) {
         .init_resource::<super::Selection>()
         .add_message::<CitizenReport>()
         .add_systems(EguiPrimaryContextPass, overlay);
-}
-
-/// The site's name as an MQTT topic level: lower case, letters and digits, words joined by
-/// '-'.
-pub fn site_slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() { "site".into() } else { out }
 }
 
 #[cfg(test)]
@@ -666,7 +544,14 @@ mod tests {
             pod("p3", "south", true, 2.0, 0.0),
         ]);
         assert_eq!(hoods.len(), 2);
-        assert_eq!((hoods[0].name.as_str(), hoods[0].buses_energised, hoods[0].buses_total), ("north", 1, 2));
+        assert_eq!(
+            (
+                hoods[0].name.as_str(),
+                hoods[0].buses_energised,
+                hoods[0].buses_total
+            ),
+            ("north", 1, 2)
+        );
         assert!(!hoods[0].all_well());
         assert_eq!(hoods[1].served_kw, 5.0);
         assert_eq!(hoods[1].shed_kw, 1.0);
@@ -685,29 +570,10 @@ mod tests {
     }
 
     #[test]
-    fn reports_are_checked() {
-        let locs = vec!["pod-1".to_string()];
-        assert_eq!(validate_report("  no light  ", "pod-1", &locs), Ok("no light".into()));
-        assert_eq!(validate_report("line down\nnear school", "", &locs), Ok("line down\nnear school".into()));
-        assert!(validate_report("   ", "", &locs).is_err());
-        assert!(validate_report(&"x".repeat(REPORT_MAX_CHARS + 1), "", &locs).is_err());
-        assert!(validate_report(&"é".repeat(REPORT_MAX_CHARS), "", &locs).is_ok());
-        assert!(validate_report("bad\u{1b}[2J", "", &locs).is_err());
-        assert!(validate_report("ok", "nowhere", &locs).is_err());
-    }
-
-    #[test]
     fn renewable_share_of_the_mix() {
         let mix = [("solar", 30.0), ("grid", 10.0)];
         assert!((renewable_share(&mix) - 0.75).abs() < 1e-12);
         assert_eq!(renewable_share(&[]), 0.0);
-    }
-
-    #[test]
-    fn slugs() {
-        assert_eq!(site_slug("Aldermoor Commons"), "aldermoor-commons");
-        assert_eq!(site_slug(" a/b+#c "), "a-b-c");
-        assert_eq!(site_slug("!!"), "site");
     }
 
     #[test]
@@ -779,8 +645,17 @@ mod tests {
         for c in &output.shapes {
             texts(&c.shape, &mut text);
         }
-        for word in ["Aldermoor", "Neighbourhoods", "north", "renewable", "Report a problem"] {
-            assert!(text.contains(word), "{word} missing from the citizens' view");
+        for word in [
+            "Aldermoor",
+            "Neighbourhoods",
+            "north",
+            "renewable",
+            "Report a problem",
+        ] {
+            assert!(
+                text.contains(word),
+                "{word} missing from the citizens' view"
+            );
         }
         // No control of the operator's overlay.
         for word in ["Pause", "Plug in", "Step", "speed"] {

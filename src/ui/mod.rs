@@ -4,6 +4,7 @@
 //! only gathers those structs from the world and turns clicks into commands.
 
 pub mod citizen;
+pub mod citizen_report;
 pub mod energy;
 pub mod panels;
 
