@@ -11,7 +11,6 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 
 use crate::model::*;
 use crate::sim::SimClock;
-use crate::sim::grid::Grid;
 use crate::sim::monitor::{EnergyMonitor, MixHistory, chart_points};
 
 pub use super::citizen_report::*;
