@@ -5,8 +5,11 @@
 //! desktop adds the 3D view and the overlay ([`presentation_plugin`]), which read the world
 //! and never write simulation state.
 
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod desktop;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod headless;
 pub mod model;
 pub mod report;
@@ -17,6 +20,9 @@ pub mod telemetry;
 pub mod testing;
 pub mod ui;
 pub mod view;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+pub mod web_mqtt;
 
 use bevy::prelude::*;
 

@@ -3,6 +3,8 @@
 //! structs (see [`panels`]) so they can be tested on a bare `egui::Context`; the overlay system
 //! only gathers those structs from the world and turns clicks into commands.
 
+pub mod citizen;
+pub mod citizen_report;
 pub mod energy;
 pub mod panels;
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Tests the browser bundle written by scripts/build-web.sh: serves it on 127.0.0.1, opens it
+# in headless Chromium (SwiftShader WebGL2) through playwright-core, waits for the first
+# frame and more frames, fails on any console error, checks by pixel statistics that the
+# canvas shows the scene and the citizens' overlay, saves docs/web-screenshot.png, prints
+# the time to first frame and the gzip-compressed size of the bundle (at most 10 MB).
+# Installs chromium (apt) and playwright-core (npm, into $KOS_CACHE/web-test) when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${KOS_CACHE:-$HOME/.cache/kos-twin}"
+bundle="${KOS_WEB_BUNDLE:-$PWD/target-web/bundle}"
+shot="${KOS_WEB_SCREENSHOT:-$PWD/docs/web-screenshot.png}"
+[ -f "$bundle/kos-twin_bg.wasm" ] || { echo "test-web: no bundle in $bundle: run scripts/build-web.sh" >&2; exit 1; }
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+if ((${#need[@]})); then
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+pw="$cache/web-test/node_modules/playwright-core"
+if [ ! -f "$pw/package.json" ]; then
+    mkdir -p "$cache/web-test"
+    npm install --silent --no-audit --no-fund --prefix "$cache/web-test" playwright-core@1.65.1 >&2
+fi
+
+limit=$((10 * 1000 * 1000))
+gz=0
+for f in index.html kos-twin.js kos-twin_bg.wasm; do
+    gz=$(( gz + $(gzip -9 -c "$bundle/$f" | wc -c) ))
+done
+echo "test-web: bundle $(( gz / 1000 )) kB gzip-compressed (limit $(( limit / 1000 )) kB)"
+(( gz <= limit )) || { echo "test-web: FAILED: the bundle is over 10 MB gzip-compressed" >&2; exit 1; }
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$bundle" >/dev/null 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/')" 2>/dev/null && break
+    sleep 0.1
+done
+mkdir -p "$(dirname "$shot")"
+PLAYWRIGHT_CORE="$pw" node scripts/test-web.mjs "http://127.0.0.1:$port/" "$shot"
