@@ -122,28 +122,20 @@ fn a_week_of_the_default_scene_balances_cycles_storage_and_spares_critical_load(
     }
 
     // Wear and monitors show in the asset states.
-    let assets = &report["assets"];
-    let battery = assets
-        .as_object()
-        .unwrap()
-        .values()
-        .find(|a| a["kind"] == "storage")
-        .unwrap();
+    let first_of = |kind: &str| {
+        report["assets"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|a| a["kind"] == kind)
+            .unwrap()
+    };
+    let battery = first_of("storage");
     assert!(f(&battery["wear"], "equivalent_full_cycles") > 0.5);
     assert!(f(&battery["wear"], "capacity_factor") < 1.0);
-    let tr = assets
-        .as_object()
-        .unwrap()
-        .values()
-        .find(|a| a["kind"] == "transformer")
-        .unwrap();
+    let tr = first_of("transformer");
     assert!(f(&tr["wear"], "hot_spot_c") > 0.0 && f(&tr["wear"], "aged_hours") > 0.0);
-    let home = assets
-        .as_object()
-        .unwrap()
-        .values()
-        .find(|a| a["kind"] == "load")
-        .unwrap();
+    let home = first_of("load");
     let m = &home["monitor"];
     assert!(f(m, "used_kwh") > 10.0);
     let rf = f(m, "renewable_fraction");
