@@ -1,5 +1,5 @@
 """Times the speed anchors on one MATPOWER case: lightsim2grid's Newton-Raphson (ac_pf, KLU)
-and pandapower's runpp (numba), both from a flat (or DC) start on the network read from the same
+and pandapower's runpp (its own Newton-Raphson with numba, and with lightsim2grid as its backend), both from a flat (or DC) start on the network read from the same
 .m file that kos-grid reads, and optionally lightsim2grid's N-1 contingency analysis.
 Prints one JSON object. Used by scripts/bench-anchors.sh."""
 
@@ -41,14 +41,22 @@ def main():
     net = from_mpc(a.case, f_hz=50)
     out = {"case": a.case, "buses": len(net.bus), "init": a.init}
 
-    # pandapower runpp, flat start, numba.
-    def runpp():
-        pp.runpp(net, init=a.init, numba=True, tolerance_mva=1e-8, max_iteration=30)
-        return net.converged
+    # pandapower runpp, flat start, with its own Newton-Raphson compiled by numba. With
+    # lightsim2grid installed, runpp hands the solve to lightsim2grid by default
+    # (lightsim2grid="auto"); that configuration is timed too, as "pandapower_lightsim2grid".
+    def runpp(backend):
+        def run():
+            pp.runpp(net, init=a.init, numba=True, tolerance_mva=1e-8, max_iteration=30, lightsim2grid=backend)
+            return net.converged
 
-    runpp()  # warm-up (numba compilation)
-    mn, md, ok = timed(runpp, a.pandapower_repeat)
-    out["pandapower"] = {"converged": bool(ok), "iterations": int(net._ppc["iterations"]), "ms_min": mn, "ms_median": md}
+        return run
+
+    for key, backend in (("pandapower", False), ("pandapower_lightsim2grid", True)):
+        if a.pandapower_repeat == 0:
+            break
+        runpp(backend)()  # warm-up (numba compilation)
+        mn, md, ok = timed(runpp(backend), a.pandapower_repeat)
+        out[key] = {"converged": bool(ok), "iterations": int(net._ppc["iterations"]), "ms_min": mn, "ms_median": md}
 
     # lightsim2grid, read from the same .m file: the model is built once; each call is a
     # Newton-Raphson from a flat start (lightsim2grid holds generator setpoints itself).

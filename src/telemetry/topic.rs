@@ -2,6 +2,8 @@
 
 use super::reject::{RejectReason, Rejected};
 
+pub use kos_scene::site_slug;
+
 /// First two levels of every topic.
 pub const PREFIX: &str = "kos/v1";
 
@@ -37,25 +39,6 @@ pub fn valid_id(s: &str) -> bool {
         && s.len() <= MAX_ID_LEN
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-/// A site name for topics from a site's display name: lower case, spaces to `-`, other
-/// characters dropped ("Aldermoor Commons" -> "aldermoor-commons").
-pub fn site_slug(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if (c.is_whitespace() || c == '-' || c == '_') && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let out = out.trim_matches('-').to_string();
-    let mut out: String = out.chars().take(MAX_ID_LEN).collect();
-    if out.is_empty() {
-        out.push_str("site");
-    }
-    out
 }
 
 /// Classifies an incoming topic for `site`.
@@ -186,8 +169,6 @@ mod tests {
 
     #[test]
     fn slugs_and_subscriptions() {
-        assert_eq!(site_slug("Aldermoor Commons"), "aldermoor-commons");
-        assert_eq!(site_slug("  !! "), "site");
         assert!(valid_id(&site_slug("Ünïcode  Town -- 2")));
         let s = subscriptions("a", Some("twins"));
         assert_eq!(s[0], "$share/twins/kos/v1/a/+/telemetry");

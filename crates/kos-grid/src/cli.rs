@@ -17,10 +17,12 @@ pub type CliError = Box<dyn std::error::Error + Send + Sync>;
 /// Formulation chosen on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MethodArg {
-    /// AC Newton-Raphson.
+    /// AC Newton-Raphson (with the fast-decoupled fallback unless `--no-fallback`).
     Ac,
     /// DC approximation.
     Dc,
+    /// Fast-decoupled AC (XB), finished by Newton-Raphson.
+    Fd,
 }
 
 /// Options shared by `powerflow` and `contingency`.
@@ -40,6 +42,9 @@ pub struct SolveArgs {
     /// Share the slack among units in proportion to their ratings.
     #[arg(long)]
     pub distributed_slack: bool,
+    /// Report Newton-Raphson's failure instead of trying the fast-decoupled method.
+    #[arg(long)]
+    pub no_fallback: bool,
     /// Largest allowed power mismatch, pu.
     #[arg(long, default_value_t = 1e-8)]
     pub tolerance: f64,
@@ -68,6 +73,7 @@ impl SolveArgs {
             },
             enforce_q_limits: self.enforce_q_limits,
             distributed_slack: self.distributed_slack,
+            fast_decoupled_fallback: !self.no_fallback,
         }
     }
 }
@@ -113,6 +119,7 @@ pub fn powerflow(
     let method = match args.method {
         MethodArg::Ac => Method::Ac,
         MethodArg::Dc => Method::Dc,
+        MethodArg::Fd => Method::FastDecoupled,
     };
     let opts = args.solve.options(method);
     let mut engine = PowerFlow::new();
@@ -133,12 +140,17 @@ pub fn powerflow(
     if args.solve.json {
         let v = json!({
             "case": net.name,
-            "method": match method { Method::Ac => "ac", Method::Dc => "dc" },
+            "method": match method {
+                Method::Ac => "ac",
+                Method::Dc => "dc",
+                Method::FastDecoupled => "fd",
+            },
             "buses": net.buses.len(),
             "branches": net.branches.len(),
             "generators": net.generators.len(),
             "converged": r.converged,
             "iterations": r.iterations,
+            "fast_decoupled_iterations": fast_decoupled_iterations(&r),
             "max_mismatch_pu": r.max_mismatch_pu,
             "max_mismatch_bus": r.max_mismatch_bus,
             "bus_vm_pu": r.vm_pu,
@@ -175,6 +187,14 @@ pub fn powerflow(
     ))
 }
 
+fn fast_decoupled_iterations(r: &PowerFlowResult) -> usize {
+    r.islands
+        .iter()
+        .map(|i| i.fast_decoupled_iterations)
+        .max()
+        .unwrap_or(0)
+}
+
 fn slack_json(r: &PowerFlowResult) -> serde_json::Value {
     r.islands
         .iter()
@@ -206,15 +226,21 @@ fn summary(
         net.branches.len(),
         net.generators.len()
     );
+    let fd = fast_decoupled_iterations(r);
     let _ = writeln!(
         s,
-        "{} in {} iterations, largest mismatch {:.3e} pu{}",
+        "{} in {} iterations{}, largest mismatch {:.3e} pu{}",
         if r.converged {
             "converged"
         } else {
             "NOT CONVERGED"
         },
         r.iterations,
+        if fd > 0 {
+            format!(" after {fd} fast-decoupled")
+        } else {
+            String::new()
+        },
         r.max_mismatch_pu,
         r.max_mismatch_bus
             .map(|b| format!(" at bus {}", net.buses[b].name))

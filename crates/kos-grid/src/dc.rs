@@ -194,6 +194,7 @@ pub fn solve_dc(
             reference: island.reference,
             status,
             iterations: usize::from(status != IslandStatus::Deenergised),
+            fast_decoupled_iterations: 0,
             max_mismatch_pu: 0.0,
             max_mismatch_bus: None,
             slack_p_mw: 0.0,

@@ -3,7 +3,7 @@
 //! A pure library (no rendering, no networking): the network model in flat arrays indexed by
 //! bus, the sparse admittance matrix, AC Newton-Raphson in polar form with a sparse LU whose
 //! column order and pattern are reused while the topology holds (each step only refactorises
-//! the numbers), DC power flow, islands with their
+//! the numbers), a fast-decoupled fallback, DC power flow, islands with their
 //! own references, N-1 contingency analysis, and importers for MATPOWER case files and
 //! `pf-refdata/1` reference solutions.
 //!
@@ -18,6 +18,7 @@
 
 pub mod contingency;
 pub mod dc;
+pub mod fdpf;
 pub mod islands;
 pub mod matpower;
 mod matpower_script;

@@ -10,6 +10,11 @@ use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
 
+/// Newton-Raphson is taken to diverge once its mismatch exceeds this multiple of the larger
+/// of its first mismatch and 1 pu: from there it practically never returns, and stopping
+/// early leaves time for the fast-decoupled fallback.
+const DIVERGED: f64 = 1e6;
+
 /// Role of a bus inside one island's Newton system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -50,6 +55,9 @@ pub struct NewtonOutcome {
     pub max_mismatch_pu: f64,
     /// Local index of the bus with the largest mismatch.
     pub max_mismatch_bus: usize,
+    /// Fast-decoupled iterations taken before or instead of Newton's (see
+    /// [`crate::fdpf`]); 0 when Newton-Raphson alone solved it.
+    pub fast_decoupled_iterations: usize,
 }
 
 /// Cached Newton system of one island: local admittance matrix, Jacobian pattern and
@@ -376,6 +384,7 @@ impl IslandNewton {
         let n = self.len();
         let mut it = 0;
         let (mut worst, mut worst_bus) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+        let diverged = DIVERGED * worst.max(1.0);
         loop {
             if worst <= opts.tolerance_pu {
                 return NewtonOutcome {
@@ -383,9 +392,10 @@ impl IslandNewton {
                     iterations: it,
                     max_mismatch_pu: worst,
                     max_mismatch_bus: worst_bus,
+                    fast_decoupled_iterations: 0,
                 };
             }
-            if it >= opts.max_iterations || !worst.is_finite() || self.dim == 0 {
+            if it >= opts.max_iterations || !(worst < diverged) || self.dim == 0 {
                 break;
             }
             self.fill_jacobian(vm);
@@ -433,6 +443,7 @@ impl IslandNewton {
             iterations: it,
             max_mismatch_pu: if worst.is_finite() { worst } else { f64::MAX },
             max_mismatch_bus: worst_bus,
+            fast_decoupled_iterations: 0,
         }
     }
 

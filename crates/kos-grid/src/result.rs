@@ -34,6 +34,10 @@ pub struct IslandResult {
     pub status: IslandStatus,
     /// Newton iterations (summed over reactive-limit rounds).
     pub iterations: usize,
+    /// Fast-decoupled iterations, when Newton-Raphson needed its fallback or the method
+    /// was chosen (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fast_decoupled_iterations: usize,
     /// Largest power mismatch at the end, pu.
     pub max_mismatch_pu: f64,
     /// Bus with the largest mismatch.
@@ -86,6 +90,10 @@ pub struct PowerFlowResult {
     pub total_losses_mw: f64,
     /// Per-island outcome.
     pub islands: Vec<IslandResult>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub(crate) fn split_q(net: &Network, units: &[usize], qbus: f64) -> Vec<(usize, f64)> {
@@ -243,6 +251,7 @@ pub(crate) fn assemble(
                 }
             }
         }
+        let fd_iterations = outcomes[id].map_or(0, |o| o.fast_decoupled_iterations);
         let (status, iterations, mm, mb) = match outcomes[id] {
             None => (IslandStatus::Deenergised, 0, 0.0, None),
             Some(o) => (
@@ -267,6 +276,7 @@ pub(crate) fn assemble(
             reference: island.reference,
             status,
             iterations,
+            fast_decoupled_iterations: fd_iterations,
             max_mismatch_pu: mm,
             max_mismatch_bus: mb,
             slack_p_mw: sp,

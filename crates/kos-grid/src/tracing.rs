@@ -468,6 +468,7 @@ mod tests {
             reference: Some(0),
             status: IslandStatus::Solved,
             iterations: 1,
+            fast_decoupled_iterations: 0,
             max_mismatch_pu: 0.0,
             max_mismatch_bus: None,
             slack_p_mw: 0.0,

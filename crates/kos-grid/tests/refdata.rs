@@ -25,6 +25,7 @@ fn flat(tol: f64) -> PowerFlowOptions {
         },
         enforce_q_limits: false,
         distributed_slack: false,
+        fast_decoupled_fallback: false,
     }
 }
 
@@ -39,6 +40,17 @@ fn max_abs_diff(a: &[f64], b: &[f64]) -> (f64, usize) {
 
 /// Checks a solve against a reference to the tolerances of the issue.
 fn check(name: &str, r: &PowerFlowResult, s: &RefSolution) {
+    check_values(name, r, s);
+    assert!(
+        r.iterations.abs_diff(s.iterations) <= 1,
+        "{name}: {} iterations, reference {}",
+        r.iterations,
+        s.iterations
+    );
+}
+
+/// Checks the solved state, flows, slack and losses against a reference.
+fn check_values(name: &str, r: &PowerFlowResult, s: &RefSolution) {
     assert!(r.converged, "{name}: not converged");
     let (dvm, i) = max_abs_diff(&r.vm_pu, &s.bus_vm_pu);
     assert!(dvm <= 1e-6, "{name}: |dVm| {dvm:e} at bus {i}");
@@ -56,12 +68,6 @@ fn check(name: &str, r: &PowerFlowResult, s: &RefSolution) {
             "{name}: branch {what} differs by {d:e} at branch {k}"
         );
     }
-    assert!(
-        r.iterations.abs_diff(s.iterations) <= 1,
-        "{name}: {} iterations, reference {}",
-        r.iterations,
-        s.iterations
-    );
     for sl in &s.slack {
         let island = r
             .islands
@@ -292,4 +298,89 @@ fn distributed_slack_shares_the_imbalance_by_participation() {
         .sum();
     let gen_total: f64 = r.gen_pg_mw.iter().sum();
     assert!((gen_total - load - shunt - r.total_losses_mw).abs() < 1e-6);
+}
+
+#[test]
+fn fast_decoupled_reproduces_every_reference_case() {
+    let dir = shared().join("refdata");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".json"))
+        .collect();
+    files.sort();
+    let mut alone = 0;
+    for f in &files {
+        let (net, sol) = refcase(f);
+        let opts = PowerFlowOptions {
+            method: Method::FastDecoupled,
+            ..flat(sol.tolerance_pu)
+        };
+        let r = PowerFlow::new().solve(&net, &opts).unwrap();
+        check_values(f, &r, &sol);
+        let fd = r.islands.iter().map(|i| i.fast_decoupled_iterations).max();
+        assert!(
+            fd.is_some_and(|n| n > 0),
+            "{f}: no fast-decoupled iteration"
+        );
+        // On the transmission cases the method reaches the tolerance by itself; Newton's
+        // finishing pass then takes no step.
+        if r.iterations == 0 {
+            alone += 1;
+        }
+    }
+    assert!(
+        alone >= 10,
+        "fast-decoupled alone solved only {alone} cases"
+    );
+}
+
+#[test]
+fn newton_falls_back_to_fast_decoupled_where_a_flat_start_diverges() {
+    let m = "case_ACTIVSg10k.m";
+    let path = shared().join("matpower").join(m);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let net = parse_matpower(&text, m).unwrap();
+    let strict = PowerFlowOptions {
+        fast_decoupled_fallback: false,
+        ..flat(1e-8)
+    };
+    let failed = PowerFlow::new().solve(&net, &strict).unwrap();
+    assert!(
+        !failed.converged,
+        "Newton-Raphson alone converged from flat"
+    );
+    assert!(
+        failed
+            .vm_pu
+            .iter()
+            .chain(&failed.va_deg)
+            .all(|x| x.is_finite())
+    );
+    let rescued = PowerFlow::new()
+        .solve(
+            &net,
+            &PowerFlowOptions {
+                fast_decoupled_fallback: true,
+                ..strict
+            },
+        )
+        .unwrap();
+    assert!(rescued.converged, "mismatch {}", rescued.max_mismatch_pu);
+    assert!(rescued.islands[0].fast_decoupled_iterations > 0);
+    // The same solution as Newton-Raphson from the DC angles.
+    let reference = PowerFlow::new()
+        .solve(
+            &net,
+            &PowerFlowOptions {
+                start: Start::Dc,
+                ..strict
+            },
+        )
+        .unwrap();
+    assert!(reference.converged);
+    let (dvm, _) = max_abs_diff(&rescued.vm_pu, &reference.vm_pu);
+    let (dva, _) = max_abs_diff(&rescued.va_deg, &reference.va_deg);
+    assert!(dvm < 1e-6 && dva < 1e-4, "dVm {dvm:e}, dVa {dva:e}");
 }

@@ -10,12 +10,14 @@ pub mod format;
 pub mod generate;
 pub mod network;
 pub mod profiles;
+pub mod slug;
 pub mod time;
 pub mod validate;
 
 pub use format::*;
 pub use generate::generate;
 pub use network::{BranchAsset, GridModel, UnitAsset, build_grid};
+pub use slug::site_slug;
 pub use validate::SceneError;
 
 use ron::extensions::Extensions;
