@@ -13,7 +13,7 @@ use num_complex::Complex64;
 
 use crate::GridError;
 use crate::network::Network;
-use crate::newton::{NewtonOutcome, Role};
+use crate::newton::{NewtonOptions, NewtonOutcome, Role};
 use crate::sparse_lu::PatternLu;
 use crate::ybus::Ybus;
 
@@ -149,9 +149,10 @@ impl FastDecoupled {
 
     /// Runs fast-decoupled iterations on the local state (`vm` in pu, `va` in radians; held
     /// values set) against the island's local admittance matrix `y` and the scheduled
-    /// injections, pu. One iteration is an angle half and a magnitude half; at most
-    /// `max_iterations` are taken. The state keeps the last finite iterate. The outcome
-    /// counts them in `fast_decoupled_iterations` (its Newton `iterations` are 0).
+    /// injections, pu, to the options' tolerance. One iteration is an angle half and a
+    /// magnitude half; at most the options' `max_iterations` are taken. The state keeps the
+    /// last finite iterate. The outcome counts the iterations in `fast_decoupled_iterations`
+    /// (its Newton `iterations` are 0).
     pub fn solve(
         &mut self,
         y: &Ybus,
@@ -159,9 +160,9 @@ impl FastDecoupled {
         va: &mut [f64],
         p_spec: &[f64],
         q_spec: &[f64],
-        tolerance_pu: f64,
-        max_iterations: usize,
+        opts: &NewtonOptions,
     ) -> NewtonOutcome {
+        let (tolerance_pu, max_iterations) = (opts.tolerance_pu, opts.max_iterations);
         debug_assert_eq!(y.n, self.buses.len());
         let (mut worst, mut bus) = self.mismatch(y, vm, va, p_spec, q_spec);
         let mut it = 0;

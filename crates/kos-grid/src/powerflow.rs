@@ -572,8 +572,10 @@ fn fast_decoupled(
             va,
             p_spec,
             q_spec,
-            opts.newton.tolerance_pu,
-            FAST_DECOUPLED_MAX_ITERATIONS,
+            &NewtonOptions {
+                max_iterations: FAST_DECOUPLED_MAX_ITERATIONS,
+                ..opts.newton
+            },
         ),
         Err(_) => NewtonOutcome {
             converged: false,

@@ -200,12 +200,9 @@ impl PatternLu {
                 }
             }
         }
-        // U's columns from the reaches; L's from their transpose.
+        // L's columns from the reaches of U's (row k of L^T is the reach of row k).
         let mut mark = vec![NONE; n];
         let mut l_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
-        self.u_ptr.clear();
-        self.u_idx.clear();
-        self.u_ptr.push(0);
         let mut reach = Vec::new();
         for k in 0..n {
             reach.clear();
@@ -218,11 +215,23 @@ impl PatternLu {
                     i = parent[i];
                 }
             }
-            reach.sort_unstable();
             for &j in &reach {
                 l_cols[j].push(k);
             }
-            self.u_idx.extend_from_slice(&reach);
+        }
+        relax_supernodes(&mut l_cols, &parent);
+        // U's columns: the transpose of L's, then the diagonal.
+        let mut u_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (j, col) in l_cols.iter().enumerate() {
+            for &k in col {
+                u_cols[k].push(j);
+            }
+        }
+        self.u_ptr.clear();
+        self.u_idx.clear();
+        self.u_ptr.push(0);
+        for (k, col) in u_cols.iter().enumerate() {
+            self.u_idx.extend_from_slice(col);
             self.u_idx.push(k);
             self.u_ptr.push(self.u_idx.len());
         }
@@ -458,6 +467,41 @@ impl PatternLu {
     }
 }
 
+/// Largest share of explicit zeros a relaxed supernode may hold.
+const RELAX_ZEROS: f64 = 0.1;
+
+/// Pads chains of columns of L (each column's parent in the elimination tree the next
+/// column) whose patterns differ by few rows to one pattern, so that they form one
+/// supernode (relaxed supernodes, as in CHOLMOD): a column's rows are always within its
+/// parent's plus the parent itself, so padding only adds explicit zeros. A run grows while
+/// its zeros stay within [`RELAX_ZEROS`] of its entries. `l_cols[j]` holds the rows below
+/// the diagonal of column j, ascending.
+fn relax_supernodes(l_cols: &mut [Vec<usize>], parent: &[usize]) {
+    let n = l_cols.len();
+    let mut f = 0;
+    while f < n {
+        let mut true_nz = l_cols[f].len();
+        let mut e = f + 1;
+        while e < n && e - f < Supernodes::MAX_WIDTH && parent[e - 1] == e {
+            let w = e - f + 1;
+            let padded = w * (w - 1) / 2 + w * l_cols[e].len();
+            let t = true_nz + l_cols[e].len();
+            if padded.saturating_sub(t) as f64 > RELAX_ZEROS * padded as f64 {
+                break;
+            }
+            true_nz = t;
+            e += 1;
+        }
+        let last = e - 1;
+        for c in f..last {
+            let mut col: Vec<usize> = (c + 1..=last).collect();
+            col.extend_from_slice(&l_cols[last]);
+            l_cols[c] = col;
+        }
+        f = e;
+    }
+}
+
 /// Fundamental supernodes of L: runs of consecutive columns `f..e` where each column's first
 /// row below the diagonal is the next column and its remaining rows are those of the next
 /// column, so all share one set of rows below `e`. Their values below the run are kept row by
@@ -652,6 +696,66 @@ mod tests {
                 .fold(0.0, f64::max);
             assert!(err < 1e-10, "seed {seed}: error {err}");
         }
+    }
+
+    #[test]
+    fn relaxed_supernodes_only_add_rows_and_keep_the_elimination_structure() {
+        // Symbolic Cholesky of a random symmetric pattern, column by column: a column's rows
+        // are its own below the diagonal and those of its children in the elimination tree.
+        let n = 60;
+        let mut s = 11u64;
+        let mut rnd = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 33) as usize
+        };
+        let mut a = vec![vec![false; n]; n];
+        for i in 0..n {
+            for j in [(i + 1) % n, rnd() % n, rnd() % n] {
+                a[i][j] = true;
+                a[j][i] = true;
+            }
+        }
+        let mut l_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut parent = vec![usize::MAX; n];
+        for j in 0..n {
+            let mut rows: Vec<usize> = (j + 1..n).filter(|&i| a[i][j]).collect();
+            for c in 0..j {
+                if parent[c] == j {
+                    rows.extend(l_cols[c].iter().copied().filter(|&i| i > j));
+                }
+            }
+            rows.sort_unstable();
+            rows.dedup();
+            parent[j] = rows.first().copied().unwrap_or(usize::MAX);
+            l_cols[j] = rows;
+        }
+        let before = l_cols.clone();
+        relax_supernodes(&mut l_cols, &parent);
+        let mut padded = 0;
+        for j in 0..n {
+            assert!(
+                l_cols[j].windows(2).all(|w| w[0] < w[1]),
+                "column {j} unsorted"
+            );
+            assert!(
+                before[j].iter().all(|i| l_cols[j].contains(i)),
+                "column {j} lost a row"
+            );
+            padded += l_cols[j].len() - before[j].len();
+            // The parent is unchanged and holds the rest of the column.
+            assert_eq!(l_cols[j].first().copied().unwrap_or(usize::MAX), parent[j]);
+            if let Some((&p, rest)) = l_cols[j].split_first() {
+                assert!(rest.iter().all(|i| l_cols[p].contains(i)), "column {j}");
+            }
+        }
+        let total: usize = l_cols.iter().map(Vec::len).sum();
+        assert!(padded > 0, "nothing was relaxed");
+        assert!(
+            padded as f64 <= RELAX_ZEROS * total as f64,
+            "{padded} of {total}"
+        );
     }
 
     #[test]
