@@ -135,21 +135,11 @@ fn publish_reports(mut filed: MessageReader<CitizenReport>, site: Option<Res<Sit
         };
         let slug = site.map_or_else(|| "site".into(), |s| citizen::site_slug(&s.name));
         for r in filed.read() {
-            // The twin's citizen feedback port takes {ts, reporter, kind, asset?, text}
-            // (docs/telemetry.md); the reporter is a pseudonym of this page's session.
-            let mut payload = serde_json::json!({
-                "ts": js_sys::Date::now() as i64,
-                "reporter": REPORTER.with(|id| id.clone()),
-                "kind": r.kind,
-                "text": r.text,
+            let payload = REPORTER.with(|id| {
+                web_mqtt::report_payload(r, js_sys::Date::now() as i64, id)
             });
-            if !r.asset.is_empty() {
-                payload["asset"] = serde_json::Value::from(r.asset.clone());
-            }
-            link.queue.push_back(web_mqtt::publish(
-                &web_mqtt::report_topic(&slug),
-                payload.to_string().as_bytes(),
-            ));
+            link.queue
+                .push_back(web_mqtt::publish(&web_mqtt::report_topic(&slug), &payload));
         }
         match link.socket.ready_state() {
             WebSocket::OPEN => {

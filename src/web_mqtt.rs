@@ -2,6 +2,8 @@
 //! CONNECT with a clean session and no keep-alive, and PUBLISH at QoS 0. Plain byte
 //! encoding, so it is tested on every target.
 
+use crate::ui::citizen_report::CitizenReport;
+
 /// Remaining-length field: 7 bits a byte, least significant first, high bit "more".
 pub fn remaining_length(mut n: usize, out: &mut Vec<u8>) {
     loop {
@@ -52,6 +54,22 @@ pub fn publish(topic: &str, payload: &[u8]) -> Vec<u8> {
 /// Topic of the citizens' reports of a site.
 pub fn report_topic(site_slug: &str) -> String {
     format!("kos/v1/{site_slug}/citizen/report")
+}
+
+/// A filed report in the schema of the twin's citizen feedback port (docs/telemetry.md):
+/// `{ts, reporter, kind, asset?, text}`, `ts` in milliseconds since the Unix epoch and
+/// `reporter` a pseudonym of the page's session.
+pub fn report_payload(report: &CitizenReport, ts_ms: i64, reporter: &str) -> Vec<u8> {
+    let mut payload = serde_json::json!({
+        "ts": ts_ms,
+        "reporter": reporter,
+        "kind": report.kind,
+        "text": report.text,
+    });
+    if !report.asset.is_empty() {
+        payload["asset"] = serde_json::Value::from(report.asset.clone());
+    }
+    payload.to_string().into_bytes()
 }
 
 #[cfg(test)]

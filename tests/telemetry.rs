@@ -20,6 +20,8 @@ use kos_twin::sim::run_ticks;
 use kos_twin::telemetry::config::TelemetryConfig;
 use kos_twin::telemetry::{CitizenReports, Measured, Offline, TelemetryStats, connect, pump};
 use kos_twin::testing::headless_app;
+use kos_twin::ui::citizen_report::{CitizenReport, ReportKind};
+use kos_twin::web_mqtt;
 use serde_json::Value;
 
 const TINY: &str = include_str!("../scenes/tiny.ron");
@@ -784,6 +786,39 @@ fn citizen_reports_are_validated_rate_limited_and_kept() {
     let kept = app.world().resource::<CitizenReports>();
     assert_eq!(kept.total, 3);
     assert_eq!(kept.recent[0].text, "lights out on <b>Mill Lane</b>");
+    assert_eq!(kept.recent[0].asset.as_deref(), Some("homes2"));
+}
+
+#[test]
+fn the_browser_pages_report_packets_reach_the_twin() {
+    // The page's own packets (CONNECT, PUBLISH) and payload, sent to the broker over TCP
+    // (the browser wraps the same bytes in WebSocket frames), on the topic the page derives
+    // from the site's name; the twin, with no site configured, derives the same.
+    let broker = Broker::start(Auth::Anonymous);
+    let scene = tiny();
+    let mut app = twin(&broker.url(), &ron::from_str("()").unwrap());
+    let mut page = TcpStream::connect(("127.0.0.1", broker.port)).unwrap();
+    page.set_read_timeout(Some(LONG)).unwrap();
+    page.write_all(&web_mqtt::connect("kos-citizen-test")).unwrap();
+    let mut connack = [0u8; 4];
+    std::io::Read::read_exact(&mut page, &mut connack).unwrap();
+    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00], "broker refused the page's CONNECT");
+    let report = CitizenReport {
+        seq: 1,
+        kind: ReportKind::Damage,
+        asset: "homes2".into(),
+        text: "cabinet door hanging open".into(),
+        at: "12:05".into(),
+    };
+    let topic = web_mqtt::report_topic(&kos_scene::site_slug(&scene.site.name));
+    let payload = web_mqtt::report_payload(&report, now_ms(), "page-1");
+    page.write_all(&web_mqtt::publish(&topic, &payload)).unwrap();
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .citizen_reports
+        >= 1));
+    let kept = app.world().resource::<CitizenReports>();
+    assert_eq!(kept.recent[0].text, "cabinet door hanging open");
     assert_eq!(kept.recent[0].asset.as_deref(), Some("homes2"));
 }
 
