@@ -135,9 +135,8 @@ fn publish_reports(mut filed: MessageReader<CitizenReport>, site: Option<Res<Sit
         };
         let slug = site.map_or_else(|| "site".into(), |s| citizen::site_slug(&s.name));
         for r in filed.read() {
-            let payload = REPORTER.with(|id| {
-                web_mqtt::report_payload(r, js_sys::Date::now() as i64, id)
-            });
+            let payload =
+                REPORTER.with(|id| web_mqtt::report_payload(r, js_sys::Date::now() as i64, id));
             link.queue
                 .push_back(web_mqtt::publish(&web_mqtt::report_topic(&slug), &payload));
         }

@@ -799,10 +799,15 @@ fn the_browser_pages_report_packets_reach_the_twin() {
     let mut app = twin(&broker.url(), &ron::from_str("()").unwrap());
     let mut page = TcpStream::connect(("127.0.0.1", broker.port)).unwrap();
     page.set_read_timeout(Some(LONG)).unwrap();
-    page.write_all(&web_mqtt::connect("kos-citizen-test")).unwrap();
+    page.write_all(&web_mqtt::connect("kos-citizen-test"))
+        .unwrap();
     let mut connack = [0u8; 4];
     std::io::Read::read_exact(&mut page, &mut connack).unwrap();
-    assert_eq!(connack, [0x20, 0x02, 0x00, 0x00], "broker refused the page's CONNECT");
+    assert_eq!(
+        connack,
+        [0x20, 0x02, 0x00, 0x00],
+        "broker refused the page's CONNECT"
+    );
     let report = CitizenReport {
         seq: 1,
         kind: ReportKind::Damage,
@@ -812,7 +817,8 @@ fn the_browser_pages_report_packets_reach_the_twin() {
     };
     let topic = web_mqtt::report_topic(&kos_scene::site_slug(&scene.site.name));
     let payload = web_mqtt::report_payload(&report, now_ms(), "page-1");
-    page.write_all(&web_mqtt::publish(&topic, &payload)).unwrap();
+    page.write_all(&web_mqtt::publish(&topic, &payload))
+        .unwrap();
     assert!(pump_until(&mut app, LONG, |w| w
         .resource::<TelemetryStats>()
         .citizen_reports

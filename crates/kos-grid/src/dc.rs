@@ -166,6 +166,52 @@ impl DcModel {
     }
 }
 
+impl DcModel {
+    /// How the angles move when `branch` (conducting inside one island of the model) opens
+    /// while `flow_pu` ran through it from its from end: the DC compensation of a branch
+    /// outage (Sherman-Morrison on `B` less the branch's `b e e^T`),
+    /// `dtheta = w P / (1 - b (w_f - w_t))` with `B w = e = e_f - e_t`. Angle changes in radians for every bus (0 outside the island), or
+    /// `None` when the outage splits the island (the denominator vanishes) or the island
+    /// has no factorised `B`.
+    pub fn outage_shift(
+        &mut self,
+        net: &Network,
+        islands: &Islands,
+        branch: usize,
+        flow_pu: f64,
+    ) -> Option<Vec<f64>> {
+        let br = &net.branches[branch];
+        let id = islands.of_bus[br.from]?;
+        if islands.of_bus[br.to] != Some(id) {
+            return None;
+        }
+        let isl = self.islands.get_mut(id)?.as_mut()?;
+        let lu = isl.lu.as_mut()?;
+        let position = |bus: usize| isl.buses.binary_search(&bus).ok();
+        let (f, t) = (position(br.from), position(br.to));
+        let mut w = vec![0.0; isl.buses.len()];
+        if let Some(u) = f {
+            w[u] += 1.0;
+        }
+        if let Some(u) = t {
+            w[u] -= 1.0;
+        }
+        lu.solve(&mut w);
+        let (b, _) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
+        let at = |u: Option<usize>| u.map_or(0.0, |u| w[u]);
+        let denominator = 1.0 - b * (at(f) - at(t));
+        if denominator.abs() < 1e-6 || !denominator.is_finite() {
+            return None;
+        }
+        let scale = flow_pu / denominator;
+        let mut shift = vec![0.0; net.buses.len()];
+        for (u, &bus) in isl.buses.iter().enumerate() {
+            shift[bus] = w[u] * scale;
+        }
+        shift.iter().all(|x| x.is_finite()).then_some(shift)
+    }
+}
+
 /// Solves the DC power flow of every energised island of `net`.
 pub fn solve_dc(
     net: &Network,

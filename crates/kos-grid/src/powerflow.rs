@@ -119,19 +119,48 @@ impl Topology {
     }
 }
 
-fn admittance_params(net: &Network) -> Vec<[u64; 8]> {
-    let mut v: Vec<[u64; 8]> = net
-        .branches
-        .iter()
-        .map(|b| [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg, 0.0, 0.0].map(f64::to_bits))
-        .collect();
-    v.extend(
-        net.buses
-            .iter()
-            .map(|b| [b.gs_mw, b.bs_mvar, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0].map(f64::to_bits)),
-    );
-    v.push([net.base_mva.to_bits(), 0, 0, 0, 0, 0, 0, 0]);
-    v
+/// Everything of a branch that enters the admittance matrix, bit for bit.
+fn branch_key(b: &crate::Branch) -> [u64; 6] {
+    [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg].map(f64::to_bits)
+}
+
+/// The impedances and shunts the cached admittance matrix was built from.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct AdmittanceParams {
+    branches: Vec<[u64; 6]>,
+    shunts: Vec<[u64; 2]>,
+    base_mva: u64,
+}
+
+impl AdmittanceParams {
+    fn of(net: &Network) -> Self {
+        Self {
+            branches: net.branches.iter().map(branch_key).collect(),
+            shunts: net
+                .buses
+                .iter()
+                .map(|b| [b.gs_mw.to_bits(), b.bs_mvar.to_bits()])
+                .collect(),
+            base_mva: net.base_mva.to_bits(),
+        }
+    }
+
+    /// Whether `net` has these parameters (checked without allocating: it runs every solve).
+    fn matches(&self, net: &Network) -> bool {
+        self.base_mva == net.base_mva.to_bits()
+            && self.branches.len() == net.branches.len()
+            && self.shunts.len() == net.buses.len()
+            && net
+                .branches
+                .iter()
+                .zip(&self.branches)
+                .all(|(b, k)| branch_key(b) == *k)
+            && net
+                .buses
+                .iter()
+                .zip(&self.shunts)
+                .all(|(b, k)| [b.gs_mw.to_bits(), b.bs_mvar.to_bits()] == *k)
+    }
 }
 
 /// Cached solver of one island.
@@ -146,7 +175,7 @@ struct IslandCache {
 /// factorisations between calls, and the last solution for warm starts.
 pub struct PowerFlow {
     topology: Option<Topology>,
-    params: Vec<[u64; 8]>,
+    params: AdmittanceParams,
     /// Pi-model admittances of every branch, for the flows.
     admittances: Vec<BranchAdmittance>,
     /// DC model, built on first use after each change.
@@ -173,7 +202,7 @@ impl PowerFlow {
     pub fn new() -> Self {
         Self {
             topology: None,
-            params: Vec::new(),
+            params: AdmittanceParams::default(),
             admittances: Vec::new(),
             dc: None,
             ybus: None,
@@ -205,12 +234,19 @@ impl PowerFlow {
     /// rebuilds.
     pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
         let topo = Topology::of(net, opts.distributed_slack);
-        let params = admittance_params(net);
-        if self.topology.as_ref() == Some(&topo) && self.params == params {
+        let same_params = self.params.matches(net);
+        if self.topology.as_ref() == Some(&topo) && same_params {
             return Ok(false);
         }
+        let params = if same_params {
+            std::mem::take(&mut self.params)
+        } else {
+            AdmittanceParams::of(net)
+        };
         net.check()?;
-        self.admittances = net.branches.iter().map(BranchAdmittance::of).collect();
+        if !same_params || self.admittances.len() != net.branches.len() {
+            self.admittances = net.branches.iter().map(BranchAdmittance::of).collect();
+        }
         self.dc = None;
         if self.topology.as_ref() == Some(&topo) {
             self.refill(net);

@@ -384,3 +384,40 @@ fn newton_falls_back_to_fast_decoupled_where_a_flat_start_diverges() {
     let (dva, _) = max_abs_diff(&rescued.va_deg, &reference.va_deg);
     assert!(dvm < 1e-6 && dva < 1e-4, "dVm {dvm:e}, dVa {dva:e}");
 }
+
+#[test]
+fn the_dc_outage_shift_is_the_dc_solution_without_the_branch() {
+    // Sherman-Morrison is exact on the linear model: base angles plus the shift of an
+    // outage equal the DC angles of the network without that branch.
+    let (net, _) = refcase("case118_matpower.json");
+    let dc = PowerFlowOptions {
+        method: Method::Dc,
+        ..flat(1e-8)
+    };
+    let base = PowerFlow::new().solve(&net, &dc).unwrap();
+    let islands = kos_grid::find_islands(&net, |k| net.branches[k].in_service);
+    let mut model = kos_grid::dc::DcModel::new(&net, &islands);
+    let mut checked = 0;
+    for k in (0..net.branches.len()).step_by(7) {
+        let mut out = net.clone();
+        out.branches[k].in_service = false;
+        let after = kos_grid::find_islands(&out, |j| out.branches[j].in_service);
+        let shift = model.outage_shift(&net, &islands, k, base.branch_pf_mw[k] / net.base_mva);
+        if after != islands {
+            assert!(shift.is_none(), "branch {k} splits the grid");
+            continue;
+        }
+        let shift = shift.expect("a meshed branch has a shift");
+        let expected = PowerFlow::new().solve(&out, &dc).unwrap();
+        let predicted: Vec<f64> = base
+            .va_deg
+            .iter()
+            .zip(&shift)
+            .map(|(a, d)| a + d.to_degrees())
+            .collect();
+        let (d, i) = max_abs_diff(&predicted, &expected.va_deg);
+        assert!(d < 1e-8, "branch {k}: {d:e} deg at bus {i}");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} outages checked");
+}
