@@ -67,12 +67,16 @@ impl ContingencyReport {
     }
 }
 
+/// Judges one solved outage. A state that did not converge is no operating point: it lists
+/// no overloads or voltage violations (the outage counts as insecure by not converging).
 fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> OutageResult {
     let overloads = r
         .branch_loading_pct
         .iter()
         .enumerate()
-        .filter(|&(k, &l)| k != branch && net.branches[k].rate_a_mva > 0.0 && l > 100.0)
+        .filter(|&(k, &l)| {
+            r.converged && k != branch && net.branches[k].rate_a_mva > 0.0 && l > 100.0
+        })
         .map(|(k, &l)| (k, l))
         .collect();
     let voltage_violations = r
@@ -80,7 +84,9 @@ fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> Outa
         .iter()
         .enumerate()
         .filter(|&(i, &v)| {
-            v > 0.0 && (v < net.buses[i].vm_min_pu - 1e-9 || v > net.buses[i].vm_max_pu + 1e-9)
+            r.converged
+                && v > 0.0
+                && (v < net.buses[i].vm_min_pu - 1e-9 || v > net.buses[i].vm_max_pu + 1e-9)
         })
         .map(|(i, &v)| (i, v))
         .collect();
@@ -216,6 +222,44 @@ mod tests {
         g.grid_forming = true;
         net.generators.push(g);
         net
+    }
+
+    #[test]
+    fn a_part_cut_off_with_its_own_source_reuses_the_cached_solver() {
+        // The spur's end gets a grid-forming unit: opening the spur leaves it an island of
+        // its own, solved beside the ring without rebuilding the ring's solver.
+        let mut net = ring_with_spur();
+        let mut g = Generator::new(4, 5.0, 1.01);
+        g.grid_forming = true;
+        net.generators.push(g);
+        let opts = PowerFlowOptions::default();
+        let mut engine = PowerFlow::new();
+        assert!(engine.solve(&net, &opts).unwrap().converged);
+        let mut cut = net.clone();
+        cut.branches[4].in_service = false;
+        let islands = find_islands(&cut, |k| cut.branches[k].in_service);
+        assert_eq!(islands.islands.len(), 2);
+        assert!(engine.reuses_structures_for(&islands));
+        let reused = engine.solve(&cut, &opts).unwrap();
+        let fresh = PowerFlow::new().solve(&cut, &opts).unwrap();
+        assert!(reused.converged && fresh.converged);
+        assert_eq!(reused.bus_island, fresh.bus_island);
+        for (a, b) in reused.vm_pu.iter().zip(&fresh.vm_pu) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        for (a, b) in reused.va_deg.iter().zip(&fresh.va_deg) {
+            assert!((a - b).abs() < 1e-7, "{a} vs {b}");
+        }
+        // Closing the spur again goes back to the one island, on the same structures.
+        assert!(engine.solve(&net, &opts).unwrap().converged);
+        let again = PowerFlow::new().solve(&net, &opts).unwrap();
+        let back = engine.solve(&net, &opts).unwrap();
+        for (a, b) in back.vm_pu.iter().zip(&again.vm_pu) {
+            assert!((a - b).abs() < 1e-9);
+        }
+        let report = run_n1(&net, &opts, || {}).unwrap();
+        assert!(report.outages[4].split && report.outages[4].converged);
+        assert_eq!(report.outages[4].islands, 2);
     }
 
     #[test]

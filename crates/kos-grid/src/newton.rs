@@ -67,6 +67,8 @@ pub struct IslandNewton {
     pub buses: Vec<usize>,
     /// Local admittance matrix.
     pub ybus: Ybus,
+    /// Position in the global admittance matrix of each local entry.
+    global_pos: Vec<usize>,
     roles: Vec<Role>,
     /// Row of P_i (and column of theta_i, or of lambda at the reference).
     prow: Vec<usize>,
@@ -97,7 +99,8 @@ pub struct IslandNewton {
 
 impl IslandNewton {
     /// Builds the Newton system of the island made of `buses` (ascending global indices) of the
-    /// global admittance matrix `y`. `roles[i]` is the role of local bus `i`; exactly one is
+    /// global admittance matrix `y` (entries linking it to buses outside must be explicit
+    /// zeros: open branches kept in the pattern). `roles[i]` is the role of local bus `i`; exactly one is
     /// the reference. With `alpha` non-empty (one share per local bus, summing to one), the
     /// slack power is shared among buses by those shares and the reference angle stays fixed.
     pub fn new(
@@ -116,11 +119,15 @@ impl IslandNewton {
         let mut row_idx = Vec::new();
         let mut val = Vec::new();
         let mut diag = vec![0; n];
+        let mut global_pos = Vec::new();
         col_ptr.push(0);
         for (c, &g) in buses.iter().enumerate() {
             for p in y.col_ptr[g]..y.col_ptr[g + 1] {
                 let r = local[y.row_idx[p]];
                 if r == NONE {
+                    if y.val[p] == Complex64::new(0.0, 0.0) {
+                        continue;
+                    }
                     return Err(GridError::InvalidNetwork(
                         "island is connected to a bus outside it".into(),
                     ));
@@ -130,6 +137,7 @@ impl IslandNewton {
                 }
                 row_idx.push(r);
                 val.push(y.val[p]);
+                global_pos.push(p);
             }
             col_ptr.push(row_idx.len());
         }
@@ -223,6 +231,7 @@ impl IslandNewton {
         Ok(Self {
             buses,
             ybus,
+            global_pos,
             roles,
             prow,
             qrow,
@@ -242,6 +251,14 @@ impl IslandNewton {
             backup: (vec![0.0; n], vec![0.0; n]),
             frozen: vec![false; n],
         })
+    }
+
+    /// Copies the values of the island's entries from the global admittance matrix it was
+    /// built from (same pattern, new values).
+    pub fn refresh(&mut self, y: &Ybus) {
+        for (v, &p) in self.ybus.val.iter_mut().zip(&self.global_pos) {
+            *v = y.val[p];
+        }
     }
 
     /// Number of buses.

@@ -183,8 +183,12 @@ pub struct PowerFlow {
     ybus: Option<Ybus>,
     /// Islands now, as results report them.
     islands: Islands,
-    /// Islands the cached solvers were built for (`islands` minus any cut-off parts).
+    /// Islands the cached solvers were built for: those of the last full build (each minus
+    /// any parts an opening has cut off), then the parts cut off with a source of their own,
+    /// each with a solver of its own.
     cache_islands: Islands,
+    /// How many of `cache_islands` come from the last full build.
+    built_islands: usize,
     caches: Vec<IslandCache>,
     vm: Vec<f64>,
     va: Vec<f64>,
@@ -215,6 +219,7 @@ impl PowerFlow {
                 of_bus: Vec::new(),
             },
             caches: Vec::new(),
+            built_islands: 0,
             vm: Vec::new(),
             va: Vec::new(),
             has_solution: Vec::new(),
@@ -261,14 +266,37 @@ impl PowerFlow {
                 .all(|(k, &c)| !c || ybus.has_branch(k));
             if old.same_buses_and_units(&topo) && within_pattern {
                 let islands = find_islands(net, |k| net.branches[k].in_service);
-                if let Some(masks) = self.freeze_masks(&islands) {
+                if let Some((masks, split_off)) = self.freeze_masks(&islands) {
+                    self.caches.truncate(self.built_islands);
+                    self.cache_islands.islands.truncate(self.built_islands);
                     for (cache, mask) in self.caches.iter_mut().zip(&masks) {
                         if let Some(nr) = cache.newton.as_mut() {
                             nr.set_frozen(mask);
                         }
                     }
-                    self.islands = islands;
                     self.refill(net);
+                    // Parts cut off with a source of their own: a small solver each, on the
+                    // same admittance matrix (the opened branches are zeros in it).
+                    let ybus = self.ybus.as_ref().expect("checked above");
+                    for id in split_off {
+                        let island = islands.islands[id].clone();
+                        let reference = island.reference.expect("energised");
+                        let roles = base_roles(net, &island.buses, reference, &[]);
+                        let alpha = if opts.distributed_slack {
+                            participation(net, &island.buses)
+                        } else {
+                            Vec::new()
+                        };
+                        let newton =
+                            IslandNewton::new(ybus, island.buses.clone(), roles, alpha.clone())?;
+                        self.caches.push(IslandCache {
+                            newton: Some(newton),
+                            alpha,
+                            lambda: 0.0,
+                        });
+                        self.cache_islands.islands.push(island);
+                    }
+                    self.islands = islands;
                     self.topology = Some(topo);
                     self.params = params;
                     return Ok(true);
@@ -307,6 +335,7 @@ impl PowerFlow {
             self.has_solution = vec![false; n];
         }
         self.cache_islands = islands.clone();
+        self.built_islands = islands.islands.len();
         self.islands = islands;
         self.caches = caches;
         self.ybus = Some(ybus);
@@ -315,12 +344,14 @@ impl PowerFlow {
         Ok(true)
     }
 
-    /// When `new` is the cached islands minus parts that an opening cut off and left with
-    /// no source, the cut-off buses of each cached island (`None` otherwise).
-    fn freeze_masks(&self, new: &Islands) -> Option<Vec<Vec<bool>>> {
+    /// When `new` is the built islands less parts that an opening cut off, the cut-off buses
+    /// of each built island, and the new energised islands no built island's reference is in
+    /// (parts cut off with a source of their own); `None` when a reference moved.
+    fn freeze_masks(&self, new: &Islands) -> Option<(Vec<Vec<bool>>, Vec<usize>)> {
         let mut covered = vec![false; new.islands.len()];
-        let mut masks = Vec::with_capacity(self.cache_islands.islands.len());
-        for old in &self.cache_islands.islands {
+        let built = &self.cache_islands.islands[..self.built_islands];
+        let mut masks = Vec::with_capacity(built.len());
+        for old in built {
             let Some(r) = old.reference else {
                 masks.push(Vec::new());
                 continue;
@@ -337,12 +368,10 @@ impl PowerFlow {
                     .collect(),
             );
         }
-        let all_energised_covered = new
-            .islands
-            .iter()
-            .zip(&covered)
-            .all(|(i, c)| i.reference.is_none() || *c);
-        all_energised_covered.then_some(masks)
+        let split_off = (0..new.islands.len())
+            .filter(|&i| new.islands[i].reference.is_some() && !covered[i])
+            .collect();
+        Some((masks, split_off))
     }
 
     /// Whether a solve with the islands `new` can reuse the cached structures (they only lose
@@ -356,7 +385,7 @@ impl PowerFlow {
             ybus.fill(net);
             for cache in &mut self.caches {
                 if let Some(nr) = cache.newton.as_mut() {
-                    refresh_local(ybus, nr);
+                    nr.refresh(ybus);
                 }
             }
         }
@@ -620,15 +649,6 @@ fn fast_decoupled(
             max_mismatch_bus: 0,
             fast_decoupled_iterations: 0,
         },
-    }
-}
-
-fn refresh_local(y: &Ybus, nr: &mut IslandNewton) {
-    let mut p_local = 0;
-    for &g in &nr.buses {
-        let len = y.col_ptr[g + 1] - y.col_ptr[g];
-        nr.ybus.val[p_local..p_local + len].copy_from_slice(&y.val[y.col_ptr[g]..y.col_ptr[g + 1]]);
-        p_local += len;
     }
 }
 
