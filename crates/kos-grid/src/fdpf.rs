@@ -8,16 +8,33 @@
 //! shunts, line charging and resistance removed and taps at 1; `B''` is `-Im(Y)` of the
 //! network with phase shifts removed. Convergence is judged on the same power mismatch as
 //! Newton-Raphson, so a converged result is the same solution to within the tolerance.
+//!
+//! [`solve_island`] is how the engine uses it: Newton-Raphson first, this method when Newton
+//! does not converge, and Newton again to finish.
 
 use num_complex::Complex64;
 
 use crate::GridError;
 use crate::network::Network;
-use crate::newton::{NewtonOptions, NewtonOutcome, Role};
+use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::sparse_lu::PatternLu;
 use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
+
+/// Iteration cap of the fast-decoupled method (each iteration is cheap: two substitutions).
+pub const FAST_DECOUPLED_MAX_ITERATIONS: usize = 100;
+
+/// How one island is solved: see [`solve_island`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempt {
+    /// The fast-decoupled method first (the `fd` method), else Newton-Raphson.
+    pub fast_decoupled_first: bool,
+    /// After a Newton-Raphson that does not converge, try the fast-decoupled method.
+    pub fallback: bool,
+    /// Tolerance and Newton's iteration cap.
+    pub newton: NewtonOptions,
+}
 
 /// `-Im(Y)` of `net` restricted to the local buses in `unknowns` (ascending positions in
 /// `buses`), factorised.
@@ -217,4 +234,76 @@ impl FastDecoupled {
 enum Half {
     Angle,
     Magnitude,
+}
+
+/// One solve of an island's Newton system from the state in `vm`, `va` (local arrays):
+/// Newton-Raphson, or the fast-decoupled method first when `how` says so. When Newton does not
+/// converge and the fallback is on, the island is solved again from the same start by the
+/// fast-decoupled method (it often converges where Newton's full steps overshoot), and the
+/// attempt that ends nearer a solution is kept. Whatever the fast-decoupled method gives is
+/// finished by Newton from where it ends: from its solution, no step where the slack is single
+/// and the distributed slack's share where it is not; from a point it could not finish,
+/// Newton's quadratic convergence often can (kept only if better). The outcome counts the
+/// Newton iterations of every attempt and the fast-decoupled ones.
+pub(crate) fn solve_island(
+    net: &Network,
+    solver: &mut IslandNewton,
+    (vm, va, lambda): (&mut Vec<f64>, &mut Vec<f64>, &mut f64),
+    (p_spec, q_spec): (&[f64], &[f64]),
+    how: Attempt,
+) -> NewtonOutcome {
+    let fast_decoupled = |solver: &IslandNewton, vm: &mut [f64], va: &mut [f64]| {
+        let roles: Vec<Role> = (0..solver.len()).map(|i| solver.role(i)).collect();
+        let limits = NewtonOptions {
+            max_iterations: FAST_DECOUPLED_MAX_ITERATIONS,
+            ..how.newton
+        };
+        match FastDecoupled::new(net, &solver.buses, &roles, solver.frozen()) {
+            Ok(mut fd) => fd.solve(&solver.ybus, vm, va, p_spec, q_spec, &limits),
+            Err(_) => NewtonOutcome {
+                converged: false,
+                iterations: 0,
+                max_mismatch_pu: f64::MAX,
+                max_mismatch_bus: 0,
+                fast_decoupled_iterations: 0,
+            },
+        }
+    };
+    let mut newton_its = 0;
+    let mut fd_its = 0;
+    let mut from_fd = how.fast_decoupled_first;
+    let start = (vm.clone(), va.clone(), *lambda);
+    let mut outcome = if from_fd {
+        fast_decoupled(solver, vm, va)
+    } else {
+        solver.solve(vm, va, lambda, p_spec, q_spec, &how.newton)
+    };
+    fd_its += outcome.fast_decoupled_iterations;
+    if !outcome.converged && !from_fd && how.fallback {
+        let failed = (vm.clone(), va.clone(), *lambda);
+        (*vm, *va, *lambda) = start;
+        let fd = fast_decoupled(solver, vm, va);
+        fd_its += fd.fast_decoupled_iterations;
+        newton_its += outcome.iterations;
+        if fd.max_mismatch_pu < outcome.max_mismatch_pu {
+            outcome = fd;
+            from_fd = true;
+        } else {
+            (*vm, *va, *lambda) = failed;
+            outcome.iterations = 0;
+        }
+    }
+    if from_fd {
+        let fd_end = (vm.clone(), va.clone(), *lambda);
+        let nr = solver.solve(vm, va, lambda, p_spec, q_spec, &how.newton);
+        if nr.converged || nr.max_mismatch_pu < outcome.max_mismatch_pu {
+            outcome = nr;
+        } else {
+            newton_its += nr.iterations;
+            (*vm, *va, *lambda) = fd_end;
+        }
+    }
+    outcome.iterations += newton_its;
+    outcome.fast_decoupled_iterations = fd_its;
+    outcome
 }

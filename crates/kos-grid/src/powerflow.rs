@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::GridError;
 use crate::dc;
-use crate::fdpf::FastDecoupled;
+use crate::fdpf::{Attempt, solve_island};
 use crate::islands::{Islands, find_islands};
 use crate::network::{BusKind, Network};
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
@@ -23,14 +23,11 @@ pub enum Method {
     Ac,
     /// Linear DC approximation (angles only, lossless).
     Dc,
-    /// Fast-decoupled AC power flow (XB), finished by Newton-Raphson where the slack is
-    /// distributed.
+    /// Fast-decoupled AC power flow (XB), finished by Newton-Raphson from where it ends (no
+    /// step when it reached the tolerance with a single slack).
     #[serde(rename = "fd")]
     FastDecoupled,
 }
-
-/// Iteration cap of the fast-decoupled method (each iteration is cheap: two substitutions).
-pub const FAST_DECOUPLED_MAX_ITERATIONS: usize = 100;
 
 /// Initial voltages of an AC solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -478,58 +475,18 @@ impl PowerFlow {
                 let solver = owned.as_mut().unwrap_or(&mut *nr);
                 let (p_spec, q_spec) =
                     scheduled(net, &island.buses, |li| solver.role(li), &fixed_q);
-                let start = (lvm.clone(), lva.clone(), cache.lambda);
-                let mut from_fd = opts.method == Method::FastDecoupled;
-                outcome = if from_fd {
-                    fast_decoupled(net, solver, &mut lvm, &mut lva, &p_spec, &q_spec, opts)
-                } else {
-                    solver.solve(
-                        &mut lvm,
-                        &mut lva,
-                        &mut cache.lambda,
-                        &p_spec,
-                        &q_spec,
-                        &opts.newton,
-                    )
-                };
+                outcome = solve_island(
+                    net,
+                    solver,
+                    (&mut lvm, &mut lva, &mut cache.lambda),
+                    (&p_spec, &q_spec),
+                    Attempt {
+                        fast_decoupled_first: opts.method == Method::FastDecoupled,
+                        fallback: opts.fast_decoupled_fallback,
+                        newton: opts.newton,
+                    },
+                );
                 fd_total += outcome.fast_decoupled_iterations;
-                if !outcome.converged && !from_fd && opts.fast_decoupled_fallback {
-                    // Again from the same start, fast-decoupled (it often converges where
-                    // Newton's full steps overshoot); keep whichever ends nearer a solution.
-                    let failed = (lvm.clone(), lva.clone(), cache.lambda);
-                    (lvm, lva, cache.lambda) = start;
-                    let fd =
-                        fast_decoupled(net, solver, &mut lvm, &mut lva, &p_spec, &q_spec, opts);
-                    fd_total += fd.fast_decoupled_iterations;
-                    if fd.max_mismatch_pu < outcome.max_mismatch_pu {
-                        iterations_total[id] += outcome.iterations;
-                        outcome = fd;
-                        from_fd = true;
-                    } else {
-                        (lvm, lva, cache.lambda) = failed;
-                    }
-                }
-                if from_fd {
-                    // Newton-Raphson from where the fast-decoupled method ended: from its
-                    // solution, no step where the slack is single and the distributed
-                    // slack's share where it is not; from a point it could not finish,
-                    // Newton's quadratic convergence often can. Kept only if better.
-                    let fd_end = (lvm.clone(), lva.clone(), cache.lambda);
-                    let nr = solver.solve(
-                        &mut lvm,
-                        &mut lva,
-                        &mut cache.lambda,
-                        &p_spec,
-                        &q_spec,
-                        &opts.newton,
-                    );
-                    if nr.converged || nr.max_mismatch_pu < outcome.max_mismatch_pu {
-                        outcome = nr;
-                    } else {
-                        iterations_total[id] += nr.iterations;
-                        (lvm, lva, cache.lambda) = fd_end;
-                    }
-                }
                 iterations_total[id] += outcome.iterations;
                 if !(opts.enforce_q_limits && outcome.converged) {
                     break;
@@ -615,40 +572,6 @@ impl PowerFlow {
             &fixed_q,
             &lambdas,
         )
-    }
-}
-
-/// Runs the fast-decoupled method on an island from the state in `vm`, `va` (local arrays),
-/// with the roles and cut-off buses of its Newton system.
-fn fast_decoupled(
-    net: &Network,
-    solver: &IslandNewton,
-    vm: &mut [f64],
-    va: &mut [f64],
-    p_spec: &[f64],
-    q_spec: &[f64],
-    opts: &PowerFlowOptions,
-) -> NewtonOutcome {
-    let roles: Vec<Role> = (0..solver.len()).map(|i| solver.role(i)).collect();
-    match FastDecoupled::new(net, &solver.buses, &roles, solver.frozen()) {
-        Ok(mut fd) => fd.solve(
-            &solver.ybus,
-            vm,
-            va,
-            p_spec,
-            q_spec,
-            &NewtonOptions {
-                max_iterations: FAST_DECOUPLED_MAX_ITERATIONS,
-                ..opts.newton
-            },
-        ),
-        Err(_) => NewtonOutcome {
-            converged: false,
-            iterations: 0,
-            max_mismatch_pu: f64::MAX,
-            max_mismatch_bus: 0,
-            fast_decoupled_iterations: 0,
-        },
     }
 }
 
