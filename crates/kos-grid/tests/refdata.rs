@@ -98,8 +98,8 @@ fn refcase(file: &str) -> (Network, RefSolution) {
     (case.network, case.solution)
 }
 
-#[test]
-fn every_reference_case_is_reproduced() {
+/// The reference solutions' file names, sorted.
+fn reference_files() -> Vec<String> {
     let dir = shared().join("refdata");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -108,6 +108,12 @@ fn every_reference_case_is_reproduced() {
         .filter(|f| f.ends_with(".json"))
         .collect();
     files.sort();
+    files
+}
+
+#[test]
+fn every_reference_case_is_reproduced() {
+    let files = reference_files();
     assert!(
         files.len() >= 14,
         "expected the full reference set, found {files:?}"
@@ -302,14 +308,7 @@ fn distributed_slack_shares_the_imbalance_by_participation() {
 
 #[test]
 fn fast_decoupled_reproduces_every_reference_case() {
-    let dir = shared().join("refdata");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|f| f.ends_with(".json"))
-        .collect();
-    files.sort();
+    let files = reference_files();
     let mut alone = 0;
     for f in &files {
         let (net, sol) = refcase(f);
