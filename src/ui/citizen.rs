@@ -273,29 +273,13 @@ pub fn citizen_overlay(
     v: &CitizenView,
     state: &mut CitizenPanels,
 ) -> Option<CitizenReport> {
-    egui::Area::new(egui::Id::new("citizen_top"))
-        .anchor(egui::Align2::LEFT_TOP, [0.0, 0.0])
-        .show(ctx, |ui| {
-            egui::Frame::window(ui.style())
-                .corner_radius(0.0)
-                .show(ui, |ui| {
-                    ui.set_min_width(ctx.content_rect().width() - 16.0);
-                    ui.horizontal(|ui| {
-                        ui.strong(&v.site);
-                        ui.separator();
-                        ui.monospace(v.now.replace('T', " "));
-                        ui.separator();
-                        if v.outages.is_empty() {
-                            ui.colored_label(supply_colour(1.0), "everyone is supplied");
-                        } else {
-                            ui.colored_label(
-                                supply_colour(0.0),
-                                format!("{} outages", v.outages.len()),
-                            );
-                        }
-                    });
-                });
-        });
+    super::panels::top_strip(ctx, "citizen_top", &v.site, &v.now, |ui| {
+        if v.outages.is_empty() {
+            ui.colored_label(supply_colour(1.0), "everyone is supplied");
+        } else {
+            ui.colored_label(supply_colour(0.0), format!("{} outages", v.outages.len()));
+        }
+    });
 
     egui::Window::new("Your community")
         .id(egui::Id::new("citizen_status"))

@@ -39,7 +39,62 @@ pub const SPEEDS: [(f64, &str); 5] = [
 /// Draws the top bar; returns the clock commands clicked.
 pub fn top_bar(ctx: &egui::Context, v: &ClockView) -> Vec<ClockCommand> {
     let mut out = Vec::new();
-    egui::Area::new(egui::Id::new("top_bar"))
+    top_strip(ctx, "top_bar", &v.site, &v.now, |ui| {
+        if v.paused {
+            if ui.button("Run").clicked() {
+                out.push(ClockCommand::Resume);
+            }
+            if ui.button("Step").clicked() {
+                out.push(ClockCommand::Step);
+            }
+        } else if ui.button("Pause").clicked() {
+            out.push(ClockCommand::Pause);
+        }
+        ui.label("speed");
+        let current = SPEEDS
+            .iter()
+            .find(|(s, _)| (*s - v.speed).abs() < 1e-9)
+            .map(|(_, l)| *l)
+            .unwrap_or("custom");
+        egui::ComboBox::from_id_salt("speed")
+            .selected_text(current)
+            .show_ui(ui, |ui| {
+                for (s, label) in SPEEDS {
+                    if ui
+                        .selectable_label((s - v.speed).abs() < 1e-9, label)
+                        .clicked()
+                    {
+                        out.push(ClockCommand::Speed(s));
+                    }
+                }
+            });
+        ui.separator();
+        ui.label(format!("tick {}", v.ticks));
+        ui.separator();
+        let alarm_text = match &v.last_alarm {
+            Some(a) => format!("alarms {}: {}", v.alarms, a),
+            None => "no alarms".to_string(),
+        };
+        let color = if v.alarms > 0 {
+            egui::Color32::from_rgb(200, 60, 40)
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.colored_label(color, alarm_text);
+    });
+    out
+}
+
+/// The strip across the top of the window, shared by the operators' and the citizens'
+/// overlays: the site's name and local time, then what `rest` adds.
+pub fn top_strip(
+    ctx: &egui::Context,
+    id: &str,
+    site: &str,
+    now: &str,
+    rest: impl FnOnce(&mut egui::Ui),
+) {
+    egui::Area::new(egui::Id::new(id))
         .anchor(egui::Align2::LEFT_TOP, [0.0, 0.0])
         .show(ctx, |ui| {
             egui::Frame::window(ui.style())
@@ -47,55 +102,14 @@ pub fn top_bar(ctx: &egui::Context, v: &ClockView) -> Vec<ClockCommand> {
                 .show(ui, |ui| {
                     ui.set_min_width(ctx.content_rect().width() - 16.0);
                     ui.horizontal(|ui| {
-                        ui.strong(&v.site);
+                        ui.strong(site);
                         ui.separator();
-                        ui.monospace(v.now.replace('T', " "));
+                        ui.monospace(now.replace('T', " "));
                         ui.separator();
-                        if v.paused {
-                            if ui.button("Run").clicked() {
-                                out.push(ClockCommand::Resume);
-                            }
-                            if ui.button("Step").clicked() {
-                                out.push(ClockCommand::Step);
-                            }
-                        } else if ui.button("Pause").clicked() {
-                            out.push(ClockCommand::Pause);
-                        }
-                        ui.label("speed");
-                        let current = SPEEDS
-                            .iter()
-                            .find(|(s, _)| (*s - v.speed).abs() < 1e-9)
-                            .map(|(_, l)| *l)
-                            .unwrap_or("custom");
-                        egui::ComboBox::from_id_salt("speed")
-                            .selected_text(current)
-                            .show_ui(ui, |ui| {
-                                for (s, label) in SPEEDS {
-                                    if ui
-                                        .selectable_label((s - v.speed).abs() < 1e-9, label)
-                                        .clicked()
-                                    {
-                                        out.push(ClockCommand::Speed(s));
-                                    }
-                                }
-                            });
-                        ui.separator();
-                        ui.label(format!("tick {}", v.ticks));
-                        ui.separator();
-                        let alarm_text = match &v.last_alarm {
-                            Some(a) => format!("alarms {}: {}", v.alarms, a),
-                            None => "no alarms".to_string(),
-                        };
-                        let color = if v.alarms > 0 {
-                            egui::Color32::from_rgb(200, 60, 40)
-                        } else {
-                            ui.visuals().text_color()
-                        };
-                        ui.colored_label(color, alarm_text);
+                        rest(ui);
                     });
                 });
         });
-    out
 }
 
 /// One asset in the outliner.
