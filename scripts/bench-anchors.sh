@@ -63,19 +63,24 @@ echo
 m="$data/case1354pegase.m"
 for round in 1 2 3; do
     "$kos" contingency "$m" --flat --json > "$tmp/n1ours$round.json"
+    # The same on one thread: lightsim2grid's module runs on one core.
+    RAYON_NUM_THREADS=1 "$kos" contingency "$m" --flat --json > "$tmp/n1one$round.json"
     "$py" scripts/anchors.py "$m" --repeat 1 --pandapower-repeat 0 --n1 > "$tmp/n1theirs$round.json"
 done
 "$py" - "$tmp" <<'PY'
 import json, statistics, sys
 tmp = sys.argv[1]
 ours = [json.load(open(f"{tmp}/n1ours{r}.json")) for r in (1, 2, 3)]
+one = [json.load(open(f"{tmp}/n1one{r}.json"))["total_ms"] for r in (1, 2, 3)]
 theirs = [json.load(open(f"{tmp}/n1theirs{r}.json"))["lightsim2grid_n1"] for r in (1, 2, 3)]
 o, l = ours[0], theirs[0]
 k = [x["total_ms"] for x in ours]; t = [x["ms"] for x in theirs]
 print(f'N-1 on case1354pegase, 3 rounds: kos-grid {min(k):.0f} ms min / {statistics.median(k):.0f} ms median for '
       f'{o["outages_count"]} outages on {o["threads"]} threads ({o["failed"]} not converged, {o["insecure"]} insecure); '
       f'lightsim2grid ContingencyAnalysisCPP {min(t):.0f} / {statistics.median(t):.0f} ms for {l["contingencies"]}; '
-      f'ratio {min(k) / min(t):.2f} (min) / {statistics.median(k) / statistics.median(t):.2f} (median)')
+      f'ratio {min(k) / min(t):.2f} (min) / {statistics.median(k) / statistics.median(t):.2f} (median); '
+      f'kos-grid on one thread {min(one):.0f} / {statistics.median(one):.0f} ms, '
+      f'ratio {min(one) / min(t):.2f} / {statistics.median(one) / statistics.median(t):.2f}')
 PY
 # From flat, Newton-Raphson diverges on the two ACTIVSg cases; kos-grid's fast-decoupled
 # fallback (or its fast-decoupled method) converges them.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::GridError;
 use crate::dc::DcModel;
-use crate::islands::find_islands;
+use crate::islands::{bridges, find_islands};
 use crate::network::Network;
 use crate::powerflow::{PowerFlow, PowerFlowOptions, Start};
 use crate::result::{IslandStatus, PowerFlowResult};
@@ -122,6 +122,7 @@ pub fn run_n1(
     let mut base_engine = PowerFlow::new();
     let base = base_engine.solve(net, opts)?;
     let base_islands = base_engine.islands().clone();
+    let is_bridge = bridges(net, |k| net.branches[k].in_service);
     let outaged: Vec<usize> = (0..net.branches.len())
         .filter(|&k| net.branches[k].in_service)
         .collect();
@@ -148,8 +149,14 @@ pub fn run_n1(
             },
             |(local, engine, dc), &k| {
                 local.branches[k].in_service = false;
-                let islands = find_islands(local, |j| local.branches[j].in_service);
-                let split = islands != base_islands;
+                // Only a bridge's opening changes the islands.
+                let (islands, split) = if is_bridge[k] {
+                    let islands = find_islands(local, |j| local.branches[j].in_service);
+                    let split = islands != base_islands;
+                    (islands, split)
+                } else {
+                    (base_islands.clone(), false)
+                };
                 // Start from the base case with the angles moved as the DC model says the
                 // outage moves them (the base flow of the branch redistributed): most outages
                 // then need one Newton step fewer.
@@ -172,13 +179,13 @@ pub fn run_n1(
                 {
                     Some(engine) => {
                         engine.set_warm_start(&base.vm_pu, &va_deg);
-                        engine.solve(local, &warm)
+                        engine.solve_on(local, &warm, islands)
                     }
                     None => {
                         // New energised islands: solve on a fresh engine, keep the shared one.
                         let mut fresh = PowerFlow::new();
                         fresh.set_warm_start(&base.vm_pu, &va_deg);
-                        fresh.solve(local, &warm)
+                        fresh.solve_on(local, &warm, islands)
                     }
                 };
                 local.branches[k].in_service = true;

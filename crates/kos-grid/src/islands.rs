@@ -37,12 +37,7 @@ pub fn find_islands(net: &Network, conducts: impl Fn(usize) -> bool) -> Islands 
         i
     }
     for (k, br) in net.branches.iter().enumerate() {
-        if !conducts(k) || br.from >= n || br.to >= n {
-            continue;
-        }
-        if net.buses[br.from].kind == BusKind::Isolated
-            || net.buses[br.to].kind == BusKind::Isolated
-        {
+        if !joins(net, k, &conducts) {
             continue;
         }
         let (a, b) = (root(&mut parent, br.from), root(&mut parent, br.to));
@@ -97,6 +92,88 @@ pub fn find_islands(net: &Network, conducts: impl Fn(usize) -> bool) -> Islands 
     Islands { islands, of_bus }
 }
 
+/// Whether branch `k` joins two buses in [`find_islands`]' sense: it conducts and neither
+/// end is out of service.
+fn joins(net: &Network, k: usize, conducts: impl Fn(usize) -> bool) -> bool {
+    let (f, t) = (net.branches[k].from, net.branches[k].to);
+    let n = net.buses.len();
+    conducts(k)
+        && f < n
+        && t < n
+        && net.buses[f].kind != BusKind::Isolated
+        && net.buses[t].kind != BusKind::Isolated
+}
+
+/// The bridges among the branches for which `conducts` is true: those whose opening alone
+/// splits an island (Tarjan's low-link search, iterative; a parallel branch or a loop is no
+/// bridge). Opening any other of them leaves [`find_islands`]' result as it is.
+pub fn bridges(net: &Network, conducts: impl Fn(usize) -> bool) -> Vec<bool> {
+    const NONE: usize = usize::MAX;
+    let n = net.buses.len();
+    let nb = net.branches.len();
+    // Adjacency in compressed form: (neighbour, branch) per bus.
+    let mut ptr = vec![0usize; n + 1];
+    let edges: Vec<usize> = (0..nb).filter(|&k| joins(net, k, &conducts)).collect();
+    for &k in &edges {
+        ptr[net.branches[k].from + 1] += 1;
+        ptr[net.branches[k].to + 1] += 1;
+    }
+    for i in 0..n {
+        ptr[i + 1] += ptr[i];
+    }
+    let mut fill = ptr.clone();
+    let mut adj = vec![(0usize, 0usize); ptr[n]];
+    for &k in &edges {
+        let (f, t) = (net.branches[k].from, net.branches[k].to);
+        adj[fill[f]] = (t, k);
+        fill[f] += 1;
+        adj[fill[t]] = (f, k);
+        fill[t] += 1;
+    }
+    let mut is_bridge = vec![false; nb];
+    let mut order = vec![NONE; n];
+    let mut low = vec![0usize; n];
+    let mut next = 0;
+    // Depth-first stack: (bus, branch it was reached by, next adjacency position).
+    let mut stack: Vec<(usize, usize, usize)> = Vec::new();
+    for start in 0..n {
+        if order[start] != NONE {
+            continue;
+        }
+        order[start] = next;
+        low[start] = next;
+        next += 1;
+        stack.push((start, NONE, ptr[start]));
+        while let Some(top) = stack.last_mut() {
+            let (v, via, pos) = *top;
+            if pos < ptr[v + 1] {
+                top.2 += 1;
+                let (w, k) = adj[pos];
+                if k == via {
+                    continue;
+                }
+                if order[w] == NONE {
+                    order[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push((w, k, ptr[w]));
+                } else {
+                    low[v] = low[v].min(order[w]);
+                }
+            } else {
+                stack.pop();
+                if let Some(&(u, _, _)) = stack.last() {
+                    low[u] = low[u].min(low[v]);
+                    if low[v] > order[u] {
+                        is_bridge[via] = true;
+                    }
+                }
+            }
+        }
+    }
+    is_bridge
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +205,33 @@ mod tests {
         assert_eq!(isl.islands[1].buses, vec![3, 4, 5]);
         assert_eq!(isl.islands[1].reference, None);
         assert_eq!(isl.of_bus[4], Some(1));
+    }
+
+    #[test]
+    fn bridges_are_the_branches_whose_opening_splits_an_island() {
+        // A ring of five with a spur, a parallel pair on the spur's far side, a loop, an
+        // open branch closing a second ring, and a branch to an out-of-service bus.
+        let mut net = chain(9);
+        for (f, t) in [(4, 0), (6, 7), (3, 3), (8, 5), (2, 8)] {
+            net.branches.push(Branch::line(f, t, 0.01, 0.05, 0.0));
+        }
+        let open = net.branches.len() - 1;
+        net.branches[open].in_service = false;
+        net.buses[8].kind = BusKind::Isolated;
+        let on = |net: &Network, k: usize| net.branches[k].in_service;
+        let is_bridge = bridges(&net, |k| on(&net, k));
+        let base = find_islands(&net, |k| on(&net, k));
+        for k in 0..net.branches.len() {
+            let without = find_islands(&net, |j| j != k && on(&net, j));
+            assert_eq!(is_bridge[k], without != base, "branch {k}");
+        }
+        // 4-5 and 5-6 hold the spur; the parallel 6-7 pair and the ring hold no bridge.
+        assert_eq!(
+            (0..net.branches.len())
+                .filter(|&k| is_bridge[k])
+                .collect::<Vec<_>>(),
+            vec![4, 5]
+        );
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub struct NewtonOptions {
     pub tolerance_pu: f64,
     /// Iteration cap.
     pub max_iterations: usize,
+    /// Below this mismatch (pu), an update may reuse the LU factors of the Jacobian of the
+    /// step before instead of factorising a new one (a chord step): near the solution the
+    /// Jacobian hardly changes, and the solve costs a fraction of a factorisation. A chord
+    /// step that does not cut the mismatch tenfold is followed by full Newton steps. Zero
+    /// (the default) makes every step a Newton step.
+    pub reuse_factors_below: f64,
 }
 
 impl Default for NewtonOptions {
@@ -40,6 +46,7 @@ impl Default for NewtonOptions {
         Self {
             tolerance_pu: 1e-8,
             max_iterations: 30,
+            reuse_factors_below: 0.0,
         }
     }
 }
@@ -341,19 +348,20 @@ impl IslandNewton {
         let j = &mut self.j_val;
         for k in 0..y.n {
             let vk = self.v[k];
-            let vnk = vk / vm[k];
+            let inv_vmk = 1.0 / vm[k];
             for p in y.col_ptr[k]..y.col_ptr[k + 1] {
                 let i = y.row_idx[p];
                 let vi = self.v[i];
-                let yv = y.val[p] * vk;
                 // dS/dVa(i,k) = j V_i conj(d_ik I_i - Y_ik V_k)
                 // dS/dVm(i,k) = V_i conj(Y_ik V_k/|V_k|) + d_ik conj(I_i) V_i/|V_i|
-                let mut d_va = Complex64::new(0.0, 1.0) * vi * (-yv).conj();
-                let mut d_vm = vi * (y.val[p] * vnk).conj();
+                // Both from one product: w = V_i conj(Y_ik V_k), and s_i = V_i conj(I_i).
+                let w = vi * (y.val[p] * vk).conj();
+                let mut d_va = Complex64::new(w.im, -w.re);
+                let mut d_vm = w * inv_vmk;
                 if i == k {
-                    let ii = self.cur[i];
-                    d_va += Complex64::new(0.0, 1.0) * vi * ii.conj();
-                    d_vm += ii.conj() * vnk;
+                    let s = vi * self.cur[i].conj();
+                    d_va += Complex64::new(-s.im, s.re);
+                    d_vm += s * inv_vmk;
                 }
                 let m = self.j_map[p];
                 if self.frozen[i] {
@@ -402,6 +410,8 @@ impl IslandNewton {
         let mut it = 0;
         let (mut worst, mut worst_bus) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
         let diverged = DIVERGED * worst.max(1.0);
+        // Whether the factors hold a Jacobian of this solve (chord steps allowed).
+        let mut factors_current = false;
         loop {
             if worst <= opts.tolerance_pu {
                 return NewtonOutcome {
@@ -415,12 +425,16 @@ impl IslandNewton {
             if it >= opts.max_iterations || !(worst < diverged) || self.dim == 0 {
                 break;
             }
-            self.fill_jacobian(vm);
-            if !self
-                .lu
-                .factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val)
-            {
-                break;
+            let chord = factors_current && worst < opts.reuse_factors_below;
+            if !chord {
+                self.fill_jacobian(vm);
+                if !self
+                    .lu
+                    .factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val)
+                {
+                    break;
+                }
+                factors_current = true;
             }
             self.lu.solve(&mut self.rhs);
             if self.rhs.iter().any(|x| !x.is_finite()) {
@@ -451,6 +465,10 @@ impl IslandNewton {
                 worst = w;
                 worst_bus = b;
                 break;
+            }
+            if chord && !(w < 0.1 * worst) {
+                // Slow contraction: Newton steps from here on.
+                factors_current = false;
             }
             worst = w;
             worst_bus = b;

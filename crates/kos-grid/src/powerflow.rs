@@ -235,6 +235,22 @@ impl PowerFlow {
     /// LU layout (the open branches stay as explicit zeros). Anything else
     /// rebuilds.
     pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
+        self.prepare_on(net, opts, None)
+    }
+
+    /// [`PowerFlow::prepare`], with the islands of `net` given when the caller knows them
+    /// (as [`find_islands`] finds them).
+    fn prepare_on(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+        mut known: Option<Islands>,
+    ) -> Result<bool, GridError> {
+        let mut islands_of = |net: &Network| {
+            known
+                .take()
+                .unwrap_or_else(|| find_islands(net, |k| net.branches[k].in_service))
+        };
         let topo = Topology::of(net, opts.distributed_slack);
         let same_params = self.params.matches(net);
         if self.topology.as_ref() == Some(&topo) && same_params {
@@ -262,7 +278,7 @@ impl PowerFlow {
                 .enumerate()
                 .all(|(k, &c)| !c || ybus.has_branch(k));
             if old.same_buses_and_units(&topo) && within_pattern {
-                let islands = find_islands(net, |k| net.branches[k].in_service);
+                let islands = islands_of(net);
                 if let Some((masks, split_off)) = self.freeze_masks(&islands) {
                     self.caches.truncate(self.built_islands);
                     self.cache_islands.islands.truncate(self.built_islands);
@@ -301,7 +317,7 @@ impl PowerFlow {
             }
         }
         let ybus = Ybus::build(net, |_, b| b.in_service);
-        let islands = find_islands(net, |k| net.branches[k].in_service);
+        let islands = islands_of(net);
         let mut caches = Vec::with_capacity(islands.islands.len());
         for island in &islands.islands {
             let Some(reference) = island.reference else {
@@ -403,6 +419,25 @@ impl PowerFlow {
         opts: &PowerFlowOptions,
     ) -> Result<PowerFlowResult, GridError> {
         self.prepare(net, opts)?;
+        self.solve_prepared(net, opts)
+    }
+
+    /// [`PowerFlow::solve`] with the islands of `net` known (as [`find_islands`] finds them).
+    pub(crate) fn solve_on(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+        islands: Islands,
+    ) -> Result<PowerFlowResult, GridError> {
+        self.prepare_on(net, opts, Some(islands))?;
+        self.solve_prepared(net, opts)
+    }
+
+    fn solve_prepared(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+    ) -> Result<PowerFlowResult, GridError> {
         match opts.method {
             Method::Ac | Method::FastDecoupled => Ok(self.solve_ac(net, opts)),
             Method::Dc => {

@@ -171,7 +171,7 @@ pub(crate) fn assemble(
         s_inj[t] += st;
         island_losses[id] += sf.re + st.re;
         if br.rate_a_mva > 0.0 {
-            loading[k] = 100.0 * sf.norm().max(st.norm()) / br.rate_a_mva;
+            loading[k] = 100.0 * sf.norm_sqr().max(st.norm_sqr()).sqrt() / br.rate_a_mva;
         }
     }
     let mut bus_pg = vec![0.0; n];

@@ -22,6 +22,7 @@ fn flat(tol: f64) -> PowerFlowOptions {
         newton: NewtonOptions {
             tolerance_pu: tol,
             max_iterations: 30,
+            reuse_factors_below: 0.0,
         },
         enforce_q_limits: false,
         distributed_slack: false,
@@ -419,4 +420,76 @@ fn the_dc_outage_shift_is_the_dc_solution_without_the_branch() {
         checked += 1;
     }
     assert!(checked >= 20, "only {checked} outages checked");
+}
+
+#[test]
+fn chord_steps_reach_the_reference_solutions() {
+    // Reusing the last factors below 1e-3 pu changes the path to the solution, not the
+    // solution.
+    for f in &reference_files() {
+        let (net, sol) = refcase(f);
+        let mut opts = flat(sol.tolerance_pu);
+        opts.newton.reuse_factors_below = 1e-3;
+        let r = PowerFlow::new().solve(&net, &opts).unwrap();
+        check_values(f, &r, &sol);
+    }
+}
+
+#[test]
+fn n1_agrees_with_solving_each_outage_on_its_own() {
+    // Every outage of case1354pegase as N-1 solves it (islands from the bridges, warm start
+    // with the DC shift, shared factorisation layouts, chord steps) against a fresh engine
+    // solving the network without that branch from a flat start, with full Newton steps.
+    let (net, _) = refcase("case1354pegase_matpower.json");
+    let mut opts = flat(1e-8);
+    opts.fast_decoupled_fallback = true;
+    let mut n1_opts = opts;
+    n1_opts.newton.reuse_factors_below = 1e-3;
+    let report = kos_grid::run_n1(&net, &n1_opts, || {}).unwrap();
+    assert!(report.base_converged);
+    assert_eq!(report.outages.len(), net.branches.len());
+    let mut compared = 0;
+    for o in &report.outages {
+        let mut out = net.clone();
+        out.branches[o.branch].in_service = false;
+        let r = PowerFlow::new().solve(&out, &opts).unwrap();
+        let islands = kos_grid::find_islands(&out, |j| out.branches[j].in_service);
+        assert_eq!(o.islands, islands.islands.len(), "branch {}", o.branch);
+        assert_eq!(
+            o.split,
+            islands.islands.len() != report.base.islands,
+            "branch {}",
+            o.branch
+        );
+        if !(o.converged && r.converged) {
+            continue;
+        }
+        let overloads: Vec<(usize, f64)> = r
+            .branch_loading_pct
+            .iter()
+            .enumerate()
+            .filter(|&(k, &l)| k != o.branch && out.branches[k].rate_a_mva > 0.0 && l > 100.0)
+            .map(|(k, &l)| (k, l))
+            .collect();
+        assert_eq!(
+            o.overloads.iter().map(|x| x.0).collect::<Vec<_>>(),
+            overloads.iter().map(|x| x.0).collect::<Vec<_>>(),
+            "branch {}",
+            o.branch
+        );
+        for (a, b) in o.overloads.iter().zip(&overloads) {
+            assert!(
+                (a.1 - b.1).abs() < 1e-4,
+                "branch {}: {} vs {}",
+                o.branch,
+                a.1,
+                b.1
+            );
+        }
+        compared += 1;
+    }
+    assert!(
+        compared >= 1980,
+        "only {compared} outages converged both ways"
+    );
 }
