@@ -104,7 +104,7 @@ pub struct ContingencyArgs {
     pub solve: SolveArgs,
     /// Below this mismatch (pu), reuse the last LU factors instead of factorising a new
     /// Jacobian (chord steps); 0 takes full Newton steps throughout.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-2)]
     pub reuse_factors_below: f64,
 }
 

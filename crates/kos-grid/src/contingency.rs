@@ -1,6 +1,8 @@
 //! N-1 contingency analysis: every in-service branch taken out in turn, solved in parallel,
 //! warm-started from the base case with the DC estimate of the outage's angle changes.
 
+use std::sync::{Mutex, PoisonError};
+
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -112,6 +114,14 @@ fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> Outa
     }
 }
 
+/// What each thread keeps between outages: its copy of the network (one branch open at a
+/// time), an engine built for the base case, and the DC model of the base case.
+struct Worker {
+    local: Network,
+    engine: Option<PowerFlow>,
+    dc: DcModel,
+}
+
 /// Runs N-1 over every in-service branch of `net`. `progress` is called once per finished
 /// outage (from worker threads).
 pub fn run_n1(
@@ -130,69 +140,74 @@ pub fn run_n1(
         start: Start::Warm,
         ..*opts
     };
-    // Few large work items: each one builds its engine and DC model once.
-    let per_item = outaged
-        .len()
-        .div_ceil(4 * rayon::current_num_threads())
-        .max(1);
+    // One engine and DC model per thread, built on its first outage: the outages can then be
+    // dealt out in small pieces (the threads finish together) without rebuilding them. Each
+    // outage sets its whole starting state, so its result does not depend on which thread
+    // solved it or what that thread solved before.
+    let workers: Vec<Mutex<Option<Worker>>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| Mutex::new(None))
+        .collect();
     let outages: Result<Vec<OutageResult>, GridError> = outaged
         .par_iter()
-        .with_min_len(per_item)
-        .map_init(
-            || {
-                // Each worker keeps an engine built for the base case: outages that leave the
-                // islands alone, or only cut off parts with no source, reuse its structures.
+        .with_min_len(4)
+        .map(|&k| {
+            let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
+            let mut guard = workers[slot].lock().unwrap_or_else(PoisonError::into_inner);
+            let Worker { local, engine, dc } = guard.get_or_insert_with(|| {
+                // An engine built for the base case: outages that leave the islands alone, or
+                // only cut off parts with no source, reuse its structures.
                 let mut engine = PowerFlow::new();
                 let ready = engine.prepare(net, &warm).is_ok();
-                let dc = DcModel::new(net, &base_islands);
-                (net.clone(), ready.then_some(engine), dc)
-            },
-            |(local, engine, dc), &k| {
-                local.branches[k].in_service = false;
-                // Only a bridge's opening changes the islands.
-                let (islands, split) = if is_bridge[k] {
-                    let islands = find_islands(local, |j| local.branches[j].in_service);
-                    let split = islands != base_islands;
-                    (islands, split)
-                } else {
-                    (base_islands.clone(), false)
-                };
-                // Start from the base case with the angles moved as the DC model says the
-                // outage moves them (the base flow of the branch redistributed): most outages
-                // then need one Newton step fewer.
-                let va_deg: Vec<f64> = match (split, base.converged) {
-                    (false, true) => dc
-                        .outage_shift(net, &base_islands, k, base.branch_pf_mw[k] / net.base_mva)
-                        .map(|shift| {
-                            base.va_deg
-                                .iter()
-                                .zip(&shift)
-                                .map(|(a, d)| a + d.to_degrees())
-                                .collect()
-                        })
-                        .unwrap_or_else(|| base.va_deg.clone()),
-                    _ => base.va_deg.clone(),
-                };
-                let result = match engine
-                    .as_mut()
-                    .filter(|e| e.reuses_structures_for(&islands))
-                {
-                    Some(engine) => {
-                        engine.set_warm_start(&base.vm_pu, &va_deg);
-                        engine.solve_on(local, &warm, islands)
-                    }
-                    None => {
-                        // New energised islands: solve on a fresh engine, keep the shared one.
-                        let mut fresh = PowerFlow::new();
-                        fresh.set_warm_start(&base.vm_pu, &va_deg);
-                        fresh.solve_on(local, &warm, islands)
-                    }
-                };
-                local.branches[k].in_service = true;
-                progress();
-                result.map(|r| judge(net, k, split, &r))
-            },
-        )
+                Worker {
+                    local: net.clone(),
+                    engine: ready.then_some(engine),
+                    dc: DcModel::new(net, &base_islands),
+                }
+            });
+            local.branches[k].in_service = false;
+            // Only a bridge's opening changes the islands.
+            let (islands, split) = if is_bridge[k] {
+                let islands = find_islands(local, |j| local.branches[j].in_service);
+                let split = islands != base_islands;
+                (islands, split)
+            } else {
+                (base_islands.clone(), false)
+            };
+            // Start from the base case with the angles moved as the DC model says the
+            // outage moves them (the base flow of the branch redistributed): most outages
+            // then need one Newton step fewer.
+            let va_deg: Vec<f64> = match (split, base.converged) {
+                (false, true) => dc
+                    .outage_shift(net, &base_islands, k, base.branch_pf_mw[k] / net.base_mva)
+                    .map(|shift| {
+                        base.va_deg
+                            .iter()
+                            .zip(&shift)
+                            .map(|(a, d)| a + d.to_degrees())
+                            .collect()
+                    })
+                    .unwrap_or_else(|| base.va_deg.clone()),
+                _ => base.va_deg.clone(),
+            };
+            let result = match engine
+                .as_mut()
+                .filter(|e| e.reuses_structures_for(&islands))
+            {
+                Some(engine) => {
+                    engine.set_warm_start(&base.vm_pu, &va_deg);
+                    engine.solve_on(local, &warm, islands)
+                }
+                None => {
+                    // New energised islands: solve on a fresh engine, keep the shared one.
+                    let mut fresh = PowerFlow::new();
+                    fresh.set_warm_start(&base.vm_pu, &va_deg);
+                    fresh.solve_on(local, &warm, islands)
+                }
+            };
+            local.branches[k].in_service = true;
+            progress();
+            result.map(|r| judge(net, k, split, &r))
+        })
         .collect();
     Ok(ContingencyReport {
         base_converged: base.converged,

@@ -47,6 +47,15 @@ pub use refdata::{RefCase, RefSolution, parse_refdata};
 pub use result::{IslandResult, IslandStatus, PowerFlowResult};
 pub use tracing::{BusTrace, TraceOptions, Tracing, trace};
 
+/// `vm * e^(j va)`. The sine and cosine come from the `libm` crate (musl's, within one unit in
+/// the last place), which inlines: about twice as fast as the system's `sincos` for the voltages
+/// recomputed at every Newton step, and the same bits on every platform.
+#[inline]
+pub(crate) fn polar(vm: f64, va: f64) -> num_complex::Complex64 {
+    let (s, c) = libm::sincos(va);
+    num_complex::Complex64::new(vm * c, vm * s)
+}
+
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
 pub enum GridError {

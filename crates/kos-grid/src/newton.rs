@@ -305,7 +305,7 @@ impl IslandNewton {
         lambda: f64,
     ) -> (f64, usize) {
         for i in 0..self.v.len() {
-            self.v[i] = Complex64::from_polar(vm[i], va[i]);
+            self.v[i] = crate::polar(vm[i], va[i]);
         }
         self.ybus.mul(&self.v, &mut self.cur);
         let mut worst = (0.0f64, 0usize);

@@ -405,11 +405,18 @@ impl PowerFlow {
     }
 
     /// Sets the state the next warm start begins from (magnitudes in pu, angles in degrees);
-    /// buses with a zero magnitude have no state.
+    /// buses with a zero magnitude have no state, and the distributed slack's share starts
+    /// from zero: nothing of earlier solves is left in it.
     pub fn set_warm_start(&mut self, vm_pu: &[f64], va_deg: &[f64]) {
-        self.vm = vm_pu.to_vec();
-        self.va = va_deg.iter().map(|a| a.to_radians()).collect();
-        self.has_solution = vm_pu.iter().map(|&v| v > 0.0).collect();
+        self.vm.clear();
+        self.vm.extend_from_slice(vm_pu);
+        self.va.clear();
+        self.va.extend(va_deg.iter().map(|a| a.to_radians()));
+        self.has_solution.clear();
+        self.has_solution.extend(vm_pu.iter().map(|&v| v > 0.0));
+        for cache in &mut self.caches {
+            cache.lambda = 0.0;
+        }
     }
 
     /// Solves the power flow of `net`.

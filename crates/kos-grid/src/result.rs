@@ -134,9 +134,7 @@ pub(crate) fn assemble(
 ) -> PowerFlowResult {
     let n = net.buses.len();
     let base = net.base_mva;
-    let v: Vec<Complex64> = (0..n)
-        .map(|i| Complex64::from_polar(vm[i], va_rad[i]))
-        .collect();
+    let v: Vec<Complex64> = (0..n).map(|i| crate::polar(vm[i], va_rad[i])).collect();
     let nb = net.branches.len();
     let mut pf = vec![0.0; nb];
     let mut qf = vec![0.0; nb];

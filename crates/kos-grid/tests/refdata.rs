@@ -438,7 +438,7 @@ fn chord_steps_reach_the_reference_solutions() {
 #[test]
 fn n1_agrees_with_solving_each_outage_on_its_own() {
     // Every outage of case1354pegase as N-1 solves it (islands from the bridges, warm start
-    // with the DC shift, shared factorisation layouts, chord steps) against a fresh engine
+    // with the DC shift, one engine per thread, chord steps) against a fresh engine
     // solving the network without that branch from a flat start, with full Newton steps.
     let (net, _) = refcase("case1354pegase_matpower.json");
     let mut opts = flat(1e-8);
@@ -446,6 +446,13 @@ fn n1_agrees_with_solving_each_outage_on_its_own() {
     let mut n1_opts = opts;
     n1_opts.newton.reuse_factors_below = 1e-3;
     let report = kos_grid::run_n1(&net, &n1_opts, || {}).unwrap();
+    // The same bits on one thread as on several: each outage's result is its own.
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
+        .install(|| kos_grid::run_n1(&net, &n1_opts, || {}).unwrap());
+    assert!(report == one_thread, "N-1 depends on the threads");
     assert!(report.base_converged);
     assert_eq!(report.outages.len(), net.branches.len());
     let mut compared = 0;
