@@ -79,6 +79,8 @@ impl Default for PowerFlowOptions {
 #[derive(Debug, Clone, PartialEq)]
 struct Topology {
     n_bus: usize,
+    /// Each branch's ends.
+    ends: Vec<(usize, usize)>,
     conducts: Vec<bool>,
     bus_kind: Vec<BusKind>,
     gen_on: Vec<(usize, bool, bool)>,
@@ -88,6 +90,7 @@ struct Topology {
 impl Topology {
     fn same_buses_and_units(&self, other: &Self) -> bool {
         self.n_bus == other.n_bus
+            && self.ends == other.ends
             && self.conducts.len() == other.conducts.len()
             && self.bus_kind == other.bus_kind
             && self.gen_on == other.gen_on
@@ -97,6 +100,7 @@ impl Topology {
     fn of(net: &Network, distributed: bool) -> Self {
         Self {
             n_bus: net.buses.len(),
+            ends: net.branches.iter().map(|b| (b.from, b.to)).collect(),
             conducts: net.branches.iter().map(|b| b.in_service).collect(),
             bus_kind: net.buses.iter().map(|b| b.kind).collect(),
             gen_on: net
@@ -256,12 +260,20 @@ impl PowerFlow {
         if self.topology.as_ref() == Some(&topo) && same_params {
             return Ok(false);
         }
+        // Opening or closing branches alone changes nothing that `check` looks at.
+        let switching_only = same_params
+            && self
+                .topology
+                .as_ref()
+                .is_some_and(|old| old.same_buses_and_units(&topo));
+        if !switching_only {
+            net.check()?;
+        }
         let params = if same_params {
             std::mem::take(&mut self.params)
         } else {
             AdmittanceParams::of(net)
         };
-        net.check()?;
         if !same_params || self.admittances.len() != net.branches.len() {
             self.admittances = net.branches.iter().map(BranchAdmittance::of).collect();
         }
@@ -395,7 +407,8 @@ impl PowerFlow {
 
     fn refill(&mut self, net: &Network) {
         if let Some(ybus) = self.ybus.as_mut() {
-            ybus.fill(net);
+            let admittances = &self.admittances;
+            ybus.fill_with(net, |k, _| admittances[k]);
             for cache in &mut self.caches {
                 if let Some(nr) = cache.newton.as_mut() {
                     nr.refresh(ybus);

@@ -117,15 +117,25 @@ impl Ybus {
     /// service. Branches of the pattern that are out of service stay as explicit zeros, so
     /// the pattern (and any factorisation built on it) survives a switching operation.
     pub fn fill(&mut self, net: &Network) {
+        self.fill_with(net, |_, br| BranchAdmittance::of(br));
+    }
+
+    /// [`Ybus::fill`] with each branch's pi-model admittances given by `admittance(k, branch)`
+    /// (from a cache kept beside this matrix, say).
+    pub fn fill_with(
+        &mut self,
+        net: &Network,
+        admittance: impl Fn(usize, &Branch) -> BranchAdmittance,
+    ) {
         self.val
             .iter_mut()
             .for_each(|v| *v = Complex64::new(0.0, 0.0));
         for (i, b) in net.buses.iter().enumerate().take(self.n) {
             self.val[self.diag[i]] = Complex64::new(b.gs_mw, b.bs_mvar) / net.base_mva;
         }
-        for (br, pos) in net.branches.iter().zip(&self.branch_pos) {
+        for (k, (br, pos)) in net.branches.iter().zip(&self.branch_pos).enumerate() {
             if let (Some([ff, tt, ft, tf]), true) = (pos, br.in_service) {
-                let a = BranchAdmittance::of(br);
+                let a = admittance(k, br);
                 self.val[*ff] += a.yff;
                 self.val[*tt] += a.ytt;
                 self.val[*ft] += a.yft;
