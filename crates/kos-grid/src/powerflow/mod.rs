@@ -8,11 +8,15 @@ use crate::GridError;
 use crate::dc;
 use crate::fdpf::{Attempt, solve_island};
 use crate::islands::{Islands, find_islands};
-use crate::network::{BusKind, Network};
+use crate::network::Network;
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::result::{PowerFlowResult, assemble};
 use crate::schedule::{base_roles, participation, scheduled, share_reactive, voltage_setpoints};
 use crate::ybus::{BranchAdmittance, Ybus};
+
+mod keys;
+
+use keys::{AdmittanceParams, Topology};
 
 /// Which power-flow formulation to solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -72,95 +76,6 @@ impl Default for PowerFlowOptions {
             distributed_slack: false,
             fast_decoupled_fallback: true,
         }
-    }
-}
-
-/// What decides whether cached structures are still valid.
-#[derive(Debug, Clone, PartialEq)]
-struct Topology {
-    n_bus: usize,
-    /// Each branch's ends.
-    ends: Vec<(usize, usize)>,
-    conducts: Vec<bool>,
-    bus_kind: Vec<BusKind>,
-    gen_on: Vec<(usize, bool, bool)>,
-    distributed: Vec<u64>,
-}
-
-impl Topology {
-    fn same_buses_and_units(&self, other: &Self) -> bool {
-        self.n_bus == other.n_bus
-            && self.ends == other.ends
-            && self.conducts.len() == other.conducts.len()
-            && self.bus_kind == other.bus_kind
-            && self.gen_on == other.gen_on
-            && self.distributed == other.distributed
-    }
-
-    fn of(net: &Network, distributed: bool) -> Self {
-        Self {
-            n_bus: net.buses.len(),
-            ends: net.branches.iter().map(|b| (b.from, b.to)).collect(),
-            conducts: net.branches.iter().map(|b| b.in_service).collect(),
-            bus_kind: net.buses.iter().map(|b| b.kind).collect(),
-            gen_on: net
-                .generators
-                .iter()
-                .map(|g| (g.bus, g.in_service, g.grid_forming))
-                .collect(),
-            distributed: if distributed {
-                net.generators
-                    .iter()
-                    .map(|g| g.participation.to_bits())
-                    .collect()
-            } else {
-                Vec::new()
-            },
-        }
-    }
-}
-
-/// Everything of a branch that enters the admittance matrix, bit for bit.
-fn branch_key(b: &crate::Branch) -> [u64; 6] {
-    [b.r_pu, b.x_pu, b.b_pu, b.g_pu, b.tap, b.shift_deg].map(f64::to_bits)
-}
-
-/// The impedances and shunts the cached admittance matrix was built from.
-#[derive(Debug, Clone, PartialEq, Default)]
-struct AdmittanceParams {
-    branches: Vec<[u64; 6]>,
-    shunts: Vec<[u64; 2]>,
-    base_mva: u64,
-}
-
-impl AdmittanceParams {
-    fn of(net: &Network) -> Self {
-        Self {
-            branches: net.branches.iter().map(branch_key).collect(),
-            shunts: net
-                .buses
-                .iter()
-                .map(|b| [b.gs_mw.to_bits(), b.bs_mvar.to_bits()])
-                .collect(),
-            base_mva: net.base_mva.to_bits(),
-        }
-    }
-
-    /// Whether `net` has these parameters (checked without allocating: it runs every solve).
-    fn matches(&self, net: &Network) -> bool {
-        self.base_mva == net.base_mva.to_bits()
-            && self.branches.len() == net.branches.len()
-            && self.shunts.len() == net.buses.len()
-            && net
-                .branches
-                .iter()
-                .zip(&self.branches)
-                .all(|(b, k)| branch_key(b) == *k)
-            && net
-                .buses
-                .iter()
-                .zip(&self.shunts)
-                .all(|(b, k)| [b.gs_mw.to_bits(), b.bs_mvar.to_bits()] == *k)
     }
 }
 
