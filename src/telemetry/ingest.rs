@@ -28,11 +28,7 @@ pub(super) fn handle(world: &mut World, msg: Incoming) {
         }
         Incoming::Telemetry { asset, m } => {
             let topic = || topic::telemetry(&site, &asset);
-            let now_s = world
-                .resource::<Telemetry>()
-                .started
-                .elapsed()
-                .as_secs_f64();
+            let now_s = world.resource::<Telemetry>().uptime_s();
             let Some(&(e, class)) = world.resource::<Telemetry>().index.get(&asset) else {
                 return reject(
                     world,
@@ -139,11 +135,7 @@ pub(super) fn handle(world: &mut World, msg: Incoming) {
         }
         Incoming::Citizen(report) => {
             let topic = topic::citizen_report(&site);
-            let now_s = world
-                .resource::<Telemetry>()
-                .started
-                .elapsed()
-                .as_secs_f64();
+            let now_s = world.resource::<Telemetry>().uptime_s();
             if !world
                 .resource_mut::<Telemetry>()
                 .citizens
@@ -188,11 +180,7 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
             why.chars().take(200).collect::<String>(),
         )
     };
-    let now_s = world
-        .resource::<Telemetry>()
-        .started
-        .elapsed()
-        .as_secs_f64();
+    let now_s = world.resource::<Telemetry>().uptime_s();
     if !world
         .resource_mut::<Telemetry>()
         .assets

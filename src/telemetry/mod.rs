@@ -65,6 +65,13 @@ pub struct Telemetry {
     alarms_published: u64,
 }
 
+impl Telemetry {
+    /// Seconds since the connection was made (the clock of the rate limiters).
+    fn uptime_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+}
+
 /// Counts of what telemetry did, for the overlay, the summary topic and the report.
 #[derive(Resource, Debug, Default, Clone, Serialize)]
 pub struct TelemetryStats {
