@@ -5,7 +5,7 @@
 use num_complex::Complex64;
 
 use crate::GridError;
-use crate::sparse_lu::PatternLu;
+use crate::sparse_lu::{Block, BlockLu};
 use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
@@ -69,6 +69,14 @@ pub struct NewtonOutcome {
 
 /// Cached Newton system of one island: local admittance matrix, Jacobian pattern and
 /// LU layout. Local bus `i` is global bus `buses[i]`.
+///
+/// The Jacobian has one 2 x 2 block per admittance entry (rows P_i and Q_i, columns θ_k and
+/// |V_k|), so its block pattern is the admittance matrix's and the roles of the buses only
+/// decide values: an equation that is not solved (Q at a voltage-controlled bus, both at the
+/// reference or at a bus an opening cut off) is an identity row with a zero mismatch, and an
+/// unknown that is held is a zero column. Changing roles (PV to PQ at a reactive limit) keeps
+/// every factorisation's layout. With a distributed slack the reference's angle column holds
+/// the slack share's unknown instead (its entries are the participation shares).
 pub struct IslandNewton {
     /// Global indices of the island's buses, ascending.
     pub buses: Vec<usize>,
@@ -77,26 +85,29 @@ pub struct IslandNewton {
     /// Position in the global admittance matrix of each local entry.
     global_pos: Vec<usize>,
     roles: Vec<Role>,
-    /// Row of P_i (and column of theta_i, or of lambda at the reference).
-    prow: Vec<usize>,
-    /// Row of Q_i and column of |V_i| (PQ buses only).
-    qrow: Vec<usize>,
-    /// Column of theta_i (non-reference buses).
-    acol: Vec<usize>,
     /// Participation share of each bus in the distributed slack (empty: single slack).
     alpha: Vec<f64>,
-    lambda_col: usize,
-    dim: usize,
-    j_col_ptr: Vec<usize>,
-    j_row_idx: Vec<usize>,
-    j_val: Vec<f64>,
-    /// Jacobian positions fed by each admittance entry: (P,th), (Q,th), (P,vm), (Q,vm).
-    j_map: Vec<[usize; 4]>,
-    /// Jacobian positions of the lambda column, with their bus.
+    /// Whether each bus's P and Q equations are solved, and its angle is an unknown.
+    p_eq: Vec<bool>,
+    q_eq: Vec<bool>,
+    angle_unknown: Vec<bool>,
+    /// The same as factors of the Jacobian's rows (P, Q) and columns (θ, |V|): 1 or 0.
+    row_mask: Vec<[f64; 2]>,
+    col_mask: Vec<[f64; 2]>,
+    /// The reference, whose angle column carries the slack share (distributed slack only).
+    lambda_bus: Option<usize>,
+    /// Unknowns solved (0: nothing to do).
+    unknowns: usize,
+    /// Jacobian blocks, in the factorisation's order.
+    j_val: Vec<Block>,
+    /// Block of each admittance entry.
+    j_pos: Vec<usize>,
+    /// Blocks of the slack share's column, with their bus.
     lambda_pos: Vec<(usize, usize)>,
-    lu: PatternLu,
+    lu: BlockLu,
     v: Vec<Complex64>,
     cur: Vec<Complex64>,
+    /// Mismatch, then update: two entries per bus (P, Q).
     rhs: Vec<f64>,
     /// The state before the last update, to fall back on.
     backup: (Vec<f64>, Vec<f64>),
@@ -157,107 +168,105 @@ impl IslandNewton {
             branch_pos: Vec::new(),
         };
 
-        let distributed = !alpha.is_empty();
-        let mut prow = vec![NONE; n];
-        let mut qrow = vec![NONE; n];
-        let mut acol = vec![NONE; n];
-        let mut lambda_col = NONE;
-        let mut next = 0;
-        for i in 0..n {
-            match roles[i] {
-                Role::Reference => {
-                    if distributed {
-                        prow[i] = next;
-                        lambda_col = next;
-                        next += 1;
-                    }
-                }
-                Role::Pv => {
-                    prow[i] = next;
-                    acol[i] = next;
-                    next += 1;
-                }
-                Role::Pq => {
-                    prow[i] = next;
-                    acol[i] = next;
-                    qrow[i] = next + 1;
-                    next += 2;
+        // Block pattern: the admittance matrix's, and with a distributed slack the share's
+        // column (every participating bus in the reference's column, mirrored in its row so
+        // that the pattern stays symmetric).
+        let lambda_bus = if alpha.is_empty() {
+            None
+        } else {
+            roles.iter().position(|&r| r == Role::Reference)
+        };
+        let mut extra: Vec<Vec<usize>> = vec![Vec::new(); n];
+        if let Some(r) = lambda_bus {
+            for i in 0..n {
+                if i != r && alpha[i] != 0.0 {
+                    extra[r].push(i);
+                    extra[i].push(r);
                 }
             }
         }
-        let dim = next;
-
-        // Jacobian pattern, column by column in index order.
-        let nnz_y = ybus.row_idx.len();
-        let mut j_map = vec![[NONE; 4]; nnz_y];
-        let mut j_col_ptr = Vec::with_capacity(dim + 1);
-        let mut j_row_idx = Vec::new();
+        let mut b_ptr = Vec::with_capacity(n + 1);
+        let mut b_idx = Vec::with_capacity(ybus.row_idx.len());
+        let mut j_pos = vec![0; ybus.row_idx.len()];
         let mut lambda_pos = Vec::new();
-        j_col_ptr.push(0);
+        b_ptr.push(0);
+        let mut rows: Vec<(usize, usize)> = Vec::new();
         for k in 0..n {
-            if acol[k] != NONE {
-                for p in ybus.col_ptr[k]..ybus.col_ptr[k + 1] {
-                    let i = ybus.row_idx[p];
-                    if prow[i] != NONE {
-                        j_map[p][0] = j_row_idx.len();
-                        j_row_idx.push(prow[i]);
-                    }
-                    if qrow[i] != NONE {
-                        j_map[p][1] = j_row_idx.len();
-                        j_row_idx.push(qrow[i]);
-                    }
+            rows.clear();
+            rows.extend((ybus.col_ptr[k]..ybus.col_ptr[k + 1]).map(|p| (ybus.row_idx[p], p)));
+            rows.extend(extra[k].iter().map(|&i| (i, NONE)));
+            rows.sort_unstable();
+            rows.dedup_by_key(|&mut (i, _)| i);
+            // A row that is both an admittance entry and an extra keeps the entry (sorted
+            // first: NONE is the largest position).
+            for &(i, p) in &rows {
+                let pos = b_idx.len();
+                if p != NONE {
+                    j_pos[p] = pos;
                 }
-                j_col_ptr.push(j_row_idx.len());
-            } else if k < n && lambda_col != NONE && prow[k] == lambda_col {
-                for i in 0..n {
-                    if prow[i] != NONE && (alpha[i] != 0.0 || i == k) {
-                        lambda_pos.push((i, j_row_idx.len()));
-                        j_row_idx.push(prow[i]);
-                    }
+                if Some(k) == lambda_bus && (i == k || alpha[i] != 0.0) {
+                    lambda_pos.push((i, pos));
                 }
-                j_col_ptr.push(j_row_idx.len());
+                b_idx.push(i);
             }
-            if qrow[k] != NONE {
-                for p in ybus.col_ptr[k]..ybus.col_ptr[k + 1] {
-                    let i = ybus.row_idx[p];
-                    if prow[i] != NONE {
-                        j_map[p][2] = j_row_idx.len();
-                        j_row_idx.push(prow[i]);
-                    }
-                    if qrow[i] != NONE {
-                        j_map[p][3] = j_row_idx.len();
-                        j_row_idx.push(qrow[i]);
-                    }
-                }
-                j_col_ptr.push(j_row_idx.len());
-            }
+            b_ptr.push(b_idx.len());
         }
-        debug_assert_eq!(j_col_ptr.len(), dim + 1);
-        let j_val = vec![0.0; j_row_idx.len()];
-        let lu = PatternLu::new(dim, &j_col_ptr, &j_row_idx)?;
-        Ok(Self {
+        let lu = BlockLu::new(n, &b_ptr, &b_idx)?;
+        // The Jacobian is written where the factorisation reads it.
+        for q in j_pos.iter_mut() {
+            *q = lu.positions()[*q];
+        }
+        for (_, q) in lambda_pos.iter_mut() {
+            *q = lu.positions()[*q];
+        }
+        let mut nr = Self {
             buses,
             ybus,
             global_pos,
-            roles,
-            prow,
-            qrow,
-            acol,
+            roles: Vec::new(),
             alpha,
-            lambda_col,
-            dim,
-            j_col_ptr,
-            j_row_idx,
-            j_val,
-            j_map,
+            p_eq: vec![false; n],
+            q_eq: vec![false; n],
+            angle_unknown: vec![false; n],
+            row_mask: vec![[0.0; 2]; n],
+            col_mask: vec![[0.0; 2]; n],
+            lambda_bus,
+            unknowns: 0,
+            j_val: vec![[0.0; 4]; b_idx.len()],
+            j_pos,
             lambda_pos,
             lu,
             v: vec![Complex64::new(0.0, 0.0); n],
             cur: vec![Complex64::new(0.0, 0.0); n],
-            rhs: vec![0.0; dim],
+            rhs: vec![0.0; 2 * n],
             backup: (vec![0.0; n], vec![0.0; n]),
             frozen: vec![false; n],
-        })
+        };
+        nr.set_roles(roles);
+        Ok(nr)
+    }
+
+    /// Gives the buses new roles (the same reference): which equations are solved changes,
+    /// the Jacobian's layout does not.
+    pub fn set_roles(&mut self, roles: Vec<Role>) {
+        self.roles = roles;
+        self.update_equations();
+    }
+
+    fn update_equations(&mut self) {
+        let distributed = self.lambda_bus.is_some();
+        self.unknowns = 0;
+        for i in 0..self.roles.len() {
+            let live = !self.frozen[i];
+            let role = self.roles[i];
+            self.p_eq[i] = live && (role != Role::Reference || distributed);
+            self.q_eq[i] = live && role == Role::Pq;
+            self.angle_unknown[i] = self.p_eq[i] && role != Role::Reference;
+            self.unknowns += usize::from(self.p_eq[i]) + usize::from(self.q_eq[i]);
+            let on = |b: bool| f64::from(u8::from(b));
+            self.row_mask[i] = [on(self.p_eq[i]), on(self.q_eq[i])];
+            self.col_mask[i] = [on(self.angle_unknown[i]), on(self.q_eq[i])];
+        }
     }
 
     /// Copies the values of the island's entries from the global admittance matrix it was
@@ -282,6 +291,7 @@ impl IslandNewton {
     /// place in the pattern (so every factorisation stays valid) but are not solved.
     pub fn set_frozen(&mut self, frozen: &[bool]) {
         self.frozen.copy_from_slice(frozen);
+        self.update_equations();
     }
 
     /// Local buses currently cut off.
@@ -310,30 +320,25 @@ impl IslandNewton {
         self.ybus.mul(&self.v, &mut self.cur);
         let mut worst = (0.0f64, 0usize);
         for i in 0..self.v.len() {
-            if self.frozen[i] {
-                for row in [self.prow[i], self.qrow[i]] {
-                    if row != NONE {
-                        self.rhs[row] = 0.0;
-                    }
-                }
-                continue;
-            }
             let s = self.v[i] * self.cur[i].conj();
-            if self.prow[i] != NONE {
+            let (p_row, q_row) = (2 * i, 2 * i + 1);
+            self.rhs[p_row] = 0.0;
+            self.rhs[q_row] = 0.0;
+            if self.p_eq[i] {
                 let share = if self.alpha.is_empty() {
                     0.0
                 } else {
                     self.alpha[i] * lambda
                 };
                 let f = s.re - p_spec[i] - share;
-                self.rhs[self.prow[i]] = f;
+                self.rhs[p_row] = f;
                 if f.abs() > worst.0 || f.is_nan() {
                     worst = (f.abs(), i);
                 }
             }
-            if self.qrow[i] != NONE {
+            if self.q_eq[i] {
                 let f = s.im - q_spec[i];
-                self.rhs[self.qrow[i]] = f;
+                self.rhs[q_row] = f;
                 if f.abs() > worst.0 || f.is_nan() {
                     worst = (f.abs(), i);
                 }
@@ -342,54 +347,38 @@ impl IslandNewton {
         worst
     }
 
-    /// Fills the Jacobian values from the current `V` and `I`.
+    /// Fills the Jacobian values from the current `V` and `I`, column by column.
     fn fill_jacobian(&mut self, vm: &[f64]) {
         let y = &self.ybus;
         let j = &mut self.j_val;
         for k in 0..y.n {
             let vk = self.v[k];
-            let inv_vmk = 1.0 / vm[k];
+            let [col_a, col_v] = self.col_mask[k];
+            let col_v = col_v / vm[k];
             for p in y.col_ptr[k]..y.col_ptr[k + 1] {
                 let i = y.row_idx[p];
-                let vi = self.v[i];
-                // dS/dVa(i,k) = j V_i conj(d_ik I_i - Y_ik V_k)
-                // dS/dVm(i,k) = V_i conj(Y_ik V_k/|V_k|) + d_ik conj(I_i) V_i/|V_i|
-                // Both from one product: w = V_i conj(Y_ik V_k), and s_i = V_i conj(I_i).
-                let w = vi * (y.val[p] * vk).conj();
-                let mut d_va = Complex64::new(w.im, -w.re);
-                let mut d_vm = w * inv_vmk;
-                if i == k {
-                    let s = vi * self.cur[i].conj();
-                    d_va += Complex64::new(-s.im, s.re);
-                    d_vm += s * inv_vmk;
-                }
-                let m = self.j_map[p];
-                if self.frozen[i] {
-                    // Identity rows: a cut-off bus does not move.
-                    let one = if i == k { 1.0 } else { 0.0 };
-                    for (slot, v) in [(m[0], one), (m[1], 0.0), (m[2], 0.0), (m[3], one)] {
-                        if slot != NONE {
-                            j[slot] = v;
-                        }
-                    }
-                    continue;
-                }
-                if m[0] != NONE {
-                    j[m[0]] = d_va.re;
-                }
-                if m[1] != NONE {
-                    j[m[1]] = d_va.im;
-                }
-                if m[2] != NONE {
-                    j[m[2]] = d_vm.re;
-                }
-                if m[3] != NONE {
-                    j[m[3]] = d_vm.im;
-                }
+                let [row_p, row_q] = self.row_mask[i];
+                // With w = V_i conj(Y_ik V_k): dS_i/dθ_k = -j w and dS_i/d|V_k| = w / |V_k|.
+                let w = self.v[i] * (y.val[p] * vk).conj();
+                j[self.j_pos[p]] = [
+                    row_p * col_a * w.im,
+                    row_p * col_v * w.re,
+                    -(row_q * col_a * w.re),
+                    row_q * col_v * w.im,
+                ];
             }
+            // On the diagonal, with s_k = V_k conj(I_k): dS_k/dθ_k gains j s_k and
+            // dS_k/d|V_k| gains s_k / |V_k|; an equation not solved is an identity row.
+            let s = vk * self.cur[k].conj();
+            let [row_p, row_q] = self.row_mask[k];
+            let b = &mut j[self.j_pos[y.diag[k]]];
+            b[0] += row_p * col_a * -s.im + (1.0 - row_p);
+            b[1] += row_p * col_v * s.re;
+            b[2] += row_q * col_a * s.re;
+            b[3] += row_q * col_v * s.im + (1.0 - row_q);
         }
         for &(i, pos) in &self.lambda_pos {
-            j[pos] = if self.frozen[i] { 0.0 } else { -self.alpha[i] };
+            j[pos][0] = if self.p_eq[i] { -self.alpha[i] } else { 0.0 };
         }
     }
 
@@ -422,16 +411,13 @@ impl IslandNewton {
                     fast_decoupled_iterations: 0,
                 };
             }
-            if it >= opts.max_iterations || !(worst < diverged) || self.dim == 0 {
+            if it >= opts.max_iterations || !(worst < diverged) || self.unknowns == 0 {
                 break;
             }
             let chord = factors_current && worst < opts.reuse_factors_below;
             if !chord {
                 self.fill_jacobian(vm);
-                if !self
-                    .lu
-                    .factor(&self.j_col_ptr, &self.j_row_idx, &self.j_val)
-                {
+                if !self.lu.factor(&self.j_val) {
                     break;
                 }
                 factors_current = true;
@@ -444,15 +430,15 @@ impl IslandNewton {
             self.backup.1.copy_from_slice(va);
             let lambda_old = *lambda;
             for i in 0..n {
-                if self.acol[i] != NONE {
-                    va[i] -= self.rhs[self.acol[i]];
+                if self.angle_unknown[i] {
+                    va[i] -= self.rhs[2 * i];
                 }
-                if self.qrow[i] != NONE {
-                    vm[i] -= self.rhs[self.qrow[i]];
+                if self.q_eq[i] {
+                    vm[i] -= self.rhs[2 * i + 1];
                 }
             }
-            if self.lambda_col != NONE {
-                *lambda -= self.rhs[self.lambda_col];
+            if let Some(r) = self.lambda_bus {
+                *lambda -= self.rhs[2 * r];
             }
             it += 1;
             let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);

@@ -25,6 +25,35 @@ impl Topology {
             && self.distributed == other.distributed
     }
 
+    /// Whether `net` has this topology (checked without allocating: it runs every solve).
+    pub(super) fn matches(&self, net: &Network, distributed: bool) -> bool {
+        self.n_bus == net.buses.len()
+            && self.ends.len() == net.branches.len()
+            && self.gen_on.len() == net.generators.len()
+            && self.distributed.len() == if distributed { net.generators.len() } else { 0 }
+            && net
+                .branches
+                .iter()
+                .zip(self.ends.iter().zip(&self.conducts))
+                .all(|(b, (&ends, &on))| (b.from, b.to) == ends && b.in_service == on)
+            && net
+                .buses
+                .iter()
+                .zip(&self.bus_kind)
+                .all(|(b, &kind)| b.kind == kind)
+            && net
+                .generators
+                .iter()
+                .zip(&self.gen_on)
+                .all(|(g, &on)| (g.bus, g.in_service, g.grid_forming) == on)
+            && (!distributed
+                || net
+                    .generators
+                    .iter()
+                    .zip(&self.distributed)
+                    .all(|(g, &p)| g.participation.to_bits() == p))
+    }
+
     pub(super) fn of(net: &Network, distributed: bool) -> Self {
         Self {
             n_bus: net.buses.len(),

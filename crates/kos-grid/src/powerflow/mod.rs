@@ -82,8 +82,6 @@ impl Default for PowerFlowOptions {
 /// Cached solver of one island.
 struct IslandCache {
     newton: Option<IslandNewton>,
-    /// Participation share of each local bus (empty: single slack).
-    alpha: Vec<f64>,
     lambda: f64,
 }
 
@@ -170,11 +168,16 @@ impl PowerFlow {
                 .take()
                 .unwrap_or_else(|| find_islands(net, |k| net.branches[k].in_service))
         };
-        let topo = Topology::of(net, opts.distributed_slack);
         let same_params = self.params.matches(net);
-        if self.topology.as_ref() == Some(&topo) && same_params {
+        if same_params
+            && self
+                .topology
+                .as_ref()
+                .is_some_and(|t| t.matches(net, opts.distributed_slack))
+        {
             return Ok(false);
         }
+        let topo = Topology::of(net, opts.distributed_slack);
         // Opening or closing branches alone changes nothing that `check` looks at.
         let switching_only = same_params
             && self
@@ -227,11 +230,9 @@ impl PowerFlow {
                         } else {
                             Vec::new()
                         };
-                        let newton =
-                            IslandNewton::new(ybus, island.buses.clone(), roles, alpha.clone())?;
+                        let newton = IslandNewton::new(ybus, island.buses.clone(), roles, alpha)?;
                         self.caches.push(IslandCache {
                             newton: Some(newton),
-                            alpha,
                             lambda: 0.0,
                         });
                         self.cache_islands.islands.push(island);
@@ -250,7 +251,6 @@ impl PowerFlow {
             let Some(reference) = island.reference else {
                 caches.push(IslandCache {
                     newton: None,
-                    alpha: Vec::new(),
                     lambda: 0.0,
                 });
                 continue;
@@ -261,10 +261,9 @@ impl PowerFlow {
             } else {
                 Vec::new()
             };
-            let newton = IslandNewton::new(&ybus, island.buses.clone(), roles, alpha.clone())?;
+            let newton = IslandNewton::new(&ybus, island.buses.clone(), roles, alpha)?;
             caches.push(IslandCache {
                 newton: Some(newton),
-                alpha,
                 lambda: 0.0,
             });
         }
@@ -392,7 +391,6 @@ impl PowerFlow {
         let mut outcomes: Vec<Option<NewtonOutcome>> = Vec::with_capacity(self.caches.len());
         let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
         let mut iterations_total = vec![0usize; self.caches.len()];
-        let ybus = self.ybus.as_ref().expect("prepared");
         let dc_angles: Option<Vec<f64>> = match opts.start {
             Start::Dc => {
                 let model = self
@@ -439,15 +437,13 @@ impl PowerFlow {
                 cache.lambda = 0.0;
             }
             let mut outcome;
-            let mut owned: Option<IslandNewton> = None;
+            let mut roles_changed = false;
             let mut fd_total = 0;
             loop {
-                let solver = owned.as_mut().unwrap_or(&mut *nr);
-                let (p_spec, q_spec) =
-                    scheduled(net, &island.buses, |li| solver.role(li), &fixed_q);
+                let (p_spec, q_spec) = scheduled(net, &island.buses, |li| nr.role(li), &fixed_q);
                 outcome = solve_island(
                     net,
-                    solver,
+                    nr,
                     (&mut lvm, &mut lva, &mut cache.lambda),
                     (&p_spec, &q_spec),
                     Attempt {
@@ -462,19 +458,13 @@ impl PowerFlow {
                     break;
                 }
                 // Units past their reactive limits become fixed at the limit.
-                let inj = solver.injections();
+                let inj = nr.injections();
                 let mut changed = false;
-                let q_units = share_reactive(
-                    net,
-                    &island.buses,
-                    &inj,
-                    base,
-                    |li| solver.role(li),
-                    &fixed_q,
-                );
+                let q_units =
+                    share_reactive(net, &island.buses, &inj, base, |li| nr.role(li), &fixed_q);
                 for (gi, q) in q_units {
                     let g = &net.generators[gi];
-                    if solver.role(local_index(&island.buses, g.bus)) != Role::Pv {
+                    if nr.role(local_index(&island.buses, g.bus)) != Role::Pv {
                         continue;
                     }
                     if q > g.qmax_mvar + 1e-6 {
@@ -488,22 +478,20 @@ impl PowerFlow {
                 if !changed {
                     break;
                 }
-                let roles = base_roles(net, &island.buses, reference, &fixed_q);
-                let frozen = solver.frozen().to_vec();
-                match IslandNewton::new(ybus, island.buses.clone(), roles, cache.alpha.clone()) {
-                    Ok(mut s) => {
-                        s.set_frozen(&frozen);
-                        owned = Some(s);
-                    }
-                    Err(_) => break,
-                }
+                // The same Jacobian layout with the units at their limits as PQ buses.
+                nr.set_roles(base_roles(net, &island.buses, reference, &fixed_q));
+                roles_changed = true;
             }
-            let frozen = owned.as_ref().unwrap_or(&*nr).frozen();
+            let frozen = nr.frozen();
             for (li, &g) in island.buses.iter().enumerate() {
                 if !frozen[li] {
                     vm[g] = lvm[li];
                     va[g] = lva[li];
                 }
+            }
+            if roles_changed {
+                // The cached solver keeps the network's own roles for the next solve.
+                nr.set_roles(base_roles(net, &island.buses, reference, &[]));
             }
             outcome.iterations = iterations_total[id];
             outcome.fast_decoupled_iterations = fd_total;

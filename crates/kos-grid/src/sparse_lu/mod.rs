@@ -27,7 +27,10 @@ use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 
 use crate::GridError;
 
+mod block;
 mod supernodes;
+
+pub use block::{Block, BlockLu};
 
 use supernodes::{Supernodes, relax_supernodes};
 
@@ -80,42 +83,14 @@ impl PatternLu {
                 row_idx.len()
             )));
         }
-        // Upper triangle of the pattern of A + A^T, rows sorted.
-        let mut upper: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for c in 0..n {
-            upper[c].push(c);
-            for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
-                let (lo, hi) = if r < c { (r, c) } else { (c, r) };
-                upper[hi].push(lo);
-            }
-        }
-        let mut u_ptr = vec![0usize];
-        let mut u_idx = Vec::new();
-        for col in &mut upper {
-            col.sort_unstable();
-            col.dedup();
-            u_idx.extend_from_slice(col);
-            u_ptr.push(u_idx.len());
-        }
-        let mut fwd = vec![0usize; n];
-        let mut inv = vec![0usize; n];
-        let mut order_mem = MemBuffer::try_new(amd::order_scratch::<usize>(n, u_idx.len()))
-            .map_err(|_| GridError::Numerical("out of memory".into()))?;
-        amd::order(
-            &mut fwd,
-            &mut inv,
-            SymbolicSparseColMatRef::new_checked(n, n, &u_ptr, None, &u_idx),
-            amd::Control::default(),
-            MemStack::new(&mut order_mem),
-        )
-        .map_err(|e| GridError::Numerical(format!("ordering failed: {e:?}")))?;
+        let (fwd, inv) = amd_order(n, col_ptr, row_idx)?;
         let mem = MemBuffer::try_new(factorize_simplicial_numeric_lu_scratch::<usize, f64>(n, n))
             .map_err(|_| GridError::Numerical("out of memory".into()))?;
         Ok(Self {
             n,
-            col_perm: fwd.to_vec(),
-            col_perm_inv: inv.to_vec(),
-            amd: (fwd.to_vec(), inv.to_vec()),
+            col_perm: fwd.clone(),
+            col_perm_inv: inv.clone(),
+            amd: (fwd, inv),
             colamd: None,
             row_perm: vec![0; n],
             row_perm_inv: vec![0; n],
@@ -174,7 +149,6 @@ impl PatternLu {
     /// `ereach`), and L is its transpose.
     fn diagonal_pattern(&mut self, col_ptr: &[usize], row_idx: &[usize]) {
         let n = self.n;
-        const NONE: usize = usize::MAX;
         self.col_perm.clone_from(&self.amd.0);
         self.col_perm_inv.clone_from(&self.amd.1);
         let inv = &self.col_perm_inv;
@@ -188,41 +162,7 @@ impl PatternLu {
                 }
             }
         }
-        // Elimination tree (Liu's algorithm with path compression).
-        let mut parent = vec![NONE; n];
-        let mut ancestor = vec![NONE; n];
-        for k in 0..n {
-            for &i0 in &upper[k] {
-                let mut i = i0;
-                while i != NONE && i < k {
-                    let next = ancestor[i];
-                    ancestor[i] = k;
-                    if next == NONE {
-                        parent[i] = k;
-                    }
-                    i = next;
-                }
-            }
-        }
-        // L's columns from the reaches of U's (row k of L^T is the reach of row k).
-        let mut mark = vec![NONE; n];
-        let mut l_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut reach = Vec::new();
-        for k in 0..n {
-            reach.clear();
-            mark[k] = k;
-            for &i0 in &upper[k] {
-                let mut i = i0;
-                while i != NONE && mark[i] != k {
-                    mark[i] = k;
-                    reach.push(i);
-                    i = parent[i];
-                }
-            }
-            for &j in &reach {
-                l_cols[j].push(k);
-            }
-        }
+        let (parent, mut l_cols) = cholesky_pattern(&upper);
         relax_supernodes(&mut l_cols, &parent);
         // U's columns: the transpose of L's, then the diagonal.
         let mut u_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -470,6 +410,92 @@ impl PatternLu {
         }
     }
 }
+
+/// Faer's approximate-minimum-degree order of `A + A^T` for the `n` x `n` pattern
+/// (`col_ptr`, `row_idx`): (new to old, old to new).
+pub(crate) fn amd_order(
+    n: usize,
+    col_ptr: &[usize],
+    row_idx: &[usize],
+) -> Result<(Vec<usize>, Vec<usize>), GridError> {
+    // Upper triangle of the pattern of A + A^T, rows sorted.
+    let mut upper: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for c in 0..n {
+        upper[c].push(c);
+        for &r in &row_idx[col_ptr[c]..col_ptr[c + 1]] {
+            let (lo, hi) = if r < c { (r, c) } else { (c, r) };
+            upper[hi].push(lo);
+        }
+    }
+    let mut u_ptr = vec![0usize];
+    let mut u_idx = Vec::new();
+    for col in &mut upper {
+        col.sort_unstable();
+        col.dedup();
+        u_idx.extend_from_slice(col);
+        u_ptr.push(u_idx.len());
+    }
+    let mut fwd = vec![0usize; n];
+    let mut inv = vec![0usize; n];
+    let mut order_mem = MemBuffer::try_new(amd::order_scratch::<usize>(n, u_idx.len()))
+        .map_err(|_| GridError::Numerical("out of memory".into()))?;
+    amd::order(
+        &mut fwd,
+        &mut inv,
+        SymbolicSparseColMatRef::new_checked(n, n, &u_ptr, None, &u_idx),
+        amd::Control::default(),
+        MemStack::new(&mut order_mem),
+    )
+    .map_err(|e| GridError::Numerical(format!("ordering failed: {e:?}")))?;
+    Ok((fwd, inv))
+}
+
+/// The elimination tree and the pattern of L (rows below the diagonal, ascending, by column)
+/// of the Cholesky factor of a symmetric pattern given by its strict upper triangle `upper`
+/// (rows of each column). The pattern of U's column k, the reach of row k in the tree
+/// (CSparse's `ereach`), is the transpose.
+pub(crate) fn cholesky_pattern(upper: &[Vec<usize>]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let n = upper.len();
+    // Elimination tree (Liu's algorithm with path compression).
+    let mut parent = vec![NONE; n];
+    let mut ancestor = vec![NONE; n];
+    for k in 0..n {
+        for &i0 in &upper[k] {
+            let mut i = i0;
+            while i != NONE && i < k {
+                let next = ancestor[i];
+                ancestor[i] = k;
+                if next == NONE {
+                    parent[i] = k;
+                }
+                i = next;
+            }
+        }
+    }
+    // L's columns from the reaches of U's (row k of L^T is the reach of row k).
+    let mut mark = vec![NONE; n];
+    let mut l_cols: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut reach = Vec::new();
+    for k in 0..n {
+        reach.clear();
+        mark[k] = k;
+        for &i0 in &upper[k] {
+            let mut i = i0;
+            while i != NONE && mark[i] != k {
+                mark[i] = k;
+                reach.push(i);
+                i = parent[i];
+            }
+        }
+        for &j in &reach {
+            l_cols[j].push(k);
+        }
+    }
+    (parent, l_cols)
+}
+
+/// No parent, no entry.
+const NONE: usize = usize::MAX;
 
 #[cfg(test)]
 mod tests;

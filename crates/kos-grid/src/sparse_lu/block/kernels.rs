@@ -1,0 +1,196 @@
+//! The numeric kernels of the block LU: 2 x 2 block arithmetic, the left-looking
+//! factorisation and the triangular solves.
+//!
+//! Each kernel exists twice, portable and compiled for AVX2 (a block is then one 256-bit
+//! register), chosen at run time. AVX2 is enabled without FMA, so every product and sum
+//! rounds as in the portable code: both give the same bits.
+
+use super::{Block, Pattern};
+
+pub(super) const ZERO: Block = [0.0; 4];
+
+/// `a - l u`.
+#[inline(always)]
+fn sub_mul(a: Block, l: Block, u: Block) -> Block {
+    [
+        a[0] - (l[0] * u[0] + l[1] * u[2]),
+        a[1] - (l[0] * u[1] + l[1] * u[3]),
+        a[2] - (l[2] * u[0] + l[3] * u[2]),
+        a[3] - (l[2] * u[1] + l[3] * u[3]),
+    ]
+}
+
+/// `a b`.
+#[inline(always)]
+fn mul(a: Block, b: Block) -> Block {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+    ]
+}
+
+/// `a x` for a 2-vector `x`.
+#[inline(always)]
+fn apply(a: Block, x: [f64; 2]) -> [f64; 2] {
+    [a[0] * x[0] + a[1] * x[1], a[2] * x[0] + a[3] * x[1]]
+}
+
+/// `y - a x` for 2-vectors `x`, `y`.
+#[inline(always)]
+fn sub_apply(y: [f64; 2], a: Block, x: [f64; 2]) -> [f64; 2] {
+    [
+        y[0] - (a[0] * x[0] + a[1] * x[1]),
+        y[1] - (a[2] * x[0] + a[3] * x[1]),
+    ]
+}
+
+/// The inverse of `d`, unless it is singular or so near it that the determinant cancels to
+/// below 1e-12 of its terms.
+#[inline(always)]
+fn inverse(d: Block) -> Option<Block> {
+    let (p, q) = (d[0] * d[3], d[1] * d[2]);
+    let det = p - q;
+    if !(det.is_finite() && det != 0.0 && det.abs() > 1e-12 * (p.abs() + q.abs())) {
+        return None;
+    }
+    let r = 1.0 / det;
+    Some([d[3] * r, -d[1] * r, -d[2] * r, d[0] * r])
+}
+
+/// The numbers of the factors.
+pub(super) struct Factors {
+    pub l_val: Vec<Block>,
+    pub u_val: Vec<Block>,
+    /// Inverses of U's diagonal blocks.
+    pub d_inv: Vec<Block>,
+}
+
+/// Factorises (left-looking, one block column at a time) with the work vector `x` (all
+/// zero, and left so). False when a pivot block is singular or gives a multiplier above
+/// `max_multiplier`.
+pub(super) fn factor(
+    p: &Pattern,
+    val: &[Block],
+    f: &mut Factors,
+    x: &mut [Block],
+    max_multiplier: f64,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        return unsafe { factor_avx2(p, val, f, x, max_multiplier) };
+    }
+    factor_portable(p, val, f, x, max_multiplier)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn factor_avx2(
+    p: &Pattern,
+    val: &[Block],
+    f: &mut Factors,
+    x: &mut [Block],
+    max_multiplier: f64,
+) -> bool {
+    factor_portable(p, val, f, x, max_multiplier)
+}
+
+#[inline(always)]
+fn factor_portable(
+    p: &Pattern,
+    val: &[Block],
+    f: &mut Factors,
+    x: &mut [Block],
+    max_multiplier: f64,
+) -> bool {
+    for k in 0..p.nb {
+        let (first, end) = (p.a_ptr[k], p.a_ptr[k + 1]);
+        for (&row, &v) in p.a_row[first..end].iter().zip(&val[first..end]) {
+            x[row as usize] = v;
+        }
+        for q in p.u_ptr[k]..p.u_ptr[k + 1] {
+            let j = p.u_idx[q] as usize;
+            let u = x[j];
+            x[j] = ZERO;
+            f.u_val[q] = u;
+            if u == ZERO {
+                continue;
+            }
+            let (ls, le) = (p.l_ptr[j], p.l_ptr[j + 1]);
+            for (&i, &l) in p.l_idx[ls..le].iter().zip(&f.l_val[ls..le]) {
+                // SAFETY: every row index of L is below `nb` (so built by `Pattern::new`),
+                // and `x` has `nb` entries.
+                unsafe {
+                    let xi = x.get_unchecked_mut(i as usize);
+                    *xi = sub_mul(*xi, l, u);
+                }
+            }
+        }
+        let d = x[k];
+        x[k] = ZERO;
+        let Some(d_inv) = inverse(d) else {
+            x.fill(ZERO);
+            return false;
+        };
+        f.d_inv[k] = d_inv;
+        let mut largest = 0.0f64;
+        for q in p.l_ptr[k]..p.l_ptr[k + 1] {
+            let i = p.l_idx[q] as usize;
+            let l = mul(x[i], d_inv);
+            x[i] = ZERO;
+            largest = largest.max(l.iter().fold(0.0, |m, v| m.max(v.abs())));
+            f.l_val[q] = l;
+        }
+        // Written so that a NaN fails too.
+        if !(largest <= max_multiplier) {
+            x.fill(ZERO);
+            return false;
+        }
+    }
+    true
+}
+
+/// Solves `L U y = b` in place in `y` (pivot order) with the factors `f`.
+pub(super) fn solve(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        return unsafe { solve_avx2(p, f, y) };
+    }
+    solve_portable(p, f, y)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
+    solve_portable(p, f, y)
+}
+
+#[inline(always)]
+fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
+    for j in 0..p.nb {
+        let yj = y[j];
+        if yj == [0.0; 2] {
+            continue;
+        }
+        let (ls, le) = (p.l_ptr[j], p.l_ptr[j + 1]);
+        for (&i, &l) in p.l_idx[ls..le].iter().zip(&f.l_val[ls..le]) {
+            let i = i as usize;
+            y[i] = sub_apply(y[i], l, yj);
+        }
+    }
+    for j in (0..p.nb).rev() {
+        let yj = apply(f.d_inv[j], y[j]);
+        y[j] = yj;
+        if yj == [0.0; 2] {
+            continue;
+        }
+        let (us, ue) = (p.u_ptr[j], p.u_ptr[j + 1]);
+        for (&i, &u) in p.u_idx[us..ue].iter().zip(&f.u_val[us..ue]) {
+            let i = i as usize;
+            y[i] = sub_apply(y[i], u, yj);
+        }
+    }
+}

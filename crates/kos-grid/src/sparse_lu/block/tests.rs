@@ -1,0 +1,178 @@
+//! The block factorisation against known solutions and the scalar factorisation.
+
+use super::kernels::ZERO;
+use super::*;
+
+/// A linear congruential generator: uniform in [0, 1).
+fn lcg(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) as f64 / (1u64 << 31) as f64
+    }
+}
+
+/// A symmetric block pattern from adjacency lists (diagonal added), with random blocks, the
+/// diagonal ones dominant by `dominance`.
+fn matrix(
+    mut adj: Vec<Vec<usize>>,
+    seed: u64,
+    dominance: f64,
+) -> (Vec<usize>, Vec<usize>, Vec<Block>) {
+    let mut rnd = lcg(seed);
+    let (mut cp, mut ri, mut v) = (vec![0], Vec::new(), Vec::new());
+    for (c, rows) in adj.iter_mut().enumerate() {
+        rows.push(c);
+        rows.sort_unstable();
+        rows.dedup();
+        for &r in rows.iter() {
+            ri.push(r);
+            let mut b = [rnd() - 0.5, rnd() - 0.5, rnd() - 0.5, rnd() - 0.5];
+            if r == c {
+                b[0] += dominance;
+                b[3] += dominance;
+            }
+            v.push(b);
+        }
+        cp.push(ri.len());
+    }
+    (cp, ri, v)
+}
+
+/// A ring with chords.
+fn ring(nb: usize) -> Vec<Vec<usize>> {
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
+    for i in 0..nb {
+        for j in [(i + 1) % nb, (i * 13 + 5) % nb] {
+            if i != j {
+                adj[i].push(j);
+                adj[j].push(i);
+            }
+        }
+    }
+    adj
+}
+
+/// A `w` x `h` mesh, the pattern of a meshed grid.
+fn mesh(w: usize, h: usize) -> Vec<Vec<usize>> {
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); w * h];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if x + 1 < w {
+                adj[i].push(i + 1);
+                adj[i + 1].push(i);
+            }
+            if y + 1 < h {
+                adj[i].push(i + w);
+                adj[i + w].push(i);
+            }
+        }
+    }
+    adj
+}
+
+fn mul_vec(cp: &[usize], ri: &[usize], v: &[Block], x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for c in 0..cp.len() - 1 {
+        for p in cp[c]..cp[c + 1] {
+            let (r, b) = (ri[p], v[p]);
+            y[2 * r] += b[0] * x[2 * c] + b[1] * x[2 * c + 1];
+            y[2 * r + 1] += b[2] * x[2 * c] + b[3] * x[2 * c + 1];
+        }
+    }
+    y
+}
+
+fn max_error(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn block_factors_solve_and_refactorise() {
+    for adj in [ring(300), mesh(40, 40)] {
+        let nb = adj.len();
+        let (cp, ri, _) = matrix(adj.clone(), 1, 8.0);
+        let mut lu = BlockLu::new(nb, &cp, &ri).unwrap();
+        let x: Vec<f64> = (0..2 * nb).map(|i| (i as f64 * 0.37).sin()).collect();
+        for seed in 1..5 {
+            let (_, _, v) = matrix(adj.clone(), seed, 8.0);
+            assert!(lu.factor(&lu.arrange(&v)));
+            assert!(!lu.uses_fallback(), "dominant blocks need no pivoting");
+            let mut b = mul_vec(&cp, &ri, &v, &x);
+            lu.solve(&mut b);
+            assert!(
+                max_error(&b, &x) < 1e-11,
+                "seed {seed}: {}",
+                max_error(&b, &x)
+            );
+        }
+    }
+}
+
+#[test]
+fn same_solution_as_the_scalar_factorisation() {
+    let adj = mesh(50, 40);
+    let nb = adj.len();
+    let (cp, ri, v) = matrix(adj, 3, 3.0);
+    let mut lu = BlockLu::new(nb, &cp, &ri).unwrap();
+    // The fill of the block order is that of the Cholesky factor of the order.
+    let (_, inv) = amd_order(nb, &cp, &ri).unwrap();
+    let (_, l_cols) = cholesky_pattern(&permuted_upper(&cp, &ri, &inv));
+    assert_eq!(
+        lu.factor_blocks().0,
+        l_cols.iter().map(Vec::len).sum::<usize>()
+    );
+    let identity: Vec<usize> = (0..ri.len()).collect();
+    let mut scalar = Scalar::new(nb, &cp, &ri, &identity).unwrap();
+    assert!(lu.factor(&lu.arrange(&v)) && scalar.factor(&v));
+    let b: Vec<f64> = (0..2 * nb).map(|i| (i as f64 * 0.11).cos()).collect();
+    let (mut x1, mut x2) = (b.clone(), b.clone());
+    lu.solve(&mut x1);
+    scalar.lu.solve(&mut x2);
+    assert!(max_error(&x1, &x2) < 1e-10, "{}", max_error(&x1, &x2));
+}
+
+#[test]
+fn a_singular_pivot_block_falls_back_to_pivoting() {
+    // Two blocks, both diagonal ones [0, 0; 0, 1] and both others [1, 0; 0, 0]: each
+    // pivot block is singular whichever comes first; the matrix (a permutation) is not.
+    let cp = vec![0, 2, 4];
+    let ri = vec![0, 1, 0, 1];
+    let v = vec![
+        [0.0, 0.0, 0.0, 1.0],
+        [1.0, 0.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ];
+    let mut lu = BlockLu::new(2, &cp, &ri).unwrap();
+    assert!(lu.factor(&lu.arrange(&v)));
+    assert!(lu.uses_fallback());
+    let x = [1.0, -2.0, 0.5, 3.0];
+    let mut b = mul_vec(&cp, &ri, &v, &x);
+    lu.solve(&mut b);
+    assert!(max_error(&b, &x) < 1e-12, "{b:?}");
+    // Dominant blocks again: back on the block factors.
+    let w = vec![
+        [5.0, 0.1, 0.2, 5.0],
+        [0.3, 0.0, 0.1, 0.2],
+        [0.1, 0.4, 0.0, 0.3],
+        [6.0, 0.0, 0.5, 4.0],
+    ];
+    assert!(lu.factor(&lu.arrange(&w)));
+    assert!(!lu.uses_fallback());
+    assert!(lu.work.iter().all(|b| *b == ZERO));
+}
+
+#[test]
+fn a_singular_matrix_is_reported() {
+    let cp = vec![0, 1];
+    let ri = vec![0];
+    let mut lu = BlockLu::new(1, &cp, &ri).unwrap();
+    assert!(!lu.factor(&[[1.0, 2.0, 2.0, 4.0]]));
+}
