@@ -96,28 +96,23 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-pub(crate) fn split_q(net: &Network, units: &[usize], qbus: f64) -> Vec<(usize, f64)> {
-    let ranges: Vec<f64> = units
-        .iter()
-        .map(|&gi| {
-            let g = &net.generators[gi];
-            let r = (g.qmax_mvar - g.qmin_mvar).abs();
-            if r.is_finite() { r } else { 1e9 }
-        })
-        .collect();
-    let total: f64 = ranges.iter().sum();
-    units
-        .iter()
-        .zip(&ranges)
-        .map(|(&gi, r)| {
-            let share = if total > 0.0 {
-                r / total
-            } else {
-                1.0 / units.len() as f64
-            };
-            (gi, qbus * share)
-        })
-        .collect()
+/// Shares `qbus` (MVAr) among `units` in proportion to their reactive ranges (MATPOWER's
+/// rule; equally when no unit has a range), handing each unit's share to `out`.
+pub(crate) fn split_q(net: &Network, units: &[usize], qbus: f64, mut out: impl FnMut(usize, f64)) {
+    let range = |gi: usize| {
+        let g = &net.generators[gi];
+        let r = (g.qmax_mvar - g.qmin_mvar).abs();
+        if r.is_finite() { r } else { 1e9 }
+    };
+    let total: f64 = units.iter().map(|&gi| range(gi)).sum();
+    for &gi in units {
+        let share = if total > 0.0 {
+            range(gi) / total
+        } else {
+            1.0 / units.len() as f64
+        };
+        out(gi, qbus * share);
+    }
 }
 
 /// Builds the full result from the solved voltages.
@@ -186,12 +181,27 @@ pub(crate) fn assemble(
     let ng = net.generators.len();
     let mut gen_p = vec![0.0; ng];
     let mut gen_q = vec![0.0; ng];
-    let mut units_at: Vec<Vec<usize>> = vec![Vec::new(); n];
+    // The units of each bus, in one list (`units_at[unit_start[b]..unit_start[b + 1]]`).
+    let mut unit_start = vec![0usize; n + 1];
+    let counted = |g: &crate::Generator| {
+        g.in_service && islands.of_bus[g.bus].is_some_and(|id| outcomes[id].is_some())
+    };
+    for g in net.generators.iter().filter(|g| counted(g)) {
+        unit_start[g.bus + 1] += 1;
+    }
+    for b in 0..n {
+        unit_start[b + 1] += unit_start[b];
+    }
+    let mut units_at = vec![0usize; unit_start[n]];
+    let mut next = unit_start.clone();
     for (gi, g) in net.generators.iter().enumerate() {
-        if g.in_service && islands.of_bus[g.bus].is_some_and(|id| outcomes[id].is_some()) {
-            units_at[g.bus].push(gi);
+        if counted(g) {
+            units_at[next[g.bus]] = gi;
+            next[g.bus] += 1;
         }
     }
+    let units_of = |b: usize| &units_at[unit_start[b]..unit_start[b + 1]];
+    let mut free = Vec::new();
     let mut islands_out = Vec::with_capacity(islands.islands.len());
     for (id, island) in islands.islands.iter().enumerate() {
         let lambda = lambdas.get(id).copied().unwrap_or(0.0);
@@ -199,13 +209,13 @@ pub(crate) fn assemble(
             let total: f64 = island
                 .buses
                 .iter()
-                .flat_map(|&b| units_at[b].iter())
+                .flat_map(|&b| units_of(b).iter())
                 .map(|&gi| net.generators[gi].participation.max(0.0))
                 .sum();
             total
         };
         for &b in &island.buses {
-            let units = &units_at[b];
+            let units = units_of(b);
             if units.is_empty() {
                 continue;
             }
@@ -228,7 +238,7 @@ pub(crate) fn assemble(
             }
             // Reactive power: fixed units keep their value; the rest share what is left.
             let mut qleft = bus_qg[b];
-            let mut free = Vec::new();
+            free.clear();
             for &gi in units {
                 let g = &net.generators[gi];
                 let regulating =
@@ -243,11 +253,7 @@ pub(crate) fn assemble(
                     qleft -= g.qg_mvar;
                 }
             }
-            if !free.is_empty() {
-                for (gi, q) in split_q(net, &free, qleft) {
-                    gen_q[gi] = q;
-                }
-            }
+            split_q(net, &free, qleft, |gi, q| gen_q[gi] = q);
         }
         let fd_iterations = outcomes[id].map_or(0, |o| o.fast_decoupled_iterations);
         let (status, iterations, mm, mb) = match outcomes[id] {

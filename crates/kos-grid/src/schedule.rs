@@ -106,28 +106,33 @@ pub(crate) fn share_reactive(
     fixed_q: &[Option<f64>],
 ) -> Vec<(usize, f64)> {
     let mut out = Vec::new();
-    let mut by_bus: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    // Per local bus: the units that share its reactive generation, and those fixed at a
+    // limit, which keep theirs.
+    let mut by_bus: std::collections::BTreeMap<usize, (Vec<usize>, Vec<usize>)> =
+        Default::default();
     for (gi, g) in net.generators.iter().enumerate() {
-        if g.in_service
-            && fixed_q[gi].is_none()
-            && let Ok(li) = buses.binary_search(&g.bus)
-            && role(li) != Role::Pq
-        {
-            by_bus.entry(li).or_default().push(gi);
+        let Ok(li) = buses.binary_search(&g.bus) else {
+            continue;
+        };
+        if !g.in_service {
+            continue;
+        }
+        if fixed_q[gi].is_some() {
+            by_bus.entry(li).or_default().1.push(gi);
+        } else if role(li) != Role::Pq {
+            by_bus.entry(li).or_default().0.push(gi);
         }
     }
-    for (li, units) in by_bus {
+    for (li, (units, fixed)) in by_bus {
+        if units.is_empty() {
+            continue;
+        }
         let b = buses[li];
         let mut qbus = inj[li].im * base + net.buses[b].qd_mvar;
-        // Units with fixed Q at this bus keep theirs.
-        for (gi, g) in net.generators.iter().enumerate() {
-            if let (true, true, Some(q)) = (g.in_service, g.bus == b, fixed_q[gi]) {
-                qbus -= q;
-            }
+        for &gi in &fixed {
+            qbus -= fixed_q[gi].unwrap_or(0.0);
         }
-        for (gi, q) in split_q(net, &units, qbus) {
-            out.push((gi, q));
-        }
+        split_q(net, &units, qbus, |gi, q| out.push((gi, q)));
     }
     out
 }
