@@ -1,9 +1,9 @@
 //! kos-grid: the power-flow engine of kos-twin.
 //!
 //! A pure library (no rendering, no networking): the network model in flat arrays indexed by
-//! bus, the sparse admittance matrix, AC Newton-Raphson in polar form with a sparse LU whose
-//! column order and pattern are reused while the topology holds (each step only refactorises
-//! the numbers), a fast-decoupled fallback, DC power flow, islands with their
+//! bus, the sparse admittance matrix, AC Newton-Raphson in polar form on a Jacobian of 2 x 2
+//! blocks whose block LU keeps its order and pattern while the topology holds (each step
+//! only refactorises the numbers), a fast-decoupled fallback, DC power flow, islands with their
 //! own references, N-1 contingency analysis, and importers for MATPOWER case files and
 //! `pf-refdata/1` reference solutions.
 //!
