@@ -10,6 +10,7 @@
 # target-web/bundle in the clone); any static file server can serve it.
 # Environment: KOS_WEB_PROFILE (default web-release), KOS_WEB_WASM_OPT=1 to run wasm-opt -Oz
 # (npm binaryen 132; several CPU-minutes, little gain after gzip).
+# Usage: scripts/build-web.sh [--setup]   (--setup: only install the Debian packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,6 +33,7 @@ apt_install() {
     fi
 }
 apt_install rustc-web cargo-web rust-web-src lld-19 gcc libc6-dev gzip
+[ "${1:-}" = --setup ] && exit 0
 
 # wasm-bindgen-cli, the version of the wasm-bindgen crate in Cargo.lock (they must match).
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
@@ -40,9 +42,10 @@ wasm_bindgen="$cache/tools/bin/wasm-bindgen"
 if ! "$wasm_bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; then
     host_cargo=$(command -v cargo || echo /usr/bin/cargo)
     echo "build-web: installing wasm-bindgen-cli $wb_version with $host_cargo" >&2
-    # No --locked: the CLI's own lockfile names a crate version the registry lacks.
-    CARGO_TARGET_DIR="$cache/tools-target" "$host_cargo" install --root "$cache/tools" \
-        wasm-bindgen-cli --version "$wb_version" >&2
+    # No --locked: the CLI's own lockfile names a crate version the registry lacks. Built at
+    # opt-level 1: it runs for seconds once per bundle, and its build is minutes of CI.
+    CARGO_TARGET_DIR="$cache/tools-target" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+        "$host_cargo" install --root "$cache/tools" wasm-bindgen-cli --version "$wb_version" >&2
 fi
 
 # The wasm build, with Debian's compiler (rustup's ~/.cargo/bin stays off PATH).

@@ -359,11 +359,12 @@ pub fn contingency(
         .collect();
     worst.sort_by_key(|o| std::cmp::Reverse(o.overloads.len()));
     for o in worst.iter().take(10) {
-        let br = &net.branches[o.branch];
+        let Some(k) = o.branch else { continue };
+        let br = &net.branches[k];
         let _ = writeln!(
             s,
             "  branch {} ({} - {}): {}{} overloads, {} voltage violations, {} buses dark",
-            o.branch,
+            k,
             net.buses[br.from].name,
             net.buses[br.to].name,
             if o.converged { "" } else { "not converged, " },

@@ -13,11 +13,11 @@ use crate::network::Network;
 use crate::powerflow::{PowerFlow, PowerFlowOptions, Start};
 use crate::result::{IslandStatus, PowerFlowResult};
 
-/// Outcome of one branch outage (`branch` is `usize::MAX` for the base case).
+/// Outcome of one branch outage, or of the base case (`branch` is `None`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutageResult {
-    /// Index of the branch taken out.
-    pub branch: usize,
+    /// Index of the branch taken out (`None` for the base case).
+    pub branch: Option<usize>,
     /// Every energised island converged.
     pub converged: bool,
     /// Newton iterations (largest over islands).
@@ -71,13 +71,13 @@ impl ContingencyReport {
 
 /// Judges one solved outage. A state that did not converge is no operating point: it lists
 /// no overloads or voltage violations (the outage counts as insecure by not converging).
-fn judge(net: &Network, branch: usize, split: bool, r: &PowerFlowResult) -> OutageResult {
+fn judge(net: &Network, branch: Option<usize>, split: bool, r: &PowerFlowResult) -> OutageResult {
     let overloads = r
         .branch_loading_pct
         .iter()
         .enumerate()
         .filter(|&(k, &l)| {
-            r.converged && k != branch && net.branches[k].rate_a_mva > 0.0 && l > 100.0
+            r.converged && Some(k) != branch && net.branches[k].rate_a_mva > 0.0 && l > 100.0
         })
         .map(|(k, &l)| (k, l))
         .collect();
@@ -206,12 +206,12 @@ pub fn run_n1(
             };
             local.branches[k].in_service = true;
             progress();
-            result.map(|r| judge(net, k, split, &r))
+            result.map(|r| judge(net, Some(k), split, &r))
         })
         .collect();
     Ok(ContingencyReport {
         base_converged: base.converged,
-        base: judge(net, usize::MAX, false, &base),
+        base: judge(net, None, false, &base),
         outages: outages?,
     })
 }
@@ -292,8 +292,9 @@ mod tests {
         assert!(report.base_converged);
         assert_eq!(report.outages.len(), 5);
         for o in &report.outages {
+            let k = o.branch.expect("an outage names its branch");
             let mut alone = net.clone();
-            alone.branches[o.branch].in_service = false;
+            alone.branches[k].in_service = false;
             let r = PowerFlow::new()
                 .solve(
                     &alone,
@@ -310,8 +311,7 @@ mod tests {
             assert_eq!(
                 o.overloads.len(),
                 expected.overloads.len(),
-                "outage {}",
-                o.branch
+                "outage {k}"
             );
         }
         let spur = &report.outages[4];

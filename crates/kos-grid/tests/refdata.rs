@@ -457,16 +457,17 @@ fn n1_agrees_with_solving_each_outage_on_its_own() {
     assert_eq!(report.outages.len(), net.branches.len());
     let mut compared = 0;
     for o in &report.outages {
+        let b = o.branch.expect("an outage names its branch");
         let mut out = net.clone();
-        out.branches[o.branch].in_service = false;
+        out.branches[b].in_service = false;
         let r = PowerFlow::new().solve(&out, &opts).unwrap();
         let islands = kos_grid::find_islands(&out, |j| out.branches[j].in_service);
-        assert_eq!(o.islands, islands.islands.len(), "branch {}", o.branch);
+        assert_eq!(o.islands, islands.islands.len(), "branch {}", b);
         assert_eq!(
             o.split,
             islands.islands.len() != report.base.islands,
             "branch {}",
-            o.branch
+            b
         );
         if !(o.converged && r.converged) {
             continue;
@@ -475,22 +476,21 @@ fn n1_agrees_with_solving_each_outage_on_its_own() {
             .branch_loading_pct
             .iter()
             .enumerate()
-            .filter(|&(k, &l)| k != o.branch && out.branches[k].rate_a_mva > 0.0 && l > 100.0)
+            .filter(|&(k, &l)| k != b && out.branches[k].rate_a_mva > 0.0 && l > 100.0)
             .map(|(k, &l)| (k, l))
             .collect();
         assert_eq!(
             o.overloads.iter().map(|x| x.0).collect::<Vec<_>>(),
             overloads.iter().map(|x| x.0).collect::<Vec<_>>(),
             "branch {}",
-            o.branch
+            b
         );
-        for (a, b) in o.overloads.iter().zip(&overloads) {
+        for (ours, alone) in o.overloads.iter().zip(&overloads) {
             assert!(
-                (a.1 - b.1).abs() < 1e-4,
-                "branch {}: {} vs {}",
-                o.branch,
-                a.1,
-                b.1
+                (ours.1 - alone.1).abs() < 1e-4,
+                "branch {b}: {} vs {}",
+                ours.1,
+                alone.1
             );
         }
         compared += 1;
