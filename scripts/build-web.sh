@@ -10,7 +10,6 @@
 # target-web/bundle in the clone); any static file server can serve it.
 # Environment: KOS_WEB_PROFILE (default web-release), KOS_WEB_WASM_OPT=1 to run wasm-opt -Oz
 # (npm binaryen 132; several CPU-minutes, little gain after gzip).
-# Usage: scripts/build-web.sh [--setup]   (--setup: only install the Debian packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,7 +32,6 @@ apt_install() {
     fi
 }
 apt_install rustc-web cargo-web rust-web-src lld-19 gcc libc6-dev gzip
-[ "${1:-}" = --setup ] && exit 0
 
 # wasm-bindgen-cli, the version of the wasm-bindgen crate in Cargo.lock (they must match).
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
