@@ -308,11 +308,7 @@ mod tests {
             assert_eq!(o.converged, expected.converged);
             assert_eq!(o.islands, expected.islands);
             assert_eq!(o.deenergised_buses, expected.deenergised_buses);
-            assert_eq!(
-                o.overloads.len(),
-                expected.overloads.len(),
-                "outage {k}"
-            );
+            assert_eq!(o.overloads.len(), expected.overloads.len(), "outage {k}");
         }
         let spur = &report.outages[4];
         assert!(spur.split);
