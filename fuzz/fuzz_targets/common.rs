@@ -24,10 +24,20 @@ pub fn solve_all(net: &Network) {
     ] {
         if let Ok(r) = PowerFlow::new().solve(net, &opts) {
             let all = [
-                &r.vm_pu, &r.va_deg, &r.branch_pf_mw, &r.branch_qf_mvar, &r.branch_pt_mw,
-                &r.branch_qt_mvar, &r.branch_loading_pct, &r.gen_pg_mw, &r.gen_qg_mvar,
+                &r.vm_pu,
+                &r.va_deg,
+                &r.branch_pf_mw,
+                &r.branch_qf_mvar,
+                &r.branch_pt_mw,
+                &r.branch_qt_mvar,
+                &r.branch_loading_pct,
+                &r.gen_pg_mw,
+                &r.gen_qg_mvar,
             ];
-            assert!(all.iter().all(|v| v.iter().all(|x| x.is_finite())), "non-finite result");
+            assert!(
+                all.iter().all(|v| v.iter().all(|x| x.is_finite())),
+                "non-finite result"
+            );
             assert!(r.max_mismatch_pu.is_finite() && r.total_losses_mw.is_finite());
         }
     }
