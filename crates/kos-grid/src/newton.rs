@@ -91,8 +91,9 @@ pub struct IslandNewton {
     p_eq: Vec<bool>,
     q_eq: Vec<bool>,
     angle_unknown: Vec<bool>,
-    /// The same as factors of the Jacobian's rows (P, Q) and columns (θ, |V|): 1 or 0.
-    row_mask: Vec<[f64; 2]>,
+    /// The same as factors of the Jacobian's rows (P, Q) and columns (θ, |V|): 1 or 0; a
+    /// row's is laid out as its block's entries, the Q row's sign with it (`[p, p, -q, q]`).
+    row_mask: Vec<[f64; 4]>,
     col_mask: Vec<[f64; 2]>,
     /// The reference, whose angle column carries the slack share (distributed slack only).
     lambda_bus: Option<usize>,
@@ -101,7 +102,7 @@ pub struct IslandNewton {
     /// Jacobian blocks, in the factorisation's order.
     j_val: Vec<Block>,
     /// Block of each admittance entry.
-    j_pos: Vec<usize>,
+    j_pos: Vec<u32>,
     /// Blocks of the slack share's column, with their bus.
     lambda_pos: Vec<(usize, usize)>,
     lu: BlockLu,
@@ -187,7 +188,7 @@ impl IslandNewton {
         }
         let mut b_ptr = Vec::with_capacity(n + 1);
         let mut b_idx = Vec::with_capacity(ybus.row_idx.len());
-        let mut j_pos = vec![0; ybus.row_idx.len()];
+        let mut j_pos = vec![0u32; ybus.row_idx.len()];
         let mut lambda_pos = Vec::new();
         b_ptr.push(0);
         let mut rows: Vec<(usize, usize)> = Vec::new();
@@ -202,7 +203,7 @@ impl IslandNewton {
             for &(i, p) in &rows {
                 let pos = b_idx.len();
                 if p != NONE {
-                    j_pos[p] = pos;
+                    j_pos[p] = pos as u32;
                 }
                 if Some(k) == lambda_bus && (i == k || alpha[i] != 0.0) {
                     lambda_pos.push((i, pos));
@@ -214,7 +215,8 @@ impl IslandNewton {
         let lu = BlockLu::new(n, &b_ptr, &b_idx)?;
         // The Jacobian is written where the factorisation reads it.
         for q in j_pos.iter_mut() {
-            *q = lu.positions()[*q];
+            // Below u32::MAX: `BlockLu::new` takes no larger pattern.
+            *q = lu.positions()[*q as usize] as u32;
         }
         for (_, q) in lambda_pos.iter_mut() {
             *q = lu.positions()[*q];
@@ -228,7 +230,7 @@ impl IslandNewton {
             p_eq: vec![false; n],
             q_eq: vec![false; n],
             angle_unknown: vec![false; n],
-            row_mask: vec![[0.0; 2]; n],
+            row_mask: vec![[0.0; 4]; n],
             col_mask: vec![[0.0; 2]; n],
             lambda_bus,
             unknowns: 0,
@@ -264,7 +266,8 @@ impl IslandNewton {
             self.angle_unknown[i] = self.p_eq[i] && role != Role::Reference;
             self.unknowns += usize::from(self.p_eq[i]) + usize::from(self.q_eq[i]);
             let on = |b: bool| f64::from(u8::from(b));
-            self.row_mask[i] = [on(self.p_eq[i]), on(self.q_eq[i])];
+            let (p, q) = (on(self.p_eq[i]), on(self.q_eq[i]));
+            self.row_mask[i] = [p, p, -q, q];
             self.col_mask[i] = [on(self.angle_unknown[i]), on(self.q_eq[i])];
         }
     }
@@ -314,33 +317,34 @@ impl IslandNewton {
         q_spec: &[f64],
         lambda: f64,
     ) -> (f64, usize) {
-        for i in 0..self.v.len() {
-            self.v[i] = crate::polar(vm[i], va[i]);
+        let n = self.v.len();
+        for ((v, &m), &a) in self.v.iter_mut().zip(&vm[..n]).zip(&va[..n]) {
+            *v = crate::polar(m, a);
         }
         self.ybus.mul(&self.v, &mut self.cur);
         let mut worst = (0.0f64, 0usize);
-        for i in 0..self.v.len() {
-            let s = self.v[i] * self.cur[i].conj();
-            let (p_row, q_row) = (2 * i, 2 * i + 1);
-            self.rhs[p_row] = 0.0;
-            self.rhs[q_row] = 0.0;
-            if self.p_eq[i] {
+        let (p_spec, q_spec) = (&p_spec[..n], &q_spec[..n]);
+        let (p_eq, q_eq) = (&self.p_eq[..n], &self.q_eq[..n]);
+        let pairs = self.rhs[..2 * n].chunks_exact_mut(2);
+        for (i, (f, (v, c))) in pairs.zip(self.v.iter().zip(&self.cur)).enumerate() {
+            let s = v * c.conj();
+            f[0] = 0.0;
+            f[1] = 0.0;
+            if p_eq[i] {
                 let share = if self.alpha.is_empty() {
                     0.0
                 } else {
                     self.alpha[i] * lambda
                 };
-                let f = s.re - p_spec[i] - share;
-                self.rhs[p_row] = f;
-                if f.abs() > worst.0 || f.is_nan() {
-                    worst = (f.abs(), i);
+                f[0] = s.re - p_spec[i] - share;
+                if f[0].abs() > worst.0 || f[0].is_nan() {
+                    worst = (f[0].abs(), i);
                 }
             }
-            if self.q_eq[i] {
-                let f = s.im - q_spec[i];
-                self.rhs[q_row] = f;
-                if f.abs() > worst.0 || f.is_nan() {
-                    worst = (f.abs(), i);
+            if q_eq[i] {
+                f[1] = s.im - q_spec[i];
+                if f[1].abs() > worst.0 || f[1].is_nan() {
+                    worst = (f[1].abs(), i);
                 }
             }
         }
@@ -349,29 +353,57 @@ impl IslandNewton {
 
     /// Fills the Jacobian values from the current `V` and `I`, column by column.
     fn fill_jacobian(&mut self, vm: &[f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above).
+            return unsafe { self.fill_jacobian_avx2(vm) };
+        }
+        self.fill_jacobian_portable(vm)
+    }
+
+    /// [`IslandNewton::fill_jacobian`] compiled for AVX2 (a block is one register). Without
+    /// FMA every product rounds as in the portable code: both give the same bits.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn fill_jacobian_avx2(&mut self, vm: &[f64]) {
+        self.fill_jacobian_portable(vm)
+    }
+
+    #[inline(always)]
+    fn fill_jacobian_portable(&mut self, vm: &[f64]) {
         let y = &self.ybus;
+        let n = y.n;
         let j = &mut self.j_val;
-        for k in 0..y.n {
-            let vk = self.v[k];
-            let [col_a, col_v] = self.col_mask[k];
-            let col_v = col_v / vm[k];
-            for p in y.col_ptr[k]..y.col_ptr[k + 1] {
-                let i = y.row_idx[p];
-                let [row_p, row_q] = self.row_mask[i];
+        let (v, rows) = (&self.v[..n], &self.row_mask[..n]);
+        // Each column's factor for its unknowns (θ, |V|), laid out as a block's entries.
+        let cols = self.col_mask[..n].iter().zip(&vm[..n]);
+        for (((k, ends), &vk), ([col_a, col_v], &vmk)) in
+            y.col_ptr.windows(2).enumerate().zip(v).zip(cols)
+        {
+            let col_v = col_v / vmk;
+            let col = [*col_a, col_v, *col_a, col_v];
+            let (first, end) = (ends[0], ends[1]);
+            for ((&i, &yik), &q) in y.row_idx[first..end]
+                .iter()
+                .zip(&y.val[first..end])
+                .zip(&self.j_pos[first..end])
+            {
                 // With w = V_i conj(Y_ik V_k): dS_i/dθ_k = -j w and dS_i/d|V_k| = w / |V_k|.
-                let w = self.v[i] * (y.val[p] * vk).conj();
-                j[self.j_pos[p]] = [
-                    row_p * col_a * w.im,
-                    row_p * col_v * w.re,
-                    -(row_q * col_a * w.re),
-                    row_q * col_v * w.im,
+                let w = v[i] * (yik * vk).conj();
+                let row = rows[i];
+                let m = [
+                    row[0] * col[0],
+                    row[1] * col[1],
+                    row[2] * col[2],
+                    row[3] * col[3],
                 ];
+                j[q as usize] = [m[0] * w.im, m[1] * w.re, m[2] * w.re, m[3] * w.im];
             }
             // On the diagonal, with s_k = V_k conj(I_k): dS_k/dθ_k gains j s_k and
             // dS_k/d|V_k| gains s_k / |V_k|; an equation not solved is an identity row.
             let s = vk * self.cur[k].conj();
-            let [row_p, row_q] = self.row_mask[k];
-            let b = &mut j[self.j_pos[y.diag[k]]];
+            let (row_p, row_q) = (rows[k][0], rows[k][3]);
+            let b = &mut j[self.j_pos[y.diag[k]] as usize];
             b[0] += row_p * col_a * -s.im + (1.0 - row_p);
             b[1] += row_p * col_v * s.re;
             b[2] += row_q * col_a * s.re;

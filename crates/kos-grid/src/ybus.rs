@@ -158,10 +158,10 @@ impl Ybus {
     /// Current injections `I = Y V`, pu.
     pub fn mul(&self, v: &[Complex64], out: &mut [Complex64]) {
         out.iter_mut().for_each(|x| *x = Complex64::new(0.0, 0.0));
-        for k in 0..self.n {
-            let vk = v[k];
-            for p in self.col_ptr[k]..self.col_ptr[k + 1] {
-                out[self.row_idx[p]] += self.val[p] * vk;
+        for (k, &vk) in v[..self.n].iter().enumerate() {
+            let (first, end) = (self.col_ptr[k], self.col_ptr[k + 1]);
+            for (&i, &y) in self.row_idx[first..end].iter().zip(&self.val[first..end]) {
+                out[i] += y * vk;
             }
         }
     }

@@ -105,48 +105,63 @@ fn factor_portable(
     x: &mut [Block],
     max_multiplier: f64,
 ) -> bool {
-    for k in 0..p.nb {
-        let (first, end) = (p.a_ptr[k], p.a_ptr[k + 1]);
-        for (&row, &v) in p.a_row[first..end].iter().zip(&val[first..end]) {
-            x[row as usize] = v;
-        }
-        for q in p.u_ptr[k]..p.u_ptr[k + 1] {
-            let j = p.u_idx[q] as usize;
-            let u = x[j];
-            x[j] = ZERO;
-            f.u_val[q] = u;
-            if u == ZERO {
-                continue;
+    let nb = p.nb;
+    // The index arithmetic below stays within these lengths: the pattern's pointers are
+    // monotone and end at their index arrays' lengths, and every row index is below `nb`
+    // (so `Pattern::new` builds them).
+    assert!(
+        val.len() == p.a_row.len()
+            && x.len() == nb
+            && f.d_inv.len() == nb
+            && f.l_val.len() == p.l_idx.len()
+            && f.u_val.len() == p.u_idx.len()
+            && p.a_ptr.len() == nb + 1
+            && p.l_ptr.len() == nb + 1
+            && p.u_ptr.len() == nb + 1
+    );
+    // SAFETY: see the assertion above.
+    unsafe {
+        let at = |v: &[usize], i: usize| *v.get_unchecked(i);
+        for k in 0..nb {
+            for q in at(&p.a_ptr, k)..at(&p.a_ptr, k + 1) {
+                let row = *p.a_row.get_unchecked(q) as usize;
+                *x.get_unchecked_mut(row) = *val.get_unchecked(q);
             }
-            let (ls, le) = (p.l_ptr[j], p.l_ptr[j + 1]);
-            for (&i, &l) in p.l_idx[ls..le].iter().zip(&f.l_val[ls..le]) {
-                // SAFETY: every row index of L is below `nb` (so built by `Pattern::new`),
-                // and `x` has `nb` entries.
-                unsafe {
-                    let xi = x.get_unchecked_mut(i as usize);
-                    *xi = sub_mul(*xi, l, u);
+            for q in at(&p.u_ptr, k)..at(&p.u_ptr, k + 1) {
+                let j = *p.u_idx.get_unchecked(q) as usize;
+                let u = *x.get_unchecked(j);
+                *x.get_unchecked_mut(j) = ZERO;
+                *f.u_val.get_unchecked_mut(q) = u;
+                if u == ZERO {
+                    continue;
+                }
+                for r in at(&p.l_ptr, j)..at(&p.l_ptr, j + 1) {
+                    let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(r) as usize);
+                    *xi = sub_mul(*xi, *f.l_val.get_unchecked(r), u);
                 }
             }
-        }
-        let d = x[k];
-        x[k] = ZERO;
-        let Some(d_inv) = inverse(d) else {
-            x.fill(ZERO);
-            return false;
-        };
-        f.d_inv[k] = d_inv;
-        let mut largest = 0.0f64;
-        for q in p.l_ptr[k]..p.l_ptr[k + 1] {
-            let i = p.l_idx[q] as usize;
-            let l = mul(x[i], d_inv);
-            x[i] = ZERO;
-            largest = largest.max(l.iter().fold(0.0, |m, v| m.max(v.abs())));
-            f.l_val[q] = l;
-        }
-        // Written so that a NaN fails too.
-        if !(largest <= max_multiplier) {
-            x.fill(ZERO);
-            return false;
+            let d = *x.get_unchecked(k);
+            *x.get_unchecked_mut(k) = ZERO;
+            let Some(d_inv) = inverse(d) else {
+                x.fill(ZERO);
+                return false;
+            };
+            *f.d_inv.get_unchecked_mut(k) = d_inv;
+            // Per entry, whether some multiplier exceeds the bound or is NaN.
+            let mut over = [false; 4];
+            for q in at(&p.l_ptr, k)..at(&p.l_ptr, k + 1) {
+                let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(q) as usize);
+                let l = mul(*xi, d_inv);
+                *xi = ZERO;
+                for e in 0..4 {
+                    over[e] |= !(l[e].abs() <= max_multiplier);
+                }
+                *f.l_val.get_unchecked_mut(q) = l;
+            }
+            if over.iter().any(|&o| o) {
+                x.fill(ZERO);
+                return false;
+            }
         }
     }
     true
@@ -170,27 +185,39 @@ fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
 
 #[inline(always)]
 fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
-    for j in 0..p.nb {
-        let yj = y[j];
-        if yj == [0.0; 2] {
-            continue;
+    let nb = p.nb;
+    assert!(
+        y.len() == nb
+            && f.d_inv.len() == nb
+            && f.l_val.len() == p.l_idx.len()
+            && f.u_val.len() == p.u_idx.len()
+            && p.l_ptr.len() == nb + 1
+            && p.u_ptr.len() == nb + 1
+    );
+    // SAFETY: the lengths are as asserted and every row index of L and U is below `nb`
+    // (so `Pattern::new` builds them).
+    unsafe {
+        let at = |v: &[usize], i: usize| *v.get_unchecked(i);
+        for j in 0..nb {
+            let yj = *y.get_unchecked(j);
+            if yj == [0.0; 2] {
+                continue;
+            }
+            for q in at(&p.l_ptr, j)..at(&p.l_ptr, j + 1) {
+                let yi = y.get_unchecked_mut(*p.l_idx.get_unchecked(q) as usize);
+                *yi = sub_apply(*yi, *f.l_val.get_unchecked(q), yj);
+            }
         }
-        let (ls, le) = (p.l_ptr[j], p.l_ptr[j + 1]);
-        for (&i, &l) in p.l_idx[ls..le].iter().zip(&f.l_val[ls..le]) {
-            let i = i as usize;
-            y[i] = sub_apply(y[i], l, yj);
-        }
-    }
-    for j in (0..p.nb).rev() {
-        let yj = apply(f.d_inv[j], y[j]);
-        y[j] = yj;
-        if yj == [0.0; 2] {
-            continue;
-        }
-        let (us, ue) = (p.u_ptr[j], p.u_ptr[j + 1]);
-        for (&i, &u) in p.u_idx[us..ue].iter().zip(&f.u_val[us..ue]) {
-            let i = i as usize;
-            y[i] = sub_apply(y[i], u, yj);
+        for j in (0..nb).rev() {
+            let yj = apply(*f.d_inv.get_unchecked(j), *y.get_unchecked(j));
+            *y.get_unchecked_mut(j) = yj;
+            if yj == [0.0; 2] {
+                continue;
+            }
+            for q in at(&p.u_ptr, j)..at(&p.u_ptr, j + 1) {
+                let yi = y.get_unchecked_mut(*p.u_idx.get_unchecked(q) as usize);
+                *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
+            }
         }
     }
 }
