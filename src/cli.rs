@@ -100,11 +100,11 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for f in files {
         match kos_scene::load(f) {
-            Ok(_) => println!("{}: ok", f.display()),
+            Ok(_) => failed |= kos_grid::cli::print(&format!("{}: ok", f.display())).is_err(),
             Err(errors) => {
                 failed = true;
                 for e in errors {
-                    println!("{e}");
+                    let _ = kos_grid::cli::print(&e.to_string());
                 }
             }
         }
@@ -167,10 +167,13 @@ pub fn run() -> ExitCode {
             .map_err(|e| anyhow!("{}: {e}", out.display())),
     };
     match outcome {
-        Ok(Some(text)) => {
-            println!("{}", text.trim_end());
-            ExitCode::SUCCESS
-        }
+        Ok(Some(text)) => match kos_grid::cli::print(text.trim_end()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: standard output: {e}");
+                ExitCode::from(2)
+            }
+        },
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

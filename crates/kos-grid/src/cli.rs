@@ -117,6 +117,17 @@ fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() { 0.0 } else { v[v.len() / 2] }
 }
 
+/// Writes `text` and a newline to standard output. A pipe closed by its reader (`| head`)
+/// ends the output quietly instead of failing.
+pub fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
 /// Runs `powerflow` and returns what to print. `load` reads the case file.
 pub fn powerflow(
     args: &PowerflowArgs,

@@ -33,10 +33,13 @@ fn main() -> std::process::ExitCode {
         Command::Contingency(a) => cli::contingency(&a, load),
     };
     match out {
-        Ok(s) => {
-            println!("{}", s.trim_end());
-            std::process::ExitCode::SUCCESS
-        }
+        Ok(s) => match cli::print(s.trim_end()) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: standard output: {e}");
+                std::process::ExitCode::from(2)
+            }
+        },
         Err(e) => {
             eprintln!("error: {e}");
             std::process::ExitCode::from(2)

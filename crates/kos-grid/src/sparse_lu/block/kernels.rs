@@ -135,7 +135,18 @@ fn factor_portable(
                 if u == ZERO {
                     continue;
                 }
-                for r in at(&p.l_ptr, j)..at(&p.l_ptr, j + 1) {
+                // Two rows a step (the loop's own instructions are a third of it otherwise).
+                let (mut r, end) = (at(&p.l_ptr, j), at(&p.l_ptr, j + 1));
+                while r + 1 < end {
+                    let (i0, i1) = (*p.l_idx.get_unchecked(r), *p.l_idx.get_unchecked(r + 1));
+                    let (l0, l1) = (*f.l_val.get_unchecked(r), *f.l_val.get_unchecked(r + 1));
+                    let x0 = x.get_unchecked_mut(i0 as usize);
+                    *x0 = sub_mul(*x0, l0, u);
+                    let x1 = x.get_unchecked_mut(i1 as usize);
+                    *x1 = sub_mul(*x1, l1, u);
+                    r += 2;
+                }
+                if r < end {
                     let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(r) as usize);
                     *xi = sub_mul(*xi, *f.l_val.get_unchecked(r), u);
                 }
