@@ -2,7 +2,8 @@
 # Times one full simulation tick (weather, dispatch, power flow with relief, stores,
 # monitors with flow tracing, wear, report) on the built-in scene and on generated scenes.
 # Usage: scripts/bench-tick.sh [BUSES...]   (default: 10000)
-# Built in the dev profile, where dependencies, kos-grid and kos-energy are at opt-level 3.
+# Built in the dev profile: kos-grid, kos-energy, faer, libm and num-complex at opt-level 3,
+# the other dependencies (Bevy) at 1, the app crate at 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -510,3 +510,69 @@ impl IslandNewton {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{Branch, Bus, BusKind, Network};
+
+    /// A 60-bus ring with chords, some branches off-nominal transformers with phase shift.
+    fn network() -> Network {
+        let n = 60;
+        let mut net = Network::new("ring", 100.0);
+        for i in 0..n {
+            let kind = if i == 0 { BusKind::Slack } else { BusKind::Pq };
+            net.buses.push(Bus::new(format!("{i}"), kind, 20.0));
+        }
+        for i in 0..n {
+            for (k, j) in [(i + 1) % n, (i * 7 + 3) % n].into_iter().enumerate() {
+                if i != j {
+                    let mut br = Branch::line(i, j, 0.01 + 0.001 * i as f64, 0.1, 0.02);
+                    if (i + k) % 9 == 0 {
+                        br.tap = 1.03;
+                        br.shift_deg = 2.0;
+                    }
+                    net.branches.push(br);
+                }
+            }
+        }
+        net
+    }
+
+    /// The Jacobian compiled for AVX2 has the portable fill's bits, with voltage-controlled
+    /// buses and a distributed slack in it.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx2_and_portable_jacobians_give_the_same_bits() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("no AVX2 on this processor: only the portable fill runs here");
+            return;
+        }
+        let net = network();
+        let n = net.buses.len();
+        let y = Ybus::build(&net, |_, br| br.in_service);
+        let roles: Vec<Role> = (0..n)
+            .map(|i| match i {
+                0 => Role::Reference,
+                i if i % 5 == 0 => Role::Pv,
+                _ => Role::Pq,
+            })
+            .collect();
+        let vm: Vec<f64> = (0..n).map(|i| 1.0 + 0.04 * (i as f64).sin()).collect();
+        let va: Vec<f64> = (0..n).map(|i| 0.3 * (i as f64 * 0.7).cos()).collect();
+        let spec = vec![0.1; n];
+        for alpha in [Vec::new(), vec![1.0 / n as f64; n]] {
+            let mut nr = IslandNewton::new(&y, (0..n).collect(), roles.clone(), alpha).unwrap();
+            nr.mismatch(&vm, &va, &spec, &spec, 0.2);
+            nr.fill_jacobian_portable(&vm);
+            let portable = nr.j_val.clone();
+            nr.j_val.fill([0.0; 4]);
+            // SAFETY: the processor has AVX2 (checked above).
+            unsafe { nr.fill_jacobian_avx2(&vm) };
+            let bits =
+                |j: &[Block]| -> Vec<u64> { j.iter().flatten().map(|x| x.to_bits()).collect() };
+            assert_eq!(bits(&portable), bits(&nr.j_val));
+            assert!(portable.iter().flatten().all(|x| x.is_finite()));
+        }
+    }
+}

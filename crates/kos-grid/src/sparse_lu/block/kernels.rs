@@ -87,7 +87,7 @@ pub(super) fn factor(
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn factor_avx2(
+pub(super) fn factor_avx2(
     p: &Pattern,
     val: &[Block],
     f: &mut Factors,
@@ -98,7 +98,7 @@ fn factor_avx2(
 }
 
 #[inline(always)]
-fn factor_portable(
+pub(super) fn factor_portable(
     p: &Pattern,
     val: &[Block],
     f: &mut Factors,
@@ -190,12 +190,12 @@ pub(super) fn solve(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
+pub(super) fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
     solve_portable(p, f, y)
 }
 
 #[inline(always)]
-fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
+pub(super) fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
     let nb = p.nb;
     assert!(
         y.len() == nb

@@ -176,3 +176,45 @@ fn a_singular_matrix_is_reported() {
     let mut lu = BlockLu::new(1, &cp, &ri).unwrap();
     assert!(!lu.factor(&[[1.0, 2.0, 2.0, 4.0]]));
 }
+
+/// The AVX2 kernels give the portable kernels' bits (no fused multiply-add, the same order of
+/// operations), so a result does not depend on the processor.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx2_and_portable_kernels_give_the_same_bits() {
+    if !std::arch::is_x86_feature_detected!("avx2") {
+        eprintln!("no AVX2 on this processor: only the portable kernels run here");
+        return;
+    }
+    let bits = |v: &[Block]| -> Vec<u64> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+    for (adj, dominance) in [(mesh(30, 30), 8.0), (ring(400), 4.0)] {
+        let nb = adj.len();
+        let (cp, ri, v) = matrix(adj, 7, dominance);
+        let lu = BlockLu::new(nb, &cp, &ri).unwrap();
+        let val = lu.arrange(&v);
+        let new_factors = || kernels::Factors {
+            l_val: vec![ZERO; lu.p.l_idx.len()],
+            u_val: vec![ZERO; lu.p.u_idx.len()],
+            d_inv: vec![ZERO; nb],
+        };
+        let (mut fp, mut fa) = (new_factors(), new_factors());
+        let mut x = vec![ZERO; nb];
+        assert!(kernels::factor_portable(&lu.p, &val, &mut fp, &mut x, 1e3));
+        // SAFETY: the processor has AVX2 (checked above).
+        assert!(unsafe { kernels::factor_avx2(&lu.p, &val, &mut fa, &mut x, 1e3) });
+        assert_eq!(bits(&fp.l_val), bits(&fa.l_val));
+        assert_eq!(bits(&fp.u_val), bits(&fa.u_val));
+        assert_eq!(bits(&fp.d_inv), bits(&fa.d_inv));
+        let b: Vec<[f64; 2]> = (0..nb)
+            .map(|i| [(i as f64).sin(), (i as f64).cos()])
+            .collect();
+        let (mut yp, mut ya) = (b.clone(), b);
+        kernels::solve_portable(&lu.p, &fp, &mut yp);
+        // SAFETY: as above.
+        unsafe { kernels::solve_avx2(&lu.p, &fa, &mut ya) };
+        let flat =
+            |y: &[[f64; 2]]| -> Vec<u64> { y.iter().flatten().map(|x| x.to_bits()).collect() };
+        assert_eq!(flat(&yp), flat(&ya));
+        assert!(yp.iter().flatten().all(|x| x.is_finite()));
+    }
+}
