@@ -67,6 +67,22 @@ pub(super) struct Factors {
     pub d_inv: Vec<Block>,
 }
 
+impl Factors {
+    /// Whether these factors and `p`'s pointers have the lengths of `p`'s pattern. With what
+    /// `Pattern::new` guarantees besides (pointers ascending, every row index below `nb`),
+    /// that keeps the kernels' unchecked indexing in bounds.
+    fn fit(&self, p: &Pattern) -> bool {
+        let nb = p.nb;
+        let ends = |ptr: &[usize], len: usize| ptr.len() == nb + 1 && ptr[nb] == len;
+        self.d_inv.len() == nb
+            && self.l_val.len() == p.l_idx.len()
+            && self.u_val.len() == p.u_idx.len()
+            && ends(&p.a_ptr, p.a_row.len())
+            && ends(&p.l_ptr, p.l_idx.len())
+            && ends(&p.u_ptr, p.u_idx.len())
+    }
+}
+
 /// Factorises (left-looking, one block column at a time) with the work vector `x` (all
 /// zero, and left so). False when a pivot block is singular or gives a multiplier above
 /// `max_multiplier`.
@@ -106,20 +122,8 @@ pub(super) fn factor_portable(
     max_multiplier: f64,
 ) -> bool {
     let nb = p.nb;
-    // The index arithmetic below stays within these lengths: the pattern's pointers are
-    // monotone and end at their index arrays' lengths, and every row index is below `nb`
-    // (so `Pattern::new` builds them).
-    assert!(
-        val.len() == p.a_row.len()
-            && x.len() == nb
-            && f.d_inv.len() == nb
-            && f.l_val.len() == p.l_idx.len()
-            && f.u_val.len() == p.u_idx.len()
-            && p.a_ptr.len() == nb + 1
-            && p.l_ptr.len() == nb + 1
-            && p.u_ptr.len() == nb + 1
-    );
-    // SAFETY: see the assertion above.
+    assert!(f.fit(p) && val.len() == p.a_row.len() && x.len() == nb);
+    // SAFETY: the lengths are as asserted (see `Factors::fit` for the rest).
     unsafe {
         let at = |v: &[usize], i: usize| *v.get_unchecked(i);
         for k in 0..nb {
@@ -197,16 +201,8 @@ pub(super) fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
 #[inline(always)]
 pub(super) fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
     let nb = p.nb;
-    assert!(
-        y.len() == nb
-            && f.d_inv.len() == nb
-            && f.l_val.len() == p.l_idx.len()
-            && f.u_val.len() == p.u_idx.len()
-            && p.l_ptr.len() == nb + 1
-            && p.u_ptr.len() == nb + 1
-    );
-    // SAFETY: the lengths are as asserted and every row index of L and U is below `nb`
-    // (so `Pattern::new` builds them).
+    assert!(f.fit(p) && y.len() == nb);
+    // SAFETY: the lengths are as asserted (see `Factors::fit` for the rest).
     unsafe {
         let at = |v: &[usize], i: usize| *v.get_unchecked(i);
         for j in 0..nb {
