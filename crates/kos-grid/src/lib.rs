@@ -103,3 +103,22 @@ pub fn load_case(path: &Path) -> Result<Network, GridError> {
         _ => Err(GridError::UnknownFormat(name)),
     }
 }
+
+/// Helpers of the tests that compare the AVX2 kernels with the portable ones.
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(crate) mod simd_test {
+    /// Whether the processor has AVX2; says so when it has not (the test then checks nothing
+    /// here, as only the portable code runs).
+    pub(crate) fn has_avx2() -> bool {
+        let yes = std::arch::is_x86_feature_detected!("avx2");
+        if !yes {
+            eprintln!("no AVX2 on this processor: only the portable code runs here");
+        }
+        yes
+    }
+
+    /// The bit patterns of arrays of numbers, to compare results exactly.
+    pub(crate) fn bits<const N: usize>(values: &[[f64; N]]) -> Vec<u64> {
+        values.iter().flatten().map(|x| x.to_bits()).collect()
+    }
+}

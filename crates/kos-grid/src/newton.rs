@@ -544,8 +544,8 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn avx2_and_portable_jacobians_give_the_same_bits() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
-            eprintln!("no AVX2 on this processor: only the portable fill runs here");
+        use crate::simd_test::{bits, has_avx2};
+        if !has_avx2() {
             return;
         }
         let net = network();
@@ -569,8 +569,6 @@ mod tests {
             nr.j_val.fill([0.0; 4]);
             // SAFETY: the processor has AVX2 (checked above).
             unsafe { nr.fill_jacobian_avx2(&vm) };
-            let bits =
-                |j: &[Block]| -> Vec<u64> { j.iter().flatten().map(|x| x.to_bits()).collect() };
             assert_eq!(bits(&portable), bits(&nr.j_val));
             assert!(portable.iter().flatten().all(|x| x.is_finite()));
         }

@@ -182,11 +182,10 @@ fn a_singular_matrix_is_reported() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn avx2_and_portable_kernels_give_the_same_bits() {
-    if !std::arch::is_x86_feature_detected!("avx2") {
-        eprintln!("no AVX2 on this processor: only the portable kernels run here");
+    use crate::simd_test::{bits, has_avx2};
+    if !has_avx2() {
         return;
     }
-    let bits = |v: &[Block]| -> Vec<u64> { v.iter().flatten().map(|x| x.to_bits()).collect() };
     for (adj, dominance) in [(mesh(30, 30), 8.0), (ring(400), 4.0)] {
         let nb = adj.len();
         let (cp, ri, v) = matrix(adj, 7, dominance);
@@ -212,9 +211,7 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
         kernels::solve_portable(&lu.p, &fp, &mut yp);
         // SAFETY: as above.
         unsafe { kernels::solve_avx2(&lu.p, &fa, &mut ya) };
-        let flat =
-            |y: &[[f64; 2]]| -> Vec<u64> { y.iter().flatten().map(|x| x.to_bits()).collect() };
-        assert_eq!(flat(&yp), flat(&ya));
+        assert_eq!(bits(&yp), bits(&ya));
         assert!(yp.iter().flatten().all(|x| x.is_finite()));
     }
 }
