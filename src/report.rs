@@ -216,7 +216,7 @@ pub fn asset_states(world: &mut World) -> BTreeMap<String, Value> {
             "efficiency": m.efficiency(*kind),
         });
         if matches!(kind, AssetKind::Load | AssetKind::Pod) {
-            j["suppliers"] = json!(m.suppliers);
+            j["suppliers"] = json!(m.suppliers().collect::<Vec<_>>());
             j["other_suppliers_kwh"] = json!(m.other_suppliers_kwh);
         }
         o.insert("monitor".into(), j);

@@ -38,6 +38,9 @@ pub struct Grid {
     pub relief_pending: usize,
     /// Energy balance of each island after the last solve.
     pub energy: Vec<IslandEnergy>,
+    /// Differs between any two grids built in this process: what is cached from one grid
+    /// (bus indices, say) is checked against it.
+    pub generation: u64,
     failing: BTreeSet<usize>,
     dark: BTreeSet<usize>,
     meshed_overloads: BTreeSet<usize>,
@@ -66,6 +69,10 @@ impl Grid {
             engine: PowerFlow::new(),
             relief_pending: 0,
             energy: Vec::new(),
+            generation: {
+                static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
             failing: BTreeSet::new(),
             dark: BTreeSet::new(),
             meshed_overloads: BTreeSet::new(),

@@ -5,6 +5,7 @@
 
 use bevy::prelude::*;
 use kos_energy::series::RollingSeries;
+use kos_energy::variation::key_of;
 use kos_grid::{TraceOptions, trace};
 use kos_scene::{EmissionFactors, GeneratorSpec};
 
@@ -57,8 +58,8 @@ pub struct EnergyMonitor {
     /// Power, kW (positive delivering for units, consuming for consumers, through for
     /// branches).
     pub power: RollingSeries,
-    /// Who supplied a consumer: (asset id, kWh), largest first.
-    pub suppliers: Vec<(String, f64)>,
+    /// Who supplied a consumer, largest first (see [`EnergyMonitor::suppliers`]).
+    pub(crate) suppliers: Vec<Supplier>,
     /// Supply from producers beyond the first [`SUPPLIERS_KEPT`], kWh.
     pub other_suppliers_kwh: f64,
 }
@@ -80,7 +81,21 @@ impl Default for EnergyMonitor {
     }
 }
 
+/// One supplier of a consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Supplier {
+    /// `key_of(id)`: compared before the id, which is compared only when the keys match.
+    key: u64,
+    id: String,
+    kwh: f64,
+}
+
 impl EnergyMonitor {
+    /// Who supplied a consumer: (asset id, kWh), largest first.
+    pub fn suppliers(&self) -> impl Iterator<Item = (&str, f64)> + '_ {
+        self.suppliers.iter().map(|s| (s.id.as_str(), s.kwh))
+    }
+
     /// Renewable share of the traced energy, fraction.
     pub fn renewable_fraction(&self) -> f64 {
         ratio(self.renewable_kwh, self.traced_kwh)
@@ -110,19 +125,30 @@ impl EnergyMonitor {
         }
     }
 
-    fn supplied_by(&mut self, id: &str, kwh: f64) {
-        if let Some(s) = self.suppliers.iter_mut().find(|s| s.0 == id) {
-            s.1 += kwh;
+    /// Counts `kwh` supplied by the asset `id`, whose `key_of` is `key`; call
+    /// [`EnergyMonitor::sort_suppliers`] after the last.
+    pub(crate) fn supplied_by(&mut self, id: &str, key: u64, kwh: f64) {
+        if let Some(s) = self
+            .suppliers
+            .iter_mut()
+            .find(|s| s.key == key && s.id == id)
+        {
+            s.kwh += kwh;
         } else if self.suppliers.len() < SUPPLIERS_KEPT {
-            self.suppliers.push((id.to_string(), kwh));
+            self.suppliers.push(Supplier {
+                key,
+                id: id.to_string(),
+                kwh,
+            });
         } else {
             self.other_suppliers_kwh += kwh;
         }
     }
 
-    fn sort_suppliers(&mut self) {
+    /// Largest supplier first, ties by id.
+    pub(crate) fn sort_suppliers(&mut self) {
         self.suppliers
-            .sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            .sort_by(|a, b| b.kwh.total_cmp(&a.kwh).then_with(|| a.id.cmp(&b.id)));
     }
 }
 
@@ -245,6 +271,7 @@ fn monitor_energy(
         .iter()
         .map(|&e| tags.get(e).map_or("", |t| t.0.as_str()))
         .collect();
+    let keys: Vec<u64> = ids.iter().map(|id| key_of(id)).collect();
 
     // Units: output, curtailment, and batteries' stored mix.
     for (g, &e) in grid.unit_entities.iter().enumerate() {
@@ -312,7 +339,7 @@ fn monitor_energy(
             m.traced_kwh += part;
             m.renewable_kwh += part * mix[g].0;
             m.co2_g += part * mix[g].1;
-            m.supplied_by(ids[g], part);
+            m.supplied_by(ids[g], keys[g], part);
         }
         m.sort_suppliers();
     }
@@ -342,4 +369,37 @@ pub(super) fn plugin(app: &mut App) {
             .in_set(SimSet::Stores)
             .after(super::storage::integrate_batteries),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suppliers_add_up_by_id_and_the_first_twelve_are_named() {
+        let mut m = EnergyMonitor::default();
+        let ids: Vec<String> = (0..14).map(|i| format!("pv-{i}")).collect();
+        for _ in 0..2 {
+            for (i, id) in ids.iter().enumerate() {
+                m.supplied_by(id, key_of(id), (i + 1) as f64);
+            }
+            m.sort_suppliers();
+        }
+        let named: Vec<(&str, f64)> = m.suppliers().collect();
+        assert_eq!(named.len(), SUPPLIERS_KEPT);
+        assert_eq!(named[0], ("pv-11", 24.0));
+        assert_eq!(named[11], ("pv-0", 2.0));
+        assert_eq!(m.other_suppliers_kwh, 2.0 * (13.0 + 14.0));
+    }
+
+    #[test]
+    fn suppliers_whose_keys_collide_stay_apart() {
+        let mut m = EnergyMonitor::default();
+        m.supplied_by("b", 7, 2.0);
+        m.supplied_by("a", 7, 1.0);
+        m.supplied_by("a", 7, 1.0);
+        m.sort_suppliers();
+        // Equal energy: by id.
+        assert_eq!(m.suppliers().collect::<Vec<_>>(), [("a", 2.0), ("b", 2.0)]);
+    }
 }

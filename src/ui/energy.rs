@@ -54,7 +54,8 @@ impl EnergyView {
         }
         row("efficiency", format!("{:.1} %", m.efficiency(kind) * 100.0));
         rows.extend(wear);
-        let mut suppliers = m.suppliers.clone();
+        let mut suppliers: Vec<(String, f64)> =
+            m.suppliers().map(|(id, kwh)| (id.to_string(), kwh)).collect();
         if m.other_suppliers_kwh > 0.0 {
             suppliers.push(("others".into(), m.other_suppliers_kwh));
         }
@@ -210,9 +211,12 @@ mod tests {
             traced_kwh: 10.0,
             renewable_kwh: 4.0,
             co2_g: 1800.0,
-            suppliers: vec![("wt1".into(), 6.0), ("pv-1".into(), 4.0)],
             ..Default::default()
         };
+        for (id, kwh) in [("pv-1", 4.0), ("wt1", 6.0)] {
+            m.supplied_by(id, kos_energy::variation::key_of(id), kwh);
+        }
+        m.sort_suppliers();
         for h in 0..30 {
             m.power.push(h as f64 / 60.0, 2.0);
         }

@@ -293,11 +293,11 @@ fn case118_shares_balance_and_no_unit_gives_more_than_it_makes() {
     check_case("case118.m", 0.0);
 }
 
+/// The same checks on the two 10,000-bus cases (their time is printed; speed is measured in
+/// `scripts/bench-tick.sh`, not here).
 #[test]
-#[ignore = "10,000-bus cases: run with --ignored for the timing"]
-fn large_cases_trace_fast() {
+fn large_cases_shares_balance_too() {
     for f in ["case9241pegase.m", "case_ACTIVSg10k.m"] {
-        let secs = check_case(f, 1e-4);
-        assert!(secs < 1.0, "{f}: {secs} s");
+        check_case(f, 1e-4);
     }
 }
