@@ -105,7 +105,8 @@ impl ConsumerOrder {
     fn holds(&self, consumers: &Consumers, generation: u64) -> bool {
         let mut n = 0;
         let same = consumers.iter().all(|(entity, _, load, pod)| {
-            let changed = load.is_some_and(|s| s.is_changed()) || pod.is_some_and(|s| s.is_changed());
+            let changed =
+                load.is_some_and(|s| s.is_changed()) || pod.is_some_and(|s| s.is_changed());
             n += 1;
             !changed && self.seen.get(n - 1) == Some(&entity)
         });
@@ -473,4 +474,61 @@ pub fn battery(spec: &StorageSpec) -> Battery {
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<DispatchPlan>();
     app.add_systems(FixedUpdate, plan_dispatch.in_set(SimSet::Dispatch));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scene::default_scene;
+    use crate::sim::run_ticks;
+    use crate::testing::headless_app;
+
+    /// (asset id, entity, shedding class) of each planned consumer, in plan order.
+    fn planned(app: &mut App) -> Vec<(String, Entity, usize)> {
+        let world = app.world();
+        let plan = world.resource::<DispatchPlan>();
+        plan.consumers
+            .iter()
+            .map(|c| {
+                let id = world.get::<AssetTag>(c.entity).expect("tagged").0.clone();
+                (id, c.entity, c.shed_class)
+            })
+            .collect()
+    }
+
+    /// The order kept between ticks follows the world: a changed spec and a consumer taken
+    /// away show in the next tick's plan, which stays in asset-id order.
+    #[test]
+    fn the_kept_consumer_order_follows_specs_and_entities() {
+        let mut app = headless_app(&default_scene());
+        run_ticks(&mut app, 2);
+        let before = planned(&mut app);
+        assert!(before.len() > 2);
+        assert!(before.windows(2).all(|w| w[0].0 < w[1].0), "{before:?}");
+
+        let world = app.world_mut();
+        let (load, old) = {
+            let mut q = world.query::<(Entity, &Spec<LoadSpec>)>();
+            let (e, s) = q.iter(world).next().expect("a load");
+            (e, s.priority)
+        };
+        let new = if old == Priority::Critical {
+            Priority::Deferrable
+        } else {
+            Priority::Critical
+        };
+        world.get_mut::<Spec<LoadSpec>>(load).unwrap().priority = new;
+        run_ticks(&mut app, 1);
+        let after = planned(&mut app);
+        let class = |v: &[(String, Entity, usize)]| v.iter().find(|c| c.1 == load).map(|c| c.2);
+        assert_eq!(class(&before), Some(shed_class(old)));
+        assert_eq!(class(&after), Some(shed_class(new)));
+
+        app.world_mut().despawn(load);
+        run_ticks(&mut app, 1);
+        let gone = planned(&mut app);
+        assert_eq!(gone.len(), before.len() - 1);
+        assert!(gone.iter().all(|c| c.1 != load));
+        assert!(gone.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 }

@@ -169,7 +169,9 @@ impl PodSupply {
     /// From the pod's demand and energy monitor.
     pub fn of(id: &str, demand: &Demand, monitor: Option<&EnergyMonitor>) -> Self {
         let mut suppliers: Vec<(String, f64)> = monitor.map_or_else(Vec::new, |m| {
-            m.suppliers().map(|(id, kwh)| (id.to_string(), kwh)).collect()
+            m.suppliers()
+                .map(|(id, kwh)| (id.to_string(), kwh))
+                .collect()
         });
         suppliers.sort_by(|a, b| b.1.total_cmp(&a.1));
         suppliers.truncate(5);

@@ -54,8 +54,10 @@ impl EnergyView {
         }
         row("efficiency", format!("{:.1} %", m.efficiency(kind) * 100.0));
         rows.extend(wear);
-        let mut suppliers: Vec<(String, f64)> =
-            m.suppliers().map(|(id, kwh)| (id.to_string(), kwh)).collect();
+        let mut suppliers: Vec<(String, f64)> = m
+            .suppliers()
+            .map(|(id, kwh)| (id.to_string(), kwh))
+            .collect();
         if m.other_suppliers_kwh > 0.0 {
             suppliers.push(("others".into(), m.other_suppliers_kwh));
         }
