@@ -103,14 +103,14 @@ type Consumers<'w, 's> = Query<
 impl ConsumerOrder {
     /// Whether this order still holds for `consumers` and the grid of `generation`.
     fn holds(&self, consumers: &Consumers, generation: u64) -> bool {
-        let mut n = 0;
-        let same = consumers.iter().all(|(entity, _, load, pod)| {
-            let changed =
-                load.is_some_and(|s| s.is_changed()) || pod.is_some_and(|s| s.is_changed());
-            n += 1;
-            !changed && self.seen.get(n - 1) == Some(&entity)
-        });
-        same && n == self.seen.len() && self.grid == generation
+        let mut seen = self.seen.iter();
+        self.grid == generation
+            && consumers.iter().all(|(entity, _, load, pod)| {
+                let changed =
+                    load.is_some_and(|s| s.is_changed()) || pod.is_some_and(|s| s.is_changed());
+                !changed && seen.next() == Some(&entity)
+            })
+            && seen.next().is_none()
     }
 
     fn new(consumers: &Consumers, grid: &Grid) -> Self {
