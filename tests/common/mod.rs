@@ -1,6 +1,12 @@
 //! A mosquitto of the test's own on a free loopback port (plain, with a password file, or
 //! with TLS under certificates made by `openssl`), stopped by its PID, and a listener that
-//! collects what is published: the harness of the telemetry tests.
+//! collects what is published: the harness of the telemetry tests, with the twin they drive
+//! (`twin`).
+
+// Each test file uses part of it.
+#![allow(dead_code)]
+
+pub mod twin;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
