@@ -51,6 +51,10 @@ pub struct SolveArgs {
     /// Newton iteration cap.
     #[arg(long, default_value_t = 30)]
     pub max_iterations: usize,
+    /// Solve on one thread: without it an island large enough to gain from them takes
+    /// two (the results are the same, bit for bit).
+    #[arg(long)]
+    pub one_thread: bool,
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     pub json: bool,
@@ -71,6 +75,7 @@ impl SolveArgs {
                 tolerance_pu: self.tolerance,
                 max_iterations: self.max_iterations,
                 reuse_factors_below,
+                two_threads: !self.one_thread,
             },
             enforce_q_limits: self.enforce_q_limits,
             distributed_slack: self.distributed_slack,

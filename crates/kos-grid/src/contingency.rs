@@ -10,6 +10,7 @@ use crate::GridError;
 use crate::dc::DcModel;
 use crate::islands::{bridges, find_islands};
 use crate::network::Network;
+use crate::newton::NewtonOptions;
 use crate::powerflow::{PowerFlow, PowerFlowOptions, Start};
 use crate::result::{IslandStatus, PowerFlowResult};
 
@@ -136,8 +137,13 @@ pub fn run_n1(
     let outaged: Vec<usize> = (0..net.branches.len())
         .filter(|&k| net.branches[k].in_service)
         .collect();
+    // The outages are solved side by side, each on one thread.
     let warm = PowerFlowOptions {
         start: Start::Warm,
+        newton: NewtonOptions {
+            two_threads: false,
+            ..opts.newton
+        },
         ..*opts
     };
     // One engine and DC model per thread, built on its first outage: the outages can then be

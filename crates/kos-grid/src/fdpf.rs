@@ -18,6 +18,7 @@ use crate::GridError;
 use crate::network::Network;
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::sparse_lu::PatternLu;
+use crate::team::Team;
 use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
@@ -26,14 +27,16 @@ const NONE: usize = usize::MAX;
 pub const FAST_DECOUPLED_MAX_ITERATIONS: usize = 100;
 
 /// How one island is solved: see [`solve_island`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Attempt {
+#[derive(Clone, Copy)]
+pub(crate) struct Attempt<'a> {
     /// The fast-decoupled method first (the `fd` method), else Newton-Raphson.
     pub fast_decoupled_first: bool,
     /// After a Newton-Raphson that does not converge, try the fast-decoupled method.
     pub fallback: bool,
     /// Tolerance and Newton's iteration cap.
     pub newton: NewtonOptions,
+    /// Two threads for Newton-Raphson, where the island gains from them.
+    pub team: Option<&'a Team>,
 }
 
 /// `-Im(Y)` of `net` restricted to the local buses in `unknowns` (ascending positions in
@@ -252,6 +255,9 @@ pub(crate) fn solve_island(
     (p_spec, q_spec): (&[f64], &[f64]),
     how: Attempt,
 ) -> NewtonOutcome {
+    let newton = |solver: &mut IslandNewton, vm: &mut [f64], va: &mut [f64], lambda: &mut f64| {
+        solver.solve_on(vm, va, lambda, (p_spec, q_spec), &how.newton, how.team)
+    };
     let fast_decoupled = |solver: &IslandNewton, vm: &mut [f64], va: &mut [f64]| {
         let roles: Vec<Role> = (0..solver.len()).map(|i| solver.role(i)).collect();
         let limits = NewtonOptions {
@@ -276,7 +282,7 @@ pub(crate) fn solve_island(
     let mut outcome = if from_fd {
         fast_decoupled(solver, vm, va)
     } else {
-        solver.solve(vm, va, lambda, p_spec, q_spec, &how.newton)
+        newton(solver, vm, va, lambda)
     };
     fd_its += outcome.fast_decoupled_iterations;
     if !outcome.converged && !from_fd && how.fallback {
@@ -295,7 +301,7 @@ pub(crate) fn solve_island(
     }
     if from_fd {
         let fd_end = (vm.clone(), va.clone(), *lambda);
-        let nr = solver.solve(vm, va, lambda, p_spec, q_spec, &how.newton);
+        let nr = newton(solver, vm, va, lambda);
         if nr.converged || nr.max_mismatch_pu < outcome.max_mismatch_pu {
             outcome = nr;
         } else {

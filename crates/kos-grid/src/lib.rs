@@ -29,6 +29,7 @@ pub mod refdata;
 pub mod result;
 mod schedule;
 pub mod sparse_lu;
+pub mod team;
 pub mod tracing;
 pub mod ybus;
 
@@ -104,11 +105,13 @@ pub fn load_case(path: &Path) -> Result<Network, GridError> {
     }
 }
 
-/// Helpers of the tests that compare the AVX2 kernels with the portable ones.
-#[cfg(all(test, target_arch = "x86_64"))]
+/// Helpers of the tests that compare results bit for bit: the AVX2 kernels with the
+/// portable ones, two threads with one.
+#[cfg(test)]
 pub(crate) mod simd_test {
     /// Whether the processor has AVX2; says so when it has not (the test then checks nothing
     /// here, as only the portable code runs).
+    #[cfg(target_arch = "x86_64")]
     pub(crate) fn has_avx2() -> bool {
         let yes = std::arch::is_x86_feature_detected!("avx2");
         if !yes {

@@ -4,8 +4,11 @@
 
 use num_complex::Complex64;
 
+use std::sync::Mutex;
+
 use crate::GridError;
 use crate::sparse_lu::{Block, BlockLu};
+use crate::team::{self, Shared, Team};
 use crate::ybus::Ybus;
 
 const NONE: usize = usize::MAX;
@@ -39,6 +42,10 @@ pub struct NewtonOptions {
     /// step that does not cut the mismatch tenfold is followed by full Newton steps. Zero
     /// (the default) makes every step a Newton step.
     pub reuse_factors_below: f64,
+    /// Whether a large island's solve may take two threads (see [`crate::team`]): the
+    /// results are the same, bit for bit. Off where the caller runs solves side by side
+    /// itself (N-1). On by default.
+    pub two_threads: bool,
 }
 
 impl Default for NewtonOptions {
@@ -47,6 +54,7 @@ impl Default for NewtonOptions {
             tolerance_pu: 1e-8,
             max_iterations: 30,
             reuse_factors_below: 0.0,
+            two_threads: true,
         }
     }
 }
@@ -101,19 +109,86 @@ pub struct IslandNewton {
     unknowns: usize,
     /// Jacobian blocks, in the factorisation's order.
     j_val: Vec<Block>,
-    /// Block of each admittance entry.
-    j_pos: Vec<u32>,
     /// Blocks of the slack share's column, with their bus.
     lambda_pos: Vec<(usize, usize)>,
     lu: BlockLu,
+    /// The admittance matrix by rows, with each entry's Jacobian block.
+    rows: Rows,
+    /// Where the rows are cut in two for two threads (0: one thread).
+    row_split: usize,
     v: Vec<Complex64>,
-    cur: Vec<Complex64>,
+    /// Each column's factors for its unknowns (θ, |V|): 1 or 0, the second over |V|.
+    col_factor: Vec<[f64; 2]>,
+    /// Complex power injected at each bus by the current state.
+    s: Vec<Complex64>,
     /// Mismatch, then update: two entries per bus (P, Q).
     rhs: Vec<f64>,
     /// The state before the last update, to fall back on.
     backup: (Vec<f64>, Vec<f64>),
     /// Buses cut off from the island by an opening (their equations become `dx = 0`).
     frozen: Vec<bool>,
+}
+
+/// The admittance matrix by rows (the transpose of its columns), for computing each bus's
+/// injection and Jacobian row in one pass that threads can share by rows.
+struct Rows {
+    ptr: Vec<usize>,
+    /// Column of each entry.
+    col: Vec<u32>,
+    val: Vec<Complex64>,
+    /// The entry's Jacobian block, in the factorisation's order.
+    block: Vec<u32>,
+    /// The entry's position in the admittance matrix by columns.
+    src: Vec<u32>,
+    /// The diagonal block of each row.
+    diag: Vec<u32>,
+}
+
+impl Rows {
+    /// The rows of `y`, whose entry `p` has its block at `j_pos[p]`; columns ascending
+    /// within each row.
+    fn new(y: &Ybus, j_pos: &[u32]) -> Self {
+        let n = y.n;
+        let nnz = y.row_idx.len();
+        let mut ptr = vec![0usize; n + 1];
+        for &i in &y.row_idx {
+            ptr[i + 1] += 1;
+        }
+        for i in 0..n {
+            ptr[i + 1] += ptr[i];
+        }
+        let mut next = ptr.clone();
+        let (mut col, mut src) = (vec![0u32; nnz], vec![0u32; nnz]);
+        for k in 0..n {
+            for p in y.col_ptr[k]..y.col_ptr[k + 1] {
+                let q = &mut next[y.row_idx[p]];
+                col[*q] = k as u32;
+                src[*q] = p as u32;
+                *q += 1;
+            }
+        }
+        let val = src.iter().map(|&p| y.val[p as usize]).collect();
+        let block = src.iter().map(|&p| j_pos[p as usize]).collect();
+        let diag = (0..n).map(|k| j_pos[y.diag[k]]).collect();
+        Self {
+            ptr,
+            col,
+            val,
+            block,
+            src,
+            diag,
+        }
+    }
+}
+
+/// The largest absolute mismatch and its bus, as one pass in ascending bus order finds it
+/// (the last NaN, else the first largest), from the results of two consecutive ranges.
+fn worse(a: (f64, usize), b: (f64, usize)) -> (f64, usize) {
+    if b.0.is_nan() || (!a.0.is_nan() && b.0 > a.0) {
+        b
+    } else {
+        a
+    }
 }
 
 impl IslandNewton {
@@ -221,6 +296,14 @@ impl IslandNewton {
         for (_, q) in lambda_pos.iter_mut() {
             *q = lu.positions()[*q];
         }
+        let rows = Rows::new(&ybus, &j_pos);
+        // Two threads for the rows when the factorisation takes two: cut where half the
+        // entries are on each side.
+        let row_split = if lu.splits() {
+            rows.ptr.partition_point(|&p| 2 * p < rows.ptr[n])
+        } else {
+            0
+        };
         let mut nr = Self {
             buses,
             ybus,
@@ -235,11 +318,13 @@ impl IslandNewton {
             lambda_bus,
             unknowns: 0,
             j_val: vec![[0.0; 4]; b_idx.len()],
-            j_pos,
             lambda_pos,
+            rows,
+            row_split,
             lu,
             v: vec![Complex64::new(0.0, 0.0); n],
-            cur: vec![Complex64::new(0.0, 0.0); n],
+            col_factor: vec![[0.0; 2]; n],
+            s: vec![Complex64::new(0.0, 0.0); n],
             rhs: vec![0.0; 2 * n],
             backup: (vec![0.0; n], vec![0.0; n]),
             frozen: vec![false; n],
@@ -278,6 +363,14 @@ impl IslandNewton {
         for (v, &p) in self.ybus.val.iter_mut().zip(&self.global_pos) {
             *v = y.val[p];
         }
+        for (v, &p) in self.rows.val.iter_mut().zip(&self.rows.src) {
+            *v = self.ybus.val[p as usize];
+        }
+    }
+
+    /// Whether the island is large enough to gain from two threads.
+    pub fn gains_from_two_threads(&self) -> bool {
+        self.row_split > 0
     }
 
     /// Number of buses.
@@ -307,30 +400,158 @@ impl IslandNewton {
         self.roles[i]
     }
 
-    /// Computes `V`, `I = Y V` and the mismatch vector into `rhs`; returns the largest
-    /// absolute mismatch and its local bus.
-    fn mismatch(
+    /// Computes `V`, each bus's injection and the mismatch vector into `rhs`, and with
+    /// `JACOBIAN` the Jacobian's values; returns the largest absolute mismatch and its local
+    /// bus. One pass over the admittance matrix by rows, shared by the two threads of `team`
+    /// when there is one: every number is computed by the same operations either way.
+    fn evaluate<const JACOBIAN: bool>(
         &mut self,
         vm: &[f64],
         va: &[f64],
         p_spec: &[f64],
         q_spec: &[f64],
         lambda: f64,
+        team: Option<&Team>,
     ) -> (f64, usize) {
         let n = self.v.len();
-        for ((v, &m), &a) in self.v.iter_mut().zip(&vm[..n]).zip(&va[..n]) {
-            *v = crate::polar(m, a);
+        let (vm, va) = (&vm[..n], &va[..n]);
+        assert!(
+            self.rhs.len() >= 2 * n
+                && self.s.len() == n
+                && self.col_factor.len() == n
+                && self.rows.ptr.len() == n + 1,
+            "state arrays fit the island"
+        );
+        // Two halves of the buses (rows), cut where half the entries are on each side.
+        let cut = if team.is_some() { self.row_split } else { n };
+        let halves = [(0, cut), (cut, n)];
+        let (v, cf) = (
+            Shared(self.v.as_mut_ptr()),
+            Shared(self.col_factor.as_mut_ptr()),
+        );
+        let (angle_unknown, q_eq) = (&self.angle_unknown, &self.q_eq);
+        team::both(team, |h| {
+            let on = |x: bool| f64::from(u8::from(x));
+            for b in halves[h].0..halves[h].1 {
+                // SAFETY: bus `b` of this half alone, within the arrays (asserted above).
+                unsafe {
+                    *v.ptr().add(b) = crate::polar(vm[b], va[b]);
+                    *cf.ptr().add(b) = [on(angle_unknown[b]), on(q_eq[b]) / vm[b]];
+                }
+            }
+        });
+        let (rhs, s, j) = (
+            Shared(self.rhs.as_mut_ptr()),
+            Shared(self.s.as_mut_ptr()),
+            Shared(self.j_val.as_mut_ptr()),
+        );
+        let this = &*self;
+        let worst = [Mutex::new((0.0, 0)), Mutex::new((0.0, 0))];
+        team::both(team, |h| {
+            // SAFETY: the arrays hold the island's rows (asserted above), the rows' blocks
+            // lie in the Jacobian (built by `IslandNewton::new`), and each half writes only
+            // its own rows' entries and blocks.
+            let w = unsafe {
+                this.rows_of::<JACOBIAN>(halves[h], (p_spec, q_spec, lambda), (rhs, s, j))
+            };
+            *worst[h].lock().unwrap_or_else(|e| e.into_inner()) = w;
+        });
+        let [a, b] = worst.map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let worst = worse(a, b);
+        if JACOBIAN {
+            for &(i, pos) in &self.lambda_pos {
+                self.j_val[pos][0] = if self.p_eq[i] { -self.alpha[i] } else { 0.0 };
+            }
         }
-        self.ybus.mul(&self.v, &mut self.cur);
-        let mut worst = (0.0f64, 0usize);
-        let (p_spec, q_spec) = (&p_spec[..n], &q_spec[..n]);
-        let (p_eq, q_eq) = (&self.p_eq[..n], &self.q_eq[..n]);
-        let pairs = self.rhs[..2 * n].chunks_exact_mut(2);
-        for (i, (f, (v, c))) in pairs.zip(self.v.iter().zip(&self.cur)).enumerate() {
-            let s = v * c.conj();
-            f[0] = 0.0;
-            f[1] = 0.0;
-            if p_eq[i] {
+        worst
+    }
+
+    /// [`IslandNewton::evaluate`] on the rows `lo..hi`, with `V` and the column factors
+    /// computed.
+    ///
+    /// # Safety
+    /// `rhs`, `s` and `j` point at the island's mismatch vector, injections and Jacobian, no
+    /// other thread writes these rows' parts of them, and `p_spec`, `q_spec` cover the island.
+    unsafe fn rows_of<const JACOBIAN: bool>(
+        &self,
+        (lo, hi): (usize, usize),
+        spec: (&[f64], &[f64], f64),
+        out: (Shared<f64>, Shared<Complex64>, Shared<[f64; 4]>),
+    ) -> (f64, usize) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
+            return unsafe { self.rows_avx2::<JACOBIAN>((lo, hi), spec, out) };
+        }
+        // SAFETY: the caller's.
+        unsafe { self.rows_portable::<JACOBIAN>((lo, hi), spec, out) }
+    }
+
+    /// [`IslandNewton::rows_of`] compiled for AVX2 (a block is one register). Without FMA
+    /// every product rounds as in the portable code: both give the same bits.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn rows_avx2<const JACOBIAN: bool>(
+        &self,
+        range: (usize, usize),
+        spec: (&[f64], &[f64], f64),
+        out: (Shared<f64>, Shared<Complex64>, Shared<[f64; 4]>),
+    ) -> (f64, usize) {
+        // SAFETY: the caller's.
+        unsafe { self.rows_portable::<JACOBIAN>(range, spec, out) }
+    }
+
+    #[inline(always)]
+    unsafe fn rows_portable<const JACOBIAN: bool>(
+        &self,
+        (lo, hi): (usize, usize),
+        (p_spec, q_spec, lambda): (&[f64], &[f64], f64),
+        (rhs, s_out, j): (Shared<f64>, Shared<Complex64>, Shared<[f64; 4]>),
+    ) -> (f64, usize) {
+        let r = &self.rows;
+        let (v, cf) = (&self.v[..], &self.col_factor[..]);
+        let mut worst = (0.0f64, lo);
+        for i in lo..hi {
+            let vi = v[i];
+            let row = self.row_mask[i];
+            let (first, end) = (r.ptr[i], r.ptr[i + 1]);
+            let mut s = Complex64::new(0.0, 0.0);
+            for ((&k, &yik), &q) in r.col[first..end]
+                .iter()
+                .zip(&r.val[first..end])
+                .zip(&r.block[first..end])
+            {
+                // With w = V_i conj(Y_ik V_k): S_i sums the w, dS_i/dθ_k = -j w and
+                // dS_i/d|V_k| = w / |V_k|.
+                let k = k as usize;
+                let w = vi * (yik * v[k]).conj();
+                s += w;
+                if JACOBIAN {
+                    let [a, m] = cf[k];
+                    let f = [row[0] * a, row[1] * m, row[2] * a, row[3] * m];
+                    // SAFETY: the block of an entry of this row (the caller's).
+                    unsafe {
+                        *j.ptr().add(q as usize) =
+                            [f[0] * w.im, f[1] * w.re, f[2] * w.re, f[3] * w.im];
+                    }
+                }
+            }
+            // SAFETY: this row's entries (the caller's).
+            unsafe { *s_out.ptr().add(i) = s };
+            if JACOBIAN {
+                // On the diagonal dS_i/dθ_i gains j S_i and dS_i/d|V_i| gains S_i / |V_i|;
+                // an equation not solved is an identity row.
+                let [a, m] = cf[i];
+                let (row_p, row_q) = (row[0], row[3]);
+                // SAFETY: as above.
+                let b = unsafe { &mut *j.ptr().add(r.diag[i] as usize) };
+                b[0] += row_p * a * -s.im + (1.0 - row_p);
+                b[1] += row_p * m * s.re;
+                b[2] += row_q * a * s.re;
+                b[3] += row_q * m * s.im + (1.0 - row_q);
+            }
+            let mut f = [0.0; 2];
+            if self.p_eq[i] {
                 let share = if self.alpha.is_empty() {
                     0.0
                 } else {
@@ -341,83 +562,26 @@ impl IslandNewton {
                     worst = (f[0].abs(), i);
                 }
             }
-            if q_eq[i] {
+            if self.q_eq[i] {
                 f[1] = s.im - q_spec[i];
                 if f[1].abs() > worst.0 || f[1].is_nan() {
                     worst = (f[1].abs(), i);
                 }
             }
+            // SAFETY: as above.
+            unsafe {
+                *rhs.ptr().add(2 * i) = f[0];
+                *rhs.ptr().add(2 * i + 1) = f[1];
+            }
         }
         worst
-    }
-
-    /// Fills the Jacobian values from the current `V` and `I`, column by column.
-    fn fill_jacobian(&mut self, vm: &[f64]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor has AVX2 (checked just above).
-            return unsafe { self.fill_jacobian_avx2(vm) };
-        }
-        self.fill_jacobian_portable(vm)
-    }
-
-    /// [`IslandNewton::fill_jacobian`] compiled for AVX2 (a block is one register). Without
-    /// FMA every product rounds as in the portable code: both give the same bits.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn fill_jacobian_avx2(&mut self, vm: &[f64]) {
-        self.fill_jacobian_portable(vm)
-    }
-
-    #[inline(always)]
-    fn fill_jacobian_portable(&mut self, vm: &[f64]) {
-        let y = &self.ybus;
-        let n = y.n;
-        let j = &mut self.j_val;
-        let (v, rows) = (&self.v[..n], &self.row_mask[..n]);
-        // Each column's factor for its unknowns (θ, |V|), laid out as a block's entries.
-        let cols = self.col_mask[..n].iter().zip(&vm[..n]);
-        for (((k, ends), &vk), ([col_a, col_v], &vmk)) in
-            y.col_ptr.windows(2).enumerate().zip(v).zip(cols)
-        {
-            let col_v = col_v / vmk;
-            let col = [*col_a, col_v, *col_a, col_v];
-            let (first, end) = (ends[0], ends[1]);
-            for ((&i, &yik), &q) in y.row_idx[first..end]
-                .iter()
-                .zip(&y.val[first..end])
-                .zip(&self.j_pos[first..end])
-            {
-                // With w = V_i conj(Y_ik V_k): dS_i/dθ_k = -j w and dS_i/d|V_k| = w / |V_k|.
-                let w = v[i] * (yik * vk).conj();
-                let row = rows[i];
-                let m = [
-                    row[0] * col[0],
-                    row[1] * col[1],
-                    row[2] * col[2],
-                    row[3] * col[3],
-                ];
-                j[q as usize] = [m[0] * w.im, m[1] * w.re, m[2] * w.re, m[3] * w.im];
-            }
-            // On the diagonal, with s_k = V_k conj(I_k): dS_k/dθ_k gains j s_k and
-            // dS_k/d|V_k| gains s_k / |V_k|; an equation not solved is an identity row.
-            let s = vk * self.cur[k].conj();
-            let (row_p, row_q) = (rows[k][0], rows[k][3]);
-            let b = &mut j[self.j_pos[y.diag[k]] as usize];
-            b[0] += row_p * col_a * -s.im + (1.0 - row_p);
-            b[1] += row_p * col_v * s.re;
-            b[2] += row_q * col_a * s.re;
-            b[3] += row_q * col_v * s.im + (1.0 - row_q);
-        }
-        for &(i, pos) in &self.lambda_pos {
-            j[pos][0] = if self.p_eq[i] { -self.alpha[i] } else { 0.0 };
-        }
     }
 
     /// Runs Newton-Raphson from the given state (local arrays: magnitudes in pu, angles in
     /// radians; held values must already be set). `p_spec`/`q_spec` are the scheduled net
     /// injections in pu. On return the state holds the solution, or the last finite iterate
-    /// when the method failed. `lambda` is the distributed slack power, pu.
+    /// when the method failed. `lambda` is the distributed slack power, pu. A large island
+    /// takes two threads where allowed ([`NewtonOptions::two_threads`]).
     pub fn solve(
         &mut self,
         vm: &mut [f64],
@@ -427,9 +591,50 @@ impl IslandNewton {
         q_spec: &[f64],
         opts: &NewtonOptions,
     ) -> NewtonOutcome {
+        let state = (vm, va, lambda);
+        if opts.two_threads && self.gains_from_two_threads() {
+            Team::with(|team| self.solve_with(state, (p_spec, q_spec), opts, team))
+        } else {
+            self.solve_with(state, (p_spec, q_spec), opts, None)
+        }
+    }
+
+    /// [`IslandNewton::solve`] with the caller's team of two threads, taken where allowed
+    /// and the island gains from it.
+    pub(crate) fn solve_on(
+        &mut self,
+        vm: &mut [f64],
+        va: &mut [f64],
+        lambda: &mut f64,
+        spec: (&[f64], &[f64]),
+        opts: &NewtonOptions,
+        team: Option<&Team>,
+    ) -> NewtonOutcome {
+        let team = team.filter(|_| opts.two_threads && self.gains_from_two_threads());
+        self.solve_with((vm, va, lambda), spec, opts, team)
+    }
+
+    /// [`IslandNewton::solve`] with a team of two threads or none.
+    fn solve_with(
+        &mut self,
+        (vm, va, lambda): (&mut [f64], &mut [f64], &mut f64),
+        (p_spec, q_spec): (&[f64], &[f64]),
+        opts: &NewtonOptions,
+        team: Option<&Team>,
+    ) -> NewtonOutcome {
         let n = self.len();
         let mut it = 0;
-        let (mut worst, mut worst_bus) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+        // Without chord steps every state's Jacobian is factorised, so it is computed with
+        // the mismatch (once needlessly, at the solution); with them only when needed.
+        let fused = opts.reuse_factors_below.is_nan() || opts.reuse_factors_below <= 0.0;
+        let evaluate = |nr: &mut Self, vm: &[f64], va: &[f64], lambda: f64, jacobian: bool| {
+            if jacobian {
+                nr.evaluate::<true>(vm, va, p_spec, q_spec, lambda, team)
+            } else {
+                nr.evaluate::<false>(vm, va, p_spec, q_spec, lambda, team)
+            }
+        };
+        let (mut worst, mut worst_bus) = evaluate(self, vm, va, *lambda, fused);
         let diverged = DIVERGED * worst.max(1.0);
         // Whether the factors hold a Jacobian of this solve (chord steps allowed).
         let mut factors_current = false;
@@ -448,13 +653,16 @@ impl IslandNewton {
             }
             let chord = factors_current && worst < opts.reuse_factors_below;
             if !chord {
-                self.fill_jacobian(vm);
-                if !self.lu.factor(&self.j_val) {
+                if !fused {
+                    // The same mismatch again, with the Jacobian.
+                    evaluate(self, vm, va, *lambda, true);
+                }
+                if !self.lu.factor_with(&self.j_val, team) {
                     break;
                 }
                 factors_current = true;
             }
-            self.lu.solve(&mut self.rhs);
+            self.lu.solve_with(&mut self.rhs, team);
             if self.rhs.iter().any(|x| !x.is_finite()) {
                 break;
             }
@@ -473,13 +681,13 @@ impl IslandNewton {
                 *lambda -= self.rhs[2 * r];
             }
             it += 1;
-            let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+            let (w, b) = evaluate(self, vm, va, *lambda, fused);
             if !w.is_finite() || vm.iter().chain(va.iter()).any(|x| !x.is_finite()) {
                 // Keep the last finite state rather than reporting garbage.
                 vm.copy_from_slice(&self.backup.0);
                 va.copy_from_slice(&self.backup.1);
                 *lambda = lambda_old;
-                let (w, b) = self.mismatch(vm, va, p_spec, q_spec, *lambda);
+                let (w, b) = evaluate(self, vm, va, *lambda, false);
                 worst = w;
                 worst_bus = b;
                 break;
@@ -503,11 +711,7 @@ impl IslandNewton {
     /// Complex power injected at each local bus by the current state, pu
     /// (valid after [`IslandNewton::solve`]).
     pub fn injections(&self) -> Vec<Complex64> {
-        self.v
-            .iter()
-            .zip(&self.cur)
-            .map(|(v, i)| v * i.conj())
-            .collect()
+        self.s.clone()
     }
 }
 
@@ -563,13 +767,32 @@ mod tests {
         let spec = vec![0.1; n];
         for alpha in [Vec::new(), vec![1.0 / n as f64; n]] {
             let mut nr = IslandNewton::new(&y, (0..n).collect(), roles.clone(), alpha).unwrap();
-            nr.mismatch(&vm, &va, &spec, &spec, 0.2);
-            nr.fill_jacobian_portable(&vm);
-            let portable = nr.j_val.clone();
+            nr.evaluate::<true>(&vm, &va, &spec, &spec, 0.2, None);
+            let out = |nr: &mut IslandNewton| {
+                (
+                    Shared(nr.rhs.as_mut_ptr()),
+                    Shared(nr.s.as_mut_ptr()),
+                    Shared(nr.j_val.as_mut_ptr()),
+                )
+            };
+            let spec3 = (&spec[..], &spec[..], 0.2);
             nr.j_val.fill([0.0; 4]);
-            // SAFETY: the processor has AVX2 (checked above).
-            unsafe { nr.fill_jacobian_avx2(&vm) };
-            assert_eq!(bits(&portable), bits(&nr.j_val));
+            let o = out(&mut nr);
+            // SAFETY: one thread, the island's own arrays.
+            let w_p = unsafe { nr.rows_portable::<true>((0, n), spec3, o) };
+            let portable = (nr.j_val.clone(), nr.rhs.clone(), nr.s.clone());
+            nr.j_val.fill([0.0; 4]);
+            let o = out(&mut nr);
+            // SAFETY: as above, and the processor has AVX2 (checked above).
+            let w_a = unsafe { nr.rows_avx2::<true>((0, n), spec3, o) };
+            assert_eq!(bits(&portable.0), bits(&nr.j_val));
+            let pairs = |x: &[f64]| x.chunks(2).map(|c| [c[0], c[1]]).collect::<Vec<_>>();
+            assert_eq!(bits(&pairs(&portable.1)), bits(&pairs(&nr.rhs)));
+            let cx = |x: &[Complex64]| x.iter().map(|c| [c.re, c.im]).collect::<Vec<_>>();
+            assert_eq!(bits(&cx(&portable.2)), bits(&cx(&nr.s)));
+            assert_eq!(w_p.0.to_bits(), w_a.0.to_bits());
+            assert_eq!(w_p.1, w_a.1);
+            let portable = portable.0;
             assert!(portable.iter().flatten().all(|x| x.is_finite()));
         }
     }

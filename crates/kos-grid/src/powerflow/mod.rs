@@ -12,6 +12,7 @@ use crate::network::Network;
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::result::{PowerFlowResult, assemble};
 use crate::schedule::{base_roles, participation, scheduled, share_reactive, voltage_setpoints};
+use crate::team::Team;
 use crate::ybus::{BranchAdmittance, Ybus};
 
 mod keys;
@@ -383,7 +384,27 @@ impl PowerFlow {
         }
     }
 
+    /// The AC solve, with a team of two threads for the whole of it (Newton-Raphson and the
+    /// results) where allowed and some island gains from one.
     fn solve_ac(&mut self, net: &Network, opts: &PowerFlowOptions) -> PowerFlowResult {
+        let gains = self.caches.iter().any(|c| {
+            c.newton
+                .as_ref()
+                .is_some_and(|nr| nr.gains_from_two_threads())
+        });
+        if opts.newton.two_threads && gains {
+            Team::with(|team| self.solve_ac_on(net, opts, team))
+        } else {
+            self.solve_ac_on(net, opts, None)
+        }
+    }
+
+    fn solve_ac_on(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+        team: Option<&Team>,
+    ) -> PowerFlowResult {
         let n = net.buses.len();
         let base = net.base_mva;
         let mut vm = vec![0.0; n];
@@ -450,6 +471,7 @@ impl PowerFlow {
                         fast_decoupled_first: opts.method == Method::FastDecoupled,
                         fallback: opts.fast_decoupled_fallback,
                         newton: opts.newton,
+                        team,
                     },
                 );
                 fd_total += outcome.fast_decoupled_iterations;
@@ -529,6 +551,7 @@ impl PowerFlow {
             &outcomes,
             &fixed_q,
             &lambdas,
+            team,
         )
     }
 }

@@ -5,7 +5,10 @@
 //! register), chosen at run time. AVX2 is enabled without FMA, so every product and sum
 //! rounds as in the portable code: both give the same bits.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::{Block, Pattern};
+use crate::team::{self, Shared, Team};
 
 pub(super) const ZERO: Block = [0.0; 4];
 
@@ -80,6 +83,26 @@ impl Factors {
             && ends(&p.a_ptr, p.a_row.len())
             && ends(&p.l_ptr, p.l_idx.len())
             && ends(&p.u_ptr, p.u_idx.len())
+            && p.split.parts[0].len() + p.split.parts[1].len() + p.split.top.len() == nb
+    }
+}
+
+/// Raw views of the factors' numbers, for threads that factorise disjoint columns (and read
+/// only columns finished before: `factor_split`).
+#[derive(Clone, Copy)]
+pub(super) struct FactorsMut {
+    l: Shared<Block>,
+    u: Shared<Block>,
+    d: Shared<Block>,
+}
+
+impl FactorsMut {
+    pub(super) fn new(f: &mut Factors) -> Self {
+        Self {
+            l: Shared(f.l_val.as_mut_ptr()),
+            u: Shared(f.u_val.as_mut_ptr()),
+            d: Shared(f.d_inv.as_mut_ptr()),
+        }
     }
 }
 
@@ -93,40 +116,95 @@ pub(super) fn factor(
     x: &mut [Block],
     max_multiplier: f64,
 ) -> bool {
+    assert!(f.fit(p) && val.len() == p.a_row.len() && x.len() == p.nb);
+    // SAFETY: the lengths are as asserted, and one thread factorises every column in order.
+    unsafe { factor_columns(p, val, FactorsMut::new(f), x, 0..p.nb, max_multiplier) }
+}
+
+/// [`factor`] with a team of two threads: the two parts of `p.split` side by side, each with
+/// its own work vector, then the top on the caller's. The same operations on every column as
+/// [`factor`], so the same bits.
+pub(super) fn factor_split(
+    p: &Pattern,
+    val: &[Block],
+    f: &mut Factors,
+    x: [&mut [Block]; 2],
+    max_multiplier: f64,
+    team: &Team,
+) -> bool {
+    let [x0, x1] = x;
+    assert!(f.fit(p) && val.len() == p.a_row.len() && x0.len() == p.nb && x1.len() == p.nb);
+    let s = &p.split;
+    let f = FactorsMut::new(f);
+    let x = [Shared(x0.as_mut_ptr()), Shared(x1.as_mut_ptr())];
+    let ok = [AtomicBool::new(false), AtomicBool::new(false)];
+    fn cols(c: &[u32]) -> impl Iterator<Item = usize> + '_ {
+        c.iter().map(|&c| c as usize)
+    }
+    team::both(Some(team), |h| {
+        // SAFETY: the lengths are as asserted; half `h` alone uses work vector `h`; each
+        // part's columns are ascending, a column's descendants are in its own part, and the
+        // parts write disjoint columns (`split::split`).
+        let done = unsafe {
+            let x = std::slice::from_raw_parts_mut(x[h].ptr(), p.nb);
+            factor_columns(p, val, f, x, cols(&s.parts[h]), max_multiplier)
+        };
+        ok[h].store(done, Ordering::Relaxed);
+    });
+    // SAFETY: as above; both parts are done, and the top's descendants are in them.
+    ok.iter().all(|o| o.load(Ordering::Relaxed))
+        && unsafe { factor_columns(p, val, f, x0, cols(&s.top), max_multiplier) }
+}
+
+/// Factorises the columns `cols` (ascending), whose descendants must be factorised already.
+///
+/// # Safety
+/// `f` views factors that fit `p` (`Factors::fit`), `val` and `x` have `p`'s lengths, and no
+/// other thread writes the columns this one reads or writes.
+unsafe fn factor_columns(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    cols: impl Iterator<Item = usize>,
+    max_multiplier: f64,
+) -> bool {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above).
-        return unsafe { factor_avx2(p, val, f, x, max_multiplier) };
+        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
+        return unsafe { factor_avx2(p, val, f, x, cols, max_multiplier) };
     }
-    factor_portable(p, val, f, x, max_multiplier)
+    // SAFETY: the caller's.
+    unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-pub(super) fn factor_avx2(
+pub(super) unsafe fn factor_avx2(
     p: &Pattern,
     val: &[Block],
-    f: &mut Factors,
+    f: FactorsMut,
     x: &mut [Block],
+    cols: impl Iterator<Item = usize>,
     max_multiplier: f64,
 ) -> bool {
-    factor_portable(p, val, f, x, max_multiplier)
+    // SAFETY: the caller's.
+    unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
 }
 
 #[inline(always)]
-pub(super) fn factor_portable(
+pub(super) unsafe fn factor_portable(
     p: &Pattern,
     val: &[Block],
-    f: &mut Factors,
+    f: FactorsMut,
     x: &mut [Block],
+    cols: impl Iterator<Item = usize>,
     max_multiplier: f64,
 ) -> bool {
-    let nb = p.nb;
-    assert!(f.fit(p) && val.len() == p.a_row.len() && x.len() == nb);
-    // SAFETY: the lengths are as asserted (see `Factors::fit` for the rest).
+    // SAFETY: as the caller guarantees (see `Factors::fit` for the indices).
     unsafe {
         let at = |v: &[usize], i: usize| *v.get_unchecked(i);
-        for k in 0..nb {
+        for k in cols {
             for q in at(&p.a_ptr, k)..at(&p.a_ptr, k + 1) {
                 let row = *p.a_row.get_unchecked(q) as usize;
                 *x.get_unchecked_mut(row) = *val.get_unchecked(q);
@@ -135,7 +213,7 @@ pub(super) fn factor_portable(
                 let j = *p.u_idx.get_unchecked(q) as usize;
                 let u = *x.get_unchecked(j);
                 *x.get_unchecked_mut(j) = ZERO;
-                *f.u_val.get_unchecked_mut(q) = u;
+                *f.u.ptr().add(q) = u;
                 if u == ZERO {
                     continue;
                 }
@@ -143,7 +221,7 @@ pub(super) fn factor_portable(
                 let (mut r, end) = (at(&p.l_ptr, j), at(&p.l_ptr, j + 1));
                 while r + 1 < end {
                     let (i0, i1) = (*p.l_idx.get_unchecked(r), *p.l_idx.get_unchecked(r + 1));
-                    let (l0, l1) = (*f.l_val.get_unchecked(r), *f.l_val.get_unchecked(r + 1));
+                    let (l0, l1) = (*f.l.ptr().add(r), *f.l.ptr().add(r + 1));
                     let x0 = x.get_unchecked_mut(i0 as usize);
                     *x0 = sub_mul(*x0, l0, u);
                     let x1 = x.get_unchecked_mut(i1 as usize);
@@ -152,7 +230,7 @@ pub(super) fn factor_portable(
                 }
                 if r < end {
                     let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(r) as usize);
-                    *xi = sub_mul(*xi, *f.l_val.get_unchecked(r), u);
+                    *xi = sub_mul(*xi, *f.l.ptr().add(r), u);
                 }
             }
             let d = *x.get_unchecked(k);
@@ -161,7 +239,7 @@ pub(super) fn factor_portable(
                 x.fill(ZERO);
                 return false;
             };
-            *f.d_inv.get_unchecked_mut(k) = d_inv;
+            *f.d.ptr().add(k) = d_inv;
             // Per entry, whether some multiplier exceeds the bound or is NaN.
             let mut over = [false; 4];
             for q in at(&p.l_ptr, k)..at(&p.l_ptr, k + 1) {
@@ -171,7 +249,7 @@ pub(super) fn factor_portable(
                 for e in 0..4 {
                     over[e] |= !(l[e].abs() <= max_multiplier);
                 }
-                *f.l_val.get_unchecked_mut(q) = l;
+                *f.l.ptr().add(q) = l;
             }
             if over.iter().any(|&o| o) {
                 x.fill(ZERO);
@@ -223,6 +301,87 @@ pub(super) fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
             }
             for q in at(&p.u_ptr, j)..at(&p.u_ptr, j + 1) {
                 let yi = y.get_unchecked_mut(*p.u_idx.get_unchecked(q) as usize);
+                *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
+            }
+        }
+    }
+}
+
+/// [`solve`] with a team of two threads: forward through the two parts side by side, then the
+/// top's rows gathered; backward through the top, then the parts side by side (a column's
+/// updates reach only its descendants, and a part column's ancestors in the top all come
+/// after those in its part). Every entry of `y` receives the same updates in the same order
+/// as in [`solve`], so the same bits.
+pub(super) fn solve_split(p: &Pattern, f: &Factors, y: &mut [[f64; 2]], team: &Team) {
+    let nb = p.nb;
+    let (s, t) = (&p.split, &p.top_rows);
+    assert!(f.fit(p) && y.len() == nb && t.part_end.len() == nb && t.ptr.len() == s.top.len() + 1);
+    let yp = Shared(y.as_mut_ptr());
+    #[inline(always)]
+    unsafe fn at<T: Copy>(v: &[T], i: usize) -> T {
+        // SAFETY: the caller's.
+        unsafe { *v.get_unchecked(i) }
+    }
+    // SAFETY (all blocks below): the lengths are as asserted and the patterns' indices in
+    // bounds (`Pattern::new`); in each half, part `h`'s columns update only rows of part `h`
+    // (their descendants backward, their ancestors in the part forward).
+    team::both(Some(team), |h| unsafe {
+        let y = yp.ptr();
+        for &j in &s.parts[h] {
+            let j = j as usize;
+            let yj = *y.add(j);
+            if yj == [0.0; 2] {
+                continue;
+            }
+            for q in at(&p.l_ptr, j)..at(&t.part_end, j) {
+                let yi = &mut *y.add(at(&p.l_idx, q) as usize);
+                *yi = sub_apply(*yi, at(&f.l_val, q), yj);
+            }
+        }
+    });
+    unsafe {
+        let y = yp.ptr();
+        for (r, &i) in s.top.iter().enumerate() {
+            let mut yi = *y.add(i as usize);
+            for e in at(&t.ptr, r)..at(&t.ptr, r + 1) {
+                let yj = *y.add(at(&t.col, e) as usize);
+                if yj != [0.0; 2] {
+                    yi = sub_apply(yi, at(&f.l_val, at(&t.pos, e) as usize), yj);
+                }
+            }
+            *y.add(i as usize) = yi;
+        }
+        backward(p, f, yp, s.top.iter().rev());
+    }
+    team::both(Some(team), |h| unsafe {
+        backward(p, f, yp, s.parts[h].iter().rev())
+    });
+}
+
+/// The backward solve through the columns `cols` (descending).
+///
+/// # Safety
+/// `y` points at `p.nb` pairs, `f` fits `p`, and no other thread touches the rows these
+/// columns update.
+#[inline(always)]
+unsafe fn backward<'a>(
+    p: &Pattern,
+    f: &Factors,
+    y: Shared<[f64; 2]>,
+    cols: impl Iterator<Item = &'a u32>,
+) {
+    let y = y.ptr();
+    // SAFETY: the caller's.
+    unsafe {
+        for &j in cols {
+            let j = j as usize;
+            let yj = apply(*f.d_inv.get_unchecked(j), *y.add(j));
+            *y.add(j) = yj;
+            if yj == [0.0; 2] {
+                continue;
+            }
+            for q in *p.u_ptr.get_unchecked(j)..*p.u_ptr.get_unchecked(j + 1) {
+                let yi = &mut *y.add(*p.u_idx.get_unchecked(q) as usize);
                 *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
             }
         }

@@ -16,11 +16,21 @@
 //! order, then faer's LU with partial pivoting). The next factorisation tries the blocks again.
 
 mod kernels;
+mod split;
 
 use kernels::{Factors, ZERO};
+use split::{Split, TopRows};
 
 use super::{PIVOT_TOLERANCE, PatternLu, amd_order, cholesky_pattern};
 use crate::GridError;
+use crate::team::Team;
+
+/// Least estimated work (block updates and the like, `Split::total`) worth two threads: the
+/// join costs some microseconds.
+const MIN_SPLIT_WORK: u64 = 100_000;
+
+/// Least estimated speed-up worth two threads.
+const MIN_SPLIT_GAIN: f64 = 1.2;
 
 /// A 2 x 2 block, row-major: `[a00, a01, a10, a11]`.
 pub type Block = [f64; 4];
@@ -43,12 +53,15 @@ pub(super) struct Pattern {
     /// Strictly upper part of U, by column, rows ascending.
     u_ptr: Vec<usize>,
     u_idx: Vec<u32>,
+    /// The columns shared between two threads, and the solves' view of them.
+    split: Split,
+    top_rows: TopRows,
 }
 
 impl Pattern {
     fn new(nb: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
         let (fwd, inv) = amd_order(nb, col_ptr, row_idx)?;
-        let (_, l_cols) = cholesky_pattern(&permuted_upper(col_ptr, row_idx, &inv));
+        let (parent, l_cols) = cholesky_pattern(&permuted_upper(col_ptr, row_idx, &inv));
         let mut u_cols: Vec<Vec<u32>> = vec![Vec::new(); nb];
         for (j, col) in l_cols.iter().enumerate() {
             for &k in col {
@@ -73,8 +86,24 @@ impl Pattern {
             }
             a_ptr.push(a_row.len());
         }
+        // A column's work: its updates (each the length of the column of L it reads), its
+        // multipliers, and the entries it gathers.
+        let len = |ptr: &[usize], j: usize| (ptr[j + 1] - ptr[j]) as u64;
+        let work: Vec<u64> = (0..nb)
+            .map(|k| {
+                let updates: u64 = u_idx[u_ptr[k]..u_ptr[k + 1]]
+                    .iter()
+                    .map(|&j| 1 + len(&l_ptr, j as usize))
+                    .sum();
+                updates + len(&l_ptr, k) + len(&a_ptr, k) + 1
+            })
+            .collect();
+        let split = split::split(&parent, &work);
+        let top_rows = TopRows::new(&split, &l_ptr, &l_idx);
         Ok(Self {
             nb,
+            split,
+            top_rows,
             perm: fwd.iter().map(|&c| c as u32).collect(),
             a_ptr,
             a_row,
@@ -172,8 +201,9 @@ pub struct BlockLu {
     col_ptr: Vec<usize>,
     row_idx: Vec<usize>,
     f: Factors,
-    /// Work vector of the factorisation (all zero between factorisations).
+    /// Work vectors of the factorisation, one a thread (all zero between factorisations).
     work: Vec<Block>,
+    work2: Vec<Block>,
     rhs: Vec<[f64; 2]>,
     scalar: Option<Scalar>,
     /// The factors in use are the fallback's.
@@ -198,6 +228,7 @@ impl BlockLu {
                 d_inv: vec![ZERO; nb],
             },
             work: vec![ZERO; nb],
+            work2: Vec::new(),
             rhs: vec![[0.0; 2]; nb],
             col_ptr: col_ptr.to_vec(),
             row_idx: row_idx.to_vec(),
@@ -210,6 +241,13 @@ impl BlockLu {
     /// Number of blocks of L and U below and above the diagonal.
     pub fn factor_blocks(&self) -> (usize, usize) {
         (self.p.l_idx.len(), self.p.u_idx.len())
+    }
+
+    /// Whether the factorisation gains from two threads: enough work, and enough of it in
+    /// independent subtrees of the elimination tree.
+    pub fn splits(&self) -> bool {
+        let s = &self.p.split;
+        s.total >= MIN_SPLIT_WORK && s.gain() >= MIN_SPLIT_GAIN
     }
 
     /// Whether the factors in use are the entry-by-entry fallback's.
@@ -236,7 +274,14 @@ impl BlockLu {
     /// Factorises the matrix whose blocks are `val`, in the factorisation's order (see
     /// [`BlockLu::positions`]). Returns false when it is singular.
     pub fn factor(&mut self, val: &[Block]) -> bool {
-        if self.factor_blocks_in_place(val) {
+        self.factor_with(val, None)
+    }
+
+    /// [`BlockLu::factor`], on a team of two threads when one is given and the matrix gains
+    /// from it ([`BlockLu::splits`]): the same factors, bit for bit.
+    pub fn factor_with(&mut self, val: &[Block], team: Option<&Team>) -> bool {
+        let team = team.filter(|_| self.splits());
+        if self.factor_blocks_in_place(val, team) {
             self.scalar_in_use = false;
             return true;
         }
@@ -251,34 +296,45 @@ impl BlockLu {
         ok
     }
 
-    /// The block factorisation; false when a pivot block fails the test (the work vector
-    /// is left zero).
-    fn factor_blocks_in_place(&mut self, val: &[Block]) -> bool {
-        kernels::factor(
-            &self.p,
-            val,
-            &mut self.f,
-            &mut self.work,
-            1.0 / PIVOT_TOLERANCE,
-        )
+    /// The block factorisation, on two threads or one; false when a pivot block fails the
+    /// test (the work vectors are left zero).
+    fn factor_blocks_in_place(&mut self, val: &[Block], team: Option<&Team>) -> bool {
+        let max = 1.0 / PIVOT_TOLERANCE;
+        if let Some(team) = team {
+            self.work2.resize(self.p.nb, ZERO);
+            let x = [&mut self.work[..], &mut self.work2[..]];
+            kernels::factor_split(&self.p, val, &mut self.f, x, max, team)
+        } else {
+            kernels::factor(&self.p, val, &mut self.f, &mut self.work, max)
+        }
     }
 
     /// Solves `A x = b` in place with the last factors; `b` holds two entries per block row,
     /// in the original order.
     pub fn solve(&mut self, b: &mut [f64]) {
+        self.solve_with(b, None)
+    }
+
+    /// [`BlockLu::solve`], on a team of two threads when one is given and the matrix gains
+    /// from it ([`BlockLu::splits`]): the same solution, bit for bit.
+    pub fn solve_with(&mut self, b: &mut [f64], team: Option<&Team>) {
         if self.scalar_in_use
             && let Some(s) = self.scalar.as_mut()
         {
             s.lu.solve(b);
             return;
         }
+        let team = team.filter(|_| self.splits());
         let p = &self.p;
         let y = &mut self.rhs;
         for (k, &o) in p.perm.iter().enumerate() {
             let o = o as usize;
             y[k] = [b[2 * o], b[2 * o + 1]];
         }
-        kernels::solve(p, &self.f, y);
+        match team {
+            Some(team) => kernels::solve_split(p, &self.f, y, team),
+            None => kernels::solve(p, &self.f, y),
+        }
         for (k, &o) in p.perm.iter().enumerate() {
             let o = o as usize;
             [b[2 * o], b[2 * o + 1]] = y[k];

@@ -1,6 +1,6 @@
 //! The block factorisation against known solutions and the scalar factorisation.
 
-use super::kernels::ZERO;
+use super::kernels::{FactorsMut, ZERO};
 use super::*;
 
 /// A linear congruential generator: uniform in [0, 1).
@@ -198,9 +198,20 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
         };
         let (mut fp, mut fa) = (new_factors(), new_factors());
         let mut x = vec![ZERO; nb];
-        assert!(kernels::factor_portable(&lu.p, &val, &mut fp, &mut x, 1e3));
-        // SAFETY: the processor has AVX2 (checked above).
-        assert!(unsafe { kernels::factor_avx2(&lu.p, &val, &mut fa, &mut x, 1e3) });
+        // SAFETY: the factors fit the pattern, one thread factorises every column in order,
+        // and the processor has AVX2 (checked above).
+        unsafe {
+            let (vp, va) = (FactorsMut::new(&mut fp), FactorsMut::new(&mut fa));
+            assert!(kernels::factor_portable(
+                &lu.p,
+                &val,
+                vp,
+                &mut x,
+                0..nb,
+                1e3
+            ));
+            assert!(kernels::factor_avx2(&lu.p, &val, va, &mut x, 0..nb, 1e3));
+        }
         assert_eq!(bits(&fp.l_val), bits(&fa.l_val));
         assert_eq!(bits(&fp.u_val), bits(&fa.u_val));
         assert_eq!(bits(&fp.d_inv), bits(&fa.d_inv));
@@ -213,5 +224,70 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
         unsafe { kernels::solve_avx2(&lu.p, &fa, &mut ya) };
         assert_eq!(bits(&yp), bits(&ya));
         assert!(yp.iter().flatten().all(|x| x.is_finite()));
+    }
+}
+
+/// On two threads the factors have the bits of one thread's, and the work vectors are left
+/// zero; the split covers the columns, its parts are independent (checked in `split`), and a
+/// failing pivot in either part is reported.
+#[test]
+fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
+    use crate::simd_test::bits;
+    for (adj, dominance) in [(mesh(30, 30), 8.0), (ring(400), 4.0), (mesh(3, 1), 4.0)] {
+        let nb = adj.len();
+        let (cp, ri, v) = matrix(adj, 11, dominance);
+        let mut lu = BlockLu::new(nb, &cp, &ri).unwrap();
+        let s = &lu.p.split;
+        assert_eq!(s.parts[0].len() + s.parts[1].len() + s.top.len(), nb);
+        if nb == 900 {
+            // A mesh's elimination tree has large independent subtrees.
+            assert!(s.gain() > 1.2, "gain {}", s.gain());
+        }
+        let val = lu.arrange(&v);
+        assert!(lu.factor_blocks_in_place(&val, None));
+        let one = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
+        lu.f.l_val.fill(ZERO);
+        lu.f.u_val.fill(ZERO);
+        lu.f.d_inv.fill(ZERO);
+        assert!(Team::with(|t| lu.factor_blocks_in_place(&val, t)));
+        assert_eq!(bits(&one.0), bits(&lu.f.l_val));
+        assert_eq!(bits(&one.1), bits(&lu.f.u_val));
+        assert_eq!(bits(&one.2), bits(&lu.f.d_inv));
+        assert!(lu.work.iter().chain(&lu.work2).all(|b| *b == ZERO));
+        // The solves too, with a zero in the right-hand side (skipped updates).
+        let b: Vec<[f64; 2]> = (0..nb)
+            .map(|i| {
+                if i % 7 == 3 {
+                    [0.0; 2]
+                } else {
+                    [(i as f64).sin(), (i as f64).cos()]
+                }
+            })
+            .collect();
+        let (mut y1, mut y2) = (b.clone(), b);
+        kernels::solve(&lu.p, &lu.f, &mut y1);
+        Team::with(|t| match t {
+            Some(t) => kernels::solve_split(&lu.p, &lu.f, &mut y2, t),
+            None => kernels::solve(&lu.p, &lu.f, &mut y2),
+        });
+        assert_eq!(bits(&y1), bits(&y2));
+        // A NaN diagonal block, which fails every pivot test, in the last column of each
+        // part, then of the top.
+        for cols in
+            lu.p.split
+                .parts
+                .clone()
+                .iter()
+                .chain([&lu.p.split.top.clone()])
+        {
+            let Some(&k) = cols.last() else { continue };
+            let mut bad = v.clone();
+            let o = lu.p.perm[k as usize] as usize;
+            let d = (cp[o]..cp[o + 1]).find(|&q| ri[q] == o).unwrap();
+            bad[d] = [f64::NAN; 4];
+            let bad = lu.arrange(&bad);
+            assert!(!Team::with(|t| lu.factor_blocks_in_place(&bad, t)));
+            assert!(lu.work.iter().chain(&lu.work2).all(|b| *b == ZERO));
+        }
     }
 }
