@@ -3,7 +3,8 @@
 # Newton-Raphson (ac_pf, KLU) and pandapower's runpp (its own Newton-Raphson with numba, and
 # with lightsim2grid as its backend), all from a flat start on the
 # same MATPOWER files (case_ACTIVSg10k from the DC solution, as none converges from flat), plus N-1 on case1354pegase and the 70k-bus scale case. Prints a
-# markdown table of times and ratios (kos-grid / anchor; below 1 is faster).
+# markdown table of times and ratios (kos-grid / anchor; below 1 is faster). kos-grid runs as
+# by default (an island large enough to gain from it on two threads) and with --one-thread.
 # Usage: scripts/bench-anchors.sh [repeat]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +24,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| case | buses | kos-grid ms (min/median) | iterations | lightsim2grid ms (min/median) | pandapower ms (min/median) | pandapower on lightsim2grid ms (min/median) | ratio vs lightsim2grid (min/median) | pandapower / kos-grid |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| case | buses | kos-grid ms (min/median) | iterations | lightsim2grid ms (min/median) | pandapower ms (min/median) | pandapower on lightsim2grid ms (min/median) | ratio vs lightsim2grid (min/median) | pandapower / kos-grid (medians; min/min) | kos-grid --one-thread ms (min/median) | pandapower / kos-grid --one-thread (medians; min/min) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for case in case118 case1354pegase case9241pegase case_ACTIVSg10k; do
     m="$data/$case.m"
     # Newton-Raphson diverges on case_ACTIVSg10k from flat (kos-grid converges there only
@@ -36,6 +37,7 @@ for case in case118 case1354pegase case9241pegase case_ACTIVSg10k; do
     # shared machine falls on both; pandapower (slow, far behind) in the first round only.
     for round in 1 2 3 4 5; do
         "$kos" powerflow "$m" $start --repeat "$n" --json > "$tmp/ours$round.json"
+        "$kos" powerflow "$m" $start --one-thread --repeat "$n" --json > "$tmp/one$round.json"
         "$py" scripts/anchors.py "$m" --repeat "$n" --init $init \
             --pandapower-repeat $([ $round = 1 ] && echo 5 || echo 0) > "$tmp/theirs$round.json"
     done
@@ -44,19 +46,24 @@ import json, statistics, sys
 tmp = sys.argv[1]
 rounds = range(1, 6)
 ours = [json.load(open(f"{tmp}/ours{r}.json")) for r in rounds]
+one = [json.load(open(f"{tmp}/one{r}.json")) for r in rounds]
 theirs = [json.load(open(f"{tmp}/theirs{r}.json")) for r in rounds]
 o, t = ours[0], theirs[0]
 p, pl = t["pandapower"], t["pandapower_lightsim2grid"]
-assert all(x["converged"] for x in ours), "kos-grid did not converge"
+assert all(x["converged"] for x in ours + one), "kos-grid did not converge"
+assert all(x["bus_vm_pu"] == ours[0]["bus_vm_pu"] for x in one), "one thread and two differ"
 assert all(x["lightsim2grid"]["converged"] for x in theirs), "lightsim2grid did not converge"
 assert p["converged"] and pl["converged"], "pandapower did not converge"
 k_min = min(x["timing"]["solve_ms_min"] for x in ours)
 k_med = statistics.median(x["timing"]["solve_ms_median"] for x in ours)
+o_min = min(x["timing"]["solve_ms_min"] for x in one)
+o_med = statistics.median(x["timing"]["solve_ms_median"] for x in one)
 l_min = min(x["lightsim2grid"]["ms_min"] for x in theirs)
 l_med = statistics.median(x["lightsim2grid"]["ms_median"] for x in theirs)
 print(f'| {o["case"]} ({t["init"]}) | {o["buses"]} | {k_min:.3f} / {k_med:.3f} | {o["iterations"]} '
       f'| {l_min:.3f} / {l_med:.3f} | {p["ms_min"]:.1f} / {p["ms_median"]:.1f} | {pl["ms_min"]:.1f} / {pl["ms_median"]:.1f} '
-      f'| {k_min / l_min:.2f} / {k_med / l_med:.2f} | {p["ms_median"] / k_med:.0f} |')
+      f'| {k_min / l_min:.2f} / {k_med / l_med:.2f} | {p["ms_median"] / k_med:.0f}; {p["ms_min"] / k_min:.0f} '
+      f'| {o_min:.3f} / {o_med:.3f} | {p["ms_median"] / o_med:.0f}; {p["ms_min"] / o_min:.0f} |')
 PY
 done
 echo
