@@ -429,14 +429,14 @@ impl IslandNewton {
             Shared(self.v.as_mut_ptr()),
             Shared(self.col_factor.as_mut_ptr()),
         );
-        let (angle_unknown, q_eq) = (&self.angle_unknown, &self.q_eq);
+        let col_mask = &self.col_mask;
         team::both(team, |h| {
-            let on = |x: bool| f64::from(u8::from(x));
             for b in halves[h].0..halves[h].1 {
+                let [a, m] = col_mask[b];
                 // SAFETY: bus `b` of this half alone, within the arrays (asserted above).
                 unsafe {
                     *v.ptr().add(b) = crate::polar(vm[b], va[b]);
-                    *cf.ptr().add(b) = [on(angle_unknown[b]), on(q_eq[b]) / vm[b]];
+                    *cf.ptr().add(b) = [a, m / vm[b]];
                 }
             }
         });
