@@ -5,6 +5,7 @@
 use num_complex::Complex64;
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::GridError;
 use crate::sparse_lu::{Block, BlockLu};
@@ -622,7 +623,6 @@ impl IslandNewton {
         opts: &NewtonOptions,
         team: Option<&Team>,
     ) -> NewtonOutcome {
-        let n = self.len();
         let mut it = 0;
         // Without chord steps every state's Jacobian is factorised, so it is computed with
         // the mismatch (once needlessly, at the solution); with them only when needed.
@@ -663,26 +663,19 @@ impl IslandNewton {
                 factors_current = true;
             }
             self.lu.solve_with(&mut self.rhs, team);
-            if self.rhs.iter().any(|x| !x.is_finite()) {
+            let (update_finite, state_finite) = self.step(vm, va, team);
+            if !update_finite {
+                vm.copy_from_slice(&self.backup.0);
+                va.copy_from_slice(&self.backup.1);
                 break;
             }
-            self.backup.0.copy_from_slice(vm);
-            self.backup.1.copy_from_slice(va);
             let lambda_old = *lambda;
-            for i in 0..n {
-                if self.angle_unknown[i] {
-                    va[i] -= self.rhs[2 * i];
-                }
-                if self.q_eq[i] {
-                    vm[i] -= self.rhs[2 * i + 1];
-                }
-            }
             if let Some(r) = self.lambda_bus {
                 *lambda -= self.rhs[2 * r];
             }
             it += 1;
             let (w, b) = evaluate(self, vm, va, *lambda, fused);
-            if !w.is_finite() || vm.iter().chain(va.iter()).any(|x| !x.is_finite()) {
+            if !w.is_finite() || !state_finite {
                 // Keep the last finite state rather than reporting garbage.
                 vm.copy_from_slice(&self.backup.0);
                 va.copy_from_slice(&self.backup.1);
@@ -706,6 +699,55 @@ impl IslandNewton {
             max_mismatch_bus: worst_bus,
             fast_decoupled_iterations: 0,
         }
+    }
+
+    /// Keeps the state in `backup` and applies the update in `rhs` to it, by halves of the
+    /// buses on `team`'s two threads; returns whether the update and the new state are
+    /// finite (where the update is not, the caller puts the kept state back).
+    fn step(&mut self, vm: &mut [f64], va: &mut [f64], team: Option<&Team>) -> (bool, bool) {
+        let n = self.len();
+        assert!(
+            vm.len() == n
+                && va.len() == n
+                && self.rhs.len() == 2 * n
+                && self.backup.0.len() == n
+                && self.backup.1.len() == n,
+            "state arrays fit the island"
+        );
+        let cut = if team.is_some() { self.row_split } else { n };
+        let halves = [(0, cut), (cut, n)];
+        let (vm, va) = (Shared(vm.as_mut_ptr()), Shared(va.as_mut_ptr()));
+        let (bm, ba) = (
+            Shared(self.backup.0.as_mut_ptr()),
+            Shared(self.backup.1.as_mut_ptr()),
+        );
+        let (rhs, angle_unknown, q_eq) = (&self.rhs, &self.angle_unknown, &self.q_eq);
+        // Per half: the update finite, the new state finite.
+        let finite = [[true; 2]; 2].map(|f| f.map(AtomicBool::new));
+        team::both(team, |h| {
+            let (mut update, mut state) = (true, true);
+            for i in halves[h].0..halves[h].1 {
+                let (da, dm) = (rhs[2 * i], rhs[2 * i + 1]);
+                update &= da.is_finite() && dm.is_finite();
+                // SAFETY: bus `i` of this half alone, within the arrays (asserted above).
+                unsafe {
+                    let (m, a) = (&mut *vm.ptr().add(i), &mut *va.ptr().add(i));
+                    *bm.ptr().add(i) = *m;
+                    *ba.ptr().add(i) = *a;
+                    if angle_unknown[i] {
+                        *a -= da;
+                    }
+                    if q_eq[i] {
+                        *m -= dm;
+                    }
+                    state &= m.is_finite() && a.is_finite();
+                }
+            }
+            finite[h][0].store(update, Ordering::Relaxed);
+            finite[h][1].store(state, Ordering::Relaxed);
+        });
+        let all = |e: usize| finite.iter().all(|f| f[e].load(Ordering::Relaxed));
+        (all(0), all(1))
     }
 
     /// Complex power injected at each local bus by the current state, pu
