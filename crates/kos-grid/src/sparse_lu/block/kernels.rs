@@ -121,39 +121,53 @@ pub(super) fn factor(
     unsafe { factor_columns(p, val, FactorsMut::new(f), x, 0..p.nb, max_multiplier) }
 }
 
-/// [`factor`] with a team of two threads: the two parts of `p.split` side by side, each with
-/// its own work vector, then the top on the caller's. The same operations on every column as
-/// [`factor`], so the same bits.
+/// The factorisation of a split pattern (`p.split`), on a team of two threads or, without
+/// one, on the caller in the same order of operations (so the same bits either way): each
+/// part's columns, then its share of the top's columns (the entries of U in its rows and the
+/// sums of its updates on the top's rows, left in `sums[h]`), the two side by side, each with
+/// its own work vector; then the top's columns on the caller's.
 pub(super) fn factor_split(
     p: &Pattern,
     val: &[Block],
     f: &mut Factors,
     x: [&mut [Block]; 2],
+    sums: [&mut [Block]; 2],
     max_multiplier: f64,
-    team: &Team,
+    team: Option<&Team>,
 ) -> bool {
     let [x0, x1] = x;
+    let [s0, s1] = sums;
+    let n_sums = p.top_cols.row.len();
     assert!(f.fit(p) && val.len() == p.a_row.len() && x0.len() == p.nb && x1.len() == p.nb);
+    assert!(s0.len() == n_sums && s1.len() == n_sums && p.top_cols.owner.len() == p.nb);
+    assert!(
+        p.top_cols.ptr.len() == p.split.top.len() + 1
+            && p.top_cols.ptr[p.split.top.len()] == n_sums
+    );
     let s = &p.split;
     let f = FactorsMut::new(f);
     let x = [Shared(x0.as_mut_ptr()), Shared(x1.as_mut_ptr())];
+    let sums = [Shared(s0.as_mut_ptr()), Shared(s1.as_mut_ptr())];
     let ok = [AtomicBool::new(false), AtomicBool::new(false)];
-    fn cols(c: &[u32]) -> impl Iterator<Item = usize> + '_ {
-        c.iter().map(|&c| c as usize)
-    }
-    team::both(Some(team), |h| {
-        // SAFETY: the lengths are as asserted; half `h` alone uses work vector `h`; each
-        // part's columns are ascending, a column's descendants are in its own part, and the
-        // parts write disjoint columns (`split::split`).
+    team::both(team, |h| {
+        // SAFETY: the lengths are as asserted; half `h` alone uses work vector `h` and sums
+        // `h`; each part's columns are ascending, a column's descendants are in its own part,
+        // the parts write disjoint columns (`split::split`), and in the top's columns the
+        // entries of U in disjoint rows (their own).
         let done = unsafe {
             let x = std::slice::from_raw_parts_mut(x[h].ptr(), p.nb);
-            factor_columns(p, val, f, x, cols(&s.parts[h]), max_multiplier)
+            let cols = s.parts[h].iter().map(|&c| c as usize);
+            factor_columns(p, val, f, x, cols, max_multiplier) && {
+                let sums = std::slice::from_raw_parts_mut(sums[h].ptr(), n_sums);
+                share_of_top(p, val, f, x, h as u8, sums);
+                true
+            }
         };
         ok[h].store(done, Ordering::Relaxed);
     });
-    // SAFETY: as above; both parts are done, and the top's descendants are in them.
+    // SAFETY: as above; both parts and their shares are done.
     ok.iter().all(|o| o.load(Ordering::Relaxed))
-        && unsafe { factor_columns(p, val, f, x0, cols(&s.top), max_multiplier) }
+        && unsafe { factor_top(p, val, f, x0, [&*s0, &*s1], max_multiplier) }
 }
 
 /// Factorises the columns `cols` (ascending), whose descendants must be factorised already.
@@ -178,6 +192,49 @@ unsafe fn factor_columns(
     unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
 }
 
+/// Part `h`'s share of the top's columns (see [`factor_split`]), with the part's columns
+/// factorised.
+///
+/// # Safety
+/// As [`factor_columns`]; `sums` has `p.top_cols.row`'s length.
+unsafe fn share_of_top(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    h: u8,
+    sums: &mut [Block],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
+        return unsafe { share_of_top_avx2(p, val, f, x, h, sums) };
+    }
+    // SAFETY: the caller's.
+    unsafe { share_of_top_portable(p, val, f, x, h, sums) }
+}
+
+/// The top's columns, with both parts' shares of them done (see [`factor_split`]).
+///
+/// # Safety
+/// As [`factor_columns`]; both `sums` have `p.top_cols.row`'s length.
+unsafe fn factor_top(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    sums: [&[Block]; 2],
+    max_multiplier: f64,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
+        return unsafe { factor_top_avx2(p, val, f, x, sums, max_multiplier) };
+    }
+    // SAFETY: the caller's.
+    unsafe { factor_top_portable(p, val, f, x, sums, max_multiplier) }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn factor_avx2(
@@ -192,6 +249,137 @@ pub(super) unsafe fn factor_avx2(
     unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn share_of_top_avx2(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    h: u8,
+    sums: &mut [Block],
+) {
+    // SAFETY: the caller's.
+    unsafe { share_of_top_portable(p, val, f, x, h, sums) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn factor_top_avx2(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    sums: [&[Block]; 2],
+    max_multiplier: f64,
+) -> bool {
+    // SAFETY: the caller's.
+    unsafe { factor_top_portable(p, val, f, x, sums, max_multiplier) }
+}
+
+#[inline(always)]
+unsafe fn at<T: Copy>(v: &[T], i: usize) -> T {
+    // SAFETY: the caller's.
+    unsafe { *v.get_unchecked(i) }
+}
+
+/// `x -= L(:, j) u` over the rows of column `j` of L.
+///
+/// # Safety
+/// As [`factor_columns`], and column `j` of L is final.
+#[inline(always)]
+unsafe fn update(p: &Pattern, f: FactorsMut, x: &mut [Block], j: usize, u: Block) {
+    // SAFETY: the caller's (see `Factors::fit` for the indices).
+    unsafe {
+        // Two rows a step (the loop's own instructions are a third of it otherwise).
+        let (mut r, end) = (at(&p.l_ptr, j), at(&p.l_ptr, j + 1));
+        while r + 1 < end {
+            let (i0, i1) = (at(&p.l_idx, r), at(&p.l_idx, r + 1));
+            let (l0, l1) = (*f.l.ptr().add(r), *f.l.ptr().add(r + 1));
+            let x0 = x.get_unchecked_mut(i0 as usize);
+            *x0 = sub_mul(*x0, l0, u);
+            let x1 = x.get_unchecked_mut(i1 as usize);
+            *x1 = sub_mul(*x1, l1, u);
+            r += 2;
+        }
+        if r < end {
+            let xi = x.get_unchecked_mut(at(&p.l_idx, r) as usize);
+            *xi = sub_mul(*xi, *f.l.ptr().add(r), u);
+        }
+    }
+}
+
+/// Column `k`'s entries of U from the rows `j` that `take` accepts, in order, each taken from
+/// `x` and its updates applied.
+///
+/// # Safety
+/// As [`update`], for every accepted `j`.
+#[inline(always)]
+unsafe fn take_u(
+    p: &Pattern,
+    f: FactorsMut,
+    x: &mut [Block],
+    k: usize,
+    take: impl Fn(usize) -> bool,
+) {
+    // SAFETY: the caller's.
+    unsafe {
+        for q in at(&p.u_ptr, k)..at(&p.u_ptr, k + 1) {
+            let j = at(&p.u_idx, q) as usize;
+            if !take(j) {
+                continue;
+            }
+            let u = *x.get_unchecked(j);
+            *x.get_unchecked_mut(j) = ZERO;
+            *f.u.ptr().add(q) = u;
+            if u != ZERO {
+                update(p, f, x, j, u);
+            }
+        }
+    }
+}
+
+/// Column `k`'s pivot and multipliers, from `x` after its updates: false (and `x` all zero)
+/// when the pivot block fails the test.
+///
+/// # Safety
+/// As [`factor_columns`].
+#[inline(always)]
+unsafe fn pivot(
+    p: &Pattern,
+    f: FactorsMut,
+    x: &mut [Block],
+    k: usize,
+    max_multiplier: f64,
+) -> bool {
+    // SAFETY: the caller's.
+    unsafe {
+        let d = *x.get_unchecked(k);
+        *x.get_unchecked_mut(k) = ZERO;
+        let Some(d_inv) = inverse(d) else {
+            x.fill(ZERO);
+            return false;
+        };
+        *f.d.ptr().add(k) = d_inv;
+        // Per entry, whether some multiplier exceeds the bound or is NaN.
+        let mut over = [false; 4];
+        for q in at(&p.l_ptr, k)..at(&p.l_ptr, k + 1) {
+            let xi = x.get_unchecked_mut(at(&p.l_idx, q) as usize);
+            let l = mul(*xi, d_inv);
+            *xi = ZERO;
+            for e in 0..4 {
+                over[e] |= !(l[e].abs() <= max_multiplier);
+            }
+            *f.l.ptr().add(q) = l;
+        }
+        if over.iter().any(|&o| o) {
+            x.fill(ZERO);
+            return false;
+        }
+    }
+    true
+}
+
 #[inline(always)]
 pub(super) unsafe fn factor_portable(
     p: &Pattern,
@@ -203,56 +391,80 @@ pub(super) unsafe fn factor_portable(
 ) -> bool {
     // SAFETY: as the caller guarantees (see `Factors::fit` for the indices).
     unsafe {
-        let at = |v: &[usize], i: usize| *v.get_unchecked(i);
         for k in cols {
             for q in at(&p.a_ptr, k)..at(&p.a_ptr, k + 1) {
-                let row = *p.a_row.get_unchecked(q) as usize;
-                *x.get_unchecked_mut(row) = *val.get_unchecked(q);
+                *x.get_unchecked_mut(at(&p.a_row, q) as usize) = at(val, q);
             }
-            for q in at(&p.u_ptr, k)..at(&p.u_ptr, k + 1) {
-                let j = *p.u_idx.get_unchecked(q) as usize;
-                let u = *x.get_unchecked(j);
-                *x.get_unchecked_mut(j) = ZERO;
-                *f.u.ptr().add(q) = u;
-                if u == ZERO {
-                    continue;
-                }
-                // Two rows a step (the loop's own instructions are a third of it otherwise).
-                let (mut r, end) = (at(&p.l_ptr, j), at(&p.l_ptr, j + 1));
-                while r + 1 < end {
-                    let (i0, i1) = (*p.l_idx.get_unchecked(r), *p.l_idx.get_unchecked(r + 1));
-                    let (l0, l1) = (*f.l.ptr().add(r), *f.l.ptr().add(r + 1));
-                    let x0 = x.get_unchecked_mut(i0 as usize);
-                    *x0 = sub_mul(*x0, l0, u);
-                    let x1 = x.get_unchecked_mut(i1 as usize);
-                    *x1 = sub_mul(*x1, l1, u);
-                    r += 2;
-                }
-                if r < end {
-                    let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(r) as usize);
-                    *xi = sub_mul(*xi, *f.l.ptr().add(r), u);
-                }
-            }
-            let d = *x.get_unchecked(k);
-            *x.get_unchecked_mut(k) = ZERO;
-            let Some(d_inv) = inverse(d) else {
-                x.fill(ZERO);
+            take_u(p, f, x, k, |_| true);
+            if !pivot(p, f, x, k, max_multiplier) {
                 return false;
-            };
-            *f.d.ptr().add(k) = d_inv;
-            // Per entry, whether some multiplier exceeds the bound or is NaN.
-            let mut over = [false; 4];
-            for q in at(&p.l_ptr, k)..at(&p.l_ptr, k + 1) {
-                let xi = x.get_unchecked_mut(*p.l_idx.get_unchecked(q) as usize);
-                let l = mul(*xi, d_inv);
-                *xi = ZERO;
-                for e in 0..4 {
-                    over[e] |= !(l[e].abs() <= max_multiplier);
-                }
-                *f.l.ptr().add(q) = l;
             }
-            if over.iter().any(|&o| o) {
-                x.fill(ZERO);
+        }
+    }
+    true
+}
+
+#[inline(always)]
+pub(super) unsafe fn share_of_top_portable(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    h: u8,
+    sums: &mut [Block],
+) {
+    let t = &p.top_cols;
+    // SAFETY: as the caller guarantees (see `Factors::fit` for the indices, `TopCols::new`
+    // for `t`'s).
+    unsafe {
+        let mine = |j: usize| at(&t.owner, j) == h;
+        for (ti, &k) in p.split.top.iter().enumerate() {
+            let k = k as usize;
+            for q in at(&p.a_ptr, k)..at(&p.a_ptr, k + 1) {
+                let row = at(&p.a_row, q) as usize;
+                if mine(row) {
+                    *x.get_unchecked_mut(row) = at(val, q);
+                }
+            }
+            take_u(p, f, x, k, mine);
+            for e in at(&t.ptr, ti)..at(&t.ptr, ti + 1) {
+                let xr = x.get_unchecked_mut(at(&t.row, e) as usize);
+                *sums.get_unchecked_mut(e) = *xr;
+                *xr = ZERO;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+pub(super) unsafe fn factor_top_portable(
+    p: &Pattern,
+    val: &[Block],
+    f: FactorsMut,
+    x: &mut [Block],
+    sums: [&[Block]; 2],
+    max_multiplier: f64,
+) -> bool {
+    let t = &p.top_cols;
+    // SAFETY: as the caller guarantees (see `Factors::fit` for the indices, `TopCols::new`
+    // for `t`'s).
+    unsafe {
+        let top = |j: usize| at(&t.owner, j) == 2;
+        for (ti, &k) in p.split.top.iter().enumerate() {
+            let k = k as usize;
+            for q in at(&p.a_ptr, k)..at(&p.a_ptr, k + 1) {
+                let row = at(&p.a_row, q) as usize;
+                if top(row) {
+                    *x.get_unchecked_mut(row) = at(val, q);
+                }
+            }
+            for e in at(&t.ptr, ti)..at(&t.ptr, ti + 1) {
+                let xr = x.get_unchecked_mut(at(&t.row, e) as usize);
+                let (a, b) = (at(sums[0], e), at(sums[1], e));
+                *xr = std::array::from_fn(|i| (xr[i] + a[i]) + b[i]);
+            }
+            take_u(p, f, x, k, top);
+            if !pivot(p, f, x, k, max_multiplier) {
                 return false;
             }
         }
@@ -307,58 +519,93 @@ pub(super) fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
     }
 }
 
-/// [`solve`] with a team of two threads: forward through the two parts side by side, then the
-/// top's rows gathered; backward through the top, then the parts side by side (a column's
-/// updates reach only its descendants, and a part column's ancestors in the top all come
-/// after those in its part). Every entry of `y` receives the same updates in the same order
-/// as in [`solve`], so the same bits.
-pub(super) fn solve_split(p: &Pattern, f: &Factors, y: &mut [[f64; 2]], team: &Team) {
+/// The solve of a split pattern (`p.split`), on a team of two threads or, without one, on
+/// the caller in the same order of operations (so the same bits either way). Forward, each
+/// part's columns update the part's rows and sum their updates of the top's rows in `z[h]`
+/// (all zero before and after), the two parts side by side; then each top row takes both
+/// sums and the updates of the top's columns, row by row. Backward, the top's columns update
+/// the top's rows; then, side by side, each part takes the top's columns' updates of its rows
+/// and goes on through its own columns: every row of a part receives the updates that
+/// [`solve`] gives it, in the same order.
+pub(super) fn solve_split(
+    p: &Pattern,
+    f: &Factors,
+    y: &mut [[f64; 2]],
+    z: [&mut [[f64; 2]]; 2],
+    team: Option<&Team>,
+) {
     let nb = p.nb;
-    let (s, t) = (&p.split, &p.top_rows);
-    assert!(f.fit(p) && y.len() == nb && t.part_end.len() == nb && t.ptr.len() == s.top.len() + 1);
+    let (s, t, owner) = (&p.split, &p.top_rows, &p.top_cols.owner);
+    let [z0, z1] = z;
+    assert!(f.fit(p) && y.len() == nb && z0.len() == nb && z1.len() == nb);
+    assert!(t.part_end.len() == nb && t.ptr.len() == s.top.len() + 1 && owner.len() == nb);
     let yp = Shared(y.as_mut_ptr());
-    #[inline(always)]
-    unsafe fn at<T: Copy>(v: &[T], i: usize) -> T {
-        // SAFETY: the caller's.
-        unsafe { *v.get_unchecked(i) }
-    }
+    let zp = [Shared(z0.as_mut_ptr()), Shared(z1.as_mut_ptr())];
     // SAFETY (all blocks below): the lengths are as asserted and the patterns' indices in
-    // bounds (`Pattern::new`); in each half, part `h`'s columns update only rows of part `h`
-    // (their descendants backward, their ancestors in the part forward).
-    team::both(Some(team), |h| unsafe {
-        let y = yp.ptr();
+    // bounds (`Pattern::new`, `TopRows::new`); in each half, part `h`'s columns update only
+    // rows of part `h` (their descendants backward, their ancestors in the part forward) and
+    // `z[h]`'s top rows, and the top's columns' updates of part `h`'s rows are taken by half
+    // `h` alone.
+    team::both(team, |h| unsafe {
+        let (y, z) = (yp.ptr(), zp[h].ptr());
         for &j in &s.parts[h] {
             let j = j as usize;
             let yj = *y.add(j);
             if yj == [0.0; 2] {
                 continue;
             }
-            for q in at(&p.l_ptr, j)..at(&t.part_end, j) {
+            let (first, top, end) = (at(&p.l_ptr, j), at(&t.part_end, j), at(&p.l_ptr, j + 1));
+            for q in first..top {
                 let yi = &mut *y.add(at(&p.l_idx, q) as usize);
                 *yi = sub_apply(*yi, at(&f.l_val, q), yj);
+            }
+            for q in top..end {
+                let zi = &mut *z.add(at(&p.l_idx, q) as usize);
+                *zi = sub_apply(*zi, at(&f.l_val, q), yj);
             }
         }
     });
     unsafe {
         let y = yp.ptr();
         for (r, &i) in s.top.iter().enumerate() {
-            let mut yi = *y.add(i as usize);
+            let i = i as usize;
+            let (a, b) = (&mut *zp[0].ptr().add(i), &mut *zp[1].ptr().add(i));
+            let y_i = *y.add(i);
+            let mut yi = [(y_i[0] + a[0]) + b[0], (y_i[1] + a[1]) + b[1]];
+            (*a, *b) = ([0.0; 2], [0.0; 2]);
             for e in at(&t.ptr, r)..at(&t.ptr, r + 1) {
                 let yj = *y.add(at(&t.col, e) as usize);
                 if yj != [0.0; 2] {
                     yi = sub_apply(yi, at(&f.l_val, at(&t.pos, e) as usize), yj);
                 }
             }
-            *y.add(i as usize) = yi;
+            *y.add(i) = yi;
         }
-        backward(p, f, yp, s.top.iter().rev());
+        backward(p, f, yp, s.top.iter().rev(), |i| at(owner, i) == 2);
     }
-    team::both(Some(team), |h| unsafe {
-        backward(p, f, yp, s.parts[h].iter().rev())
+    team::both(team, |h| unsafe {
+        let y = yp.ptr();
+        let mine = |i: usize| at(owner, i) == h as u8;
+        for &j in s.top.iter().rev() {
+            let j = j as usize;
+            let yj = *y.add(j);
+            if yj == [0.0; 2] {
+                continue;
+            }
+            for q in at(&p.u_ptr, j)..at(&p.u_ptr, j + 1) {
+                let i = at(&p.u_idx, q) as usize;
+                if mine(i) {
+                    let yi = &mut *y.add(i);
+                    *yi = sub_apply(*yi, at(&f.u_val, q), yj);
+                }
+            }
+        }
+        backward(p, f, yp, s.parts[h].iter().rev(), |_| true)
     });
 }
 
-/// The backward solve through the columns `cols` (descending).
+/// The backward solve through the columns `cols` (descending), updating the rows `to`
+/// accepts.
 ///
 /// # Safety
 /// `y` points at `p.nb` pairs, `f` fits `p`, and no other thread touches the rows these
@@ -369,6 +616,7 @@ unsafe fn backward<'a>(
     f: &Factors,
     y: Shared<[f64; 2]>,
     cols: impl Iterator<Item = &'a u32>,
+    to: impl Fn(usize) -> bool,
 ) {
     let y = y.ptr();
     // SAFETY: the caller's.
@@ -381,8 +629,11 @@ unsafe fn backward<'a>(
                 continue;
             }
             for q in *p.u_ptr.get_unchecked(j)..*p.u_ptr.get_unchecked(j + 1) {
-                let yi = &mut *y.add(*p.u_idx.get_unchecked(q) as usize);
-                *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
+                let i = *p.u_idx.get_unchecked(q) as usize;
+                if to(i) {
+                    let yi = &mut *y.add(i);
+                    *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
+                }
             }
         }
     }

@@ -19,7 +19,7 @@ mod kernels;
 mod split;
 
 use kernels::{Factors, ZERO};
-use split::{Split, TopRows};
+use split::{Split, TopCols, TopRows};
 
 use super::{PIVOT_TOLERANCE, PatternLu, amd_order, cholesky_pattern};
 use crate::GridError;
@@ -56,6 +56,7 @@ pub(super) struct Pattern {
     /// The columns shared between two threads, and the solves' view of them.
     split: Split,
     top_rows: TopRows,
+    top_cols: TopCols,
 }
 
 impl Pattern {
@@ -98,12 +99,27 @@ impl Pattern {
                 updates + len(&l_ptr, k) + len(&a_ptr, k) + 1
             })
             .collect();
-        let split = split::split(&parent, &work);
+        // A column's share of the top's work: its updates of the top's columns.
+        let share = |in_top: &[bool]| {
+            let mut share = vec![0u64; nb];
+            for k in (0..nb).filter(|&k| in_top[k]) {
+                for &j in &u_idx[u_ptr[k]..u_ptr[k + 1]] {
+                    let j = j as usize;
+                    if !in_top[j] {
+                        share[j] += 1 + len(&l_ptr, j);
+                    }
+                }
+            }
+            share
+        };
+        let split = split::split(&parent, &work, share);
         let top_rows = TopRows::new(&split, &l_ptr, &l_idx);
+        let top_cols = TopCols::new(&split, (&l_ptr, &l_idx), (&u_ptr, &u_idx));
         Ok(Self {
             nb,
             split,
             top_rows,
+            top_cols,
             perm: fwd.iter().map(|&c| c as u32).collect(),
             a_ptr,
             a_row,
@@ -204,6 +220,11 @@ pub struct BlockLu {
     /// Work vectors of the factorisation, one a thread (all zero between factorisations).
     work: Vec<Block>,
     work2: Vec<Block>,
+    /// The parts' sums on the top's columns (see `kernels::factor_split`).
+    sums: [Vec<Block>; 2],
+    /// The parts' sums on the top's rows in the forward solve (see `kernels::solve_split`;
+    /// all zero between solves).
+    z: [Vec<[f64; 2]>; 2],
     rhs: Vec<[f64; 2]>,
     scalar: Option<Scalar>,
     /// The factors in use are the fallback's.
@@ -229,6 +250,8 @@ impl BlockLu {
             },
             work: vec![ZERO; nb],
             work2: Vec::new(),
+            sums: [Vec::new(), Vec::new()],
+            z: [Vec::new(), Vec::new()],
             rhs: vec![[0.0; 2]; nb],
             col_ptr: col_ptr.to_vec(),
             row_idx: row_idx.to_vec(),
@@ -280,7 +303,6 @@ impl BlockLu {
     /// [`BlockLu::factor`], on a team of two threads when one is given and the matrix gains
     /// from it ([`BlockLu::splits`]): the same factors, bit for bit.
     pub fn factor_with(&mut self, val: &[Block], team: Option<&Team>) -> bool {
-        let team = team.filter(|_| self.splits());
         if self.factor_blocks_in_place(val, team) {
             self.scalar_in_use = false;
             return true;
@@ -296,17 +318,28 @@ impl BlockLu {
         ok
     }
 
-    /// The block factorisation, on two threads or one; false when a pivot block fails the
-    /// test (the work vectors are left zero).
+    /// The block factorisation; false when a pivot block fails the test (the work vectors
+    /// are left zero). A matrix that gains from two threads is factorised by its split,
+    /// with or without a team, so that the factors do not depend on the team.
     fn factor_blocks_in_place(&mut self, val: &[Block], team: Option<&Team>) -> bool {
-        let max = 1.0 / PIVOT_TOLERANCE;
-        if let Some(team) = team {
-            self.work2.resize(self.p.nb, ZERO);
-            let x = [&mut self.work[..], &mut self.work2[..]];
-            kernels::factor_split(&self.p, val, &mut self.f, x, max, team)
+        if self.splits() {
+            self.factor_split_in_place(val, team)
         } else {
+            let max = 1.0 / PIVOT_TOLERANCE;
             kernels::factor(&self.p, val, &mut self.f, &mut self.work, max)
         }
+    }
+
+    /// The block factorisation by the split, on the team or without one.
+    fn factor_split_in_place(&mut self, val: &[Block], team: Option<&Team>) -> bool {
+        self.work2.resize(self.p.nb, ZERO);
+        for s in &mut self.sums {
+            s.resize(self.p.top_cols.row.len(), ZERO);
+        }
+        let x = [&mut self.work[..], &mut self.work2[..]];
+        let [s0, s1] = &mut self.sums;
+        let max = 1.0 / PIVOT_TOLERANCE;
+        kernels::factor_split(&self.p, val, &mut self.f, x, [s0, s1], max, team)
     }
 
     /// Solves `A x = b` in place with the last factors; `b` holds two entries per block row,
@@ -324,16 +357,22 @@ impl BlockLu {
             s.lu.solve(b);
             return;
         }
-        let team = team.filter(|_| self.splits());
+        let split = self.splits();
+        let team = team.filter(|_| split);
         let p = &self.p;
         let y = &mut self.rhs;
         for (k, &o) in p.perm.iter().enumerate() {
             let o = o as usize;
             y[k] = [b[2 * o], b[2 * o + 1]];
         }
-        match team {
-            Some(team) => kernels::solve_split(p, &self.f, y, team),
-            None => kernels::solve(p, &self.f, y),
+        if split {
+            for z in &mut self.z {
+                z.resize(p.nb, [0.0; 2]);
+            }
+            let [z0, z1] = &mut self.z;
+            kernels::solve_split(p, &self.f, y, [z0, z1], team);
+        } else {
+            kernels::solve(p, &self.f, y);
         }
         for (k, &o) in p.perm.iter().enumerate() {
             let o = o as usize;

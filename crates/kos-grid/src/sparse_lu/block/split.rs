@@ -29,15 +29,15 @@ impl Split {
 
 /// The triangular solves' view of a split. A column's rows in L are its ancestors, which in
 /// a part are the part's first and the top's after them; the forward solve's updates of the
-/// top's rows are therefore gathered by rows once both parts are done, in the order of their
-/// columns, which is the order in which column-by-column updates would have reached them.
+/// top's rows by the top's columns are gathered by rows once both parts are done, in the
+/// order of their columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct TopRows {
     /// For each column of a part, where its rows in the part end in L's storage (its top
     /// rows follow); for a top column its start (all its rows are the top's).
     pub part_end: Vec<usize>,
-    /// For each row of the top (in `Split::top`'s order), its entries of L: column and
-    /// position in L's storage, columns ascending.
+    /// For each row of the top (in `Split::top`'s order), its entries of L in the top's
+    /// columns: column and position in L's storage, columns ascending.
     pub ptr: Vec<usize>,
     pub col: Vec<u32>,
     pub pos: Vec<u32>,
@@ -62,6 +62,9 @@ impl TopRows {
                     + l_idx[range.clone()].partition_point(|&i| in_top[i as usize] == usize::MAX)
             };
             part_end[j] = first_top;
+            if in_top[j] == usize::MAX {
+                continue;
+            }
             for q in first_top..range.end {
                 let t = in_top[l_idx[q] as usize];
                 debug_assert!(t != usize::MAX, "a part's rows come before the top's");
@@ -87,11 +90,54 @@ impl TopRows {
     }
 }
 
+/// The factorisation's view of a split. A part's columns update the top's columns too (their
+/// ancestors in the elimination tree); each part computes those updates on its own thread,
+/// once its columns are done, and leaves their sums on each top column's top rows for the
+/// top, which adds them and continues with its own columns' updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TopCols {
+    /// Who factorises each column: 0 or 1 for a part, 2 for the top.
+    pub owner: Vec<u8>,
+    /// For each column of the top (in `Split::top`'s order), the top's rows of its pattern
+    /// (of U above the diagonal, the diagonal, of L), ascending: where the parts' sums go.
+    pub ptr: Vec<usize>,
+    pub row: Vec<u32>,
+}
+
+impl TopCols {
+    /// The view of `s` for the patterns of L (`l_ptr`, `l_idx`) and U (`u_ptr`, `u_idx`),
+    /// rows of each column ascending.
+    pub fn new(s: &Split, l: (&[usize], &[u32]), u: (&[usize], &[u32])) -> Self {
+        let n = l.0.len() - 1;
+        let mut owner = vec![2u8; n];
+        for (h, cols) in s.parts.iter().enumerate() {
+            for &c in cols {
+                owner[c as usize] = h as u8;
+            }
+        }
+        let mut ptr = Vec::with_capacity(s.top.len() + 1);
+        ptr.push(0);
+        let mut row = Vec::new();
+        for &k in &s.top {
+            let k = k as usize;
+            let above = &u.1[u.0[k]..u.0[k + 1]];
+            row.extend(above.iter().filter(|&&j| owner[j as usize] == 2));
+            row.push(k as u32);
+            // A top column's rows in L are its ancestors: all in the top.
+            row.extend_from_slice(&l.1[l.0[k]..l.0[k + 1]]);
+            ptr.push(row.len());
+        }
+        Self { owner, ptr, row }
+    }
+}
+
 /// Splits the columns of the elimination forest `parent` (each column's parent, above it, or
 /// `usize::MAX` at a root) whose columns cost `work` each: subtrees are cut off the top while
 /// that shortens the estimated span, and the subtrees left are shared between two threads,
-/// largest first, each to the lighter thread.
-pub(super) fn split(parent: &[usize], work: &[u64]) -> Split {
+/// largest first, each to the lighter thread. `share`, given which columns are the top's,
+/// tells how much of the top's work each other column takes to its own thread (its updates
+/// of the top's columns, `TopCols`).
+pub(super) fn split(parent: &[usize], work: &[u64], share: impl Fn(&[bool]) -> Vec<u64>) -> Split {
     let n = parent.len();
     let mut sub: Vec<u64> = work.to_vec();
     for j in 0..n {
@@ -150,9 +196,24 @@ pub(super) fn split(parent: &[usize], work: &[u64]) -> Split {
     };
     let (steps, _, _) = cut(n);
     let (_, mut top, heap) = cut(steps);
+    let mut in_top = vec![false; n];
+    for &v in &top {
+        in_top[v] = true;
+    }
+    // Each column's work with its share of the top's, summed over subtrees.
+    let share = share(&in_top);
+    let mut load_of: Vec<u64> = (0..n)
+        .map(|j| if in_top[j] { 0 } else { work[j] + share[j] })
+        .collect();
+    for j in 0..n {
+        if parent[j] != NONE && !in_top[parent[j]] {
+            load_of[parent[j]] += load_of[j];
+        }
+    }
 
     // Largest subtree first, to the thread with less work so far.
-    let mut trees = heap.into_sorted_vec();
+    let mut trees: Vec<(u64, usize)> = heap.into_iter().map(|(_, r)| (load_of[r], r)).collect();
+    trees.sort_unstable();
     trees.reverse();
     let mut owner = vec![2u8; n];
     let mut load = [0u64; 2];
@@ -167,7 +228,7 @@ pub(super) fn split(parent: &[usize], work: &[u64]) -> Split {
         }
     }
     top.sort_unstable();
-    let top_work: u64 = top.iter().map(|&v| work[v]).sum();
+    let top_work: u64 = top.iter().map(|&v| work[v]).sum::<u64>() - share.iter().sum::<u64>();
     let part = |t: u8| {
         (0..n)
             .filter(|&j| owner[j] == t)
@@ -224,7 +285,7 @@ mod tests {
                 if p == NONE { NONE } else { n - 1 - p }
             })
             .collect();
-        let s = split(&parent, &vec![1; n]);
+        let s = split(&parent, &vec![1; n], |t| vec![0; t.len()]);
         check(&parent, &s);
         assert_eq!(s.top, vec![14]);
         assert_eq!(s.parts[0].len(), 7);
@@ -238,7 +299,7 @@ mod tests {
         let parent: Vec<usize> = (0..n)
             .map(|j| if j + 1 < n { j + 1 } else { NONE })
             .collect();
-        let s = split(&parent, &vec![3; n]);
+        let s = split(&parent, &vec![3; n], |t| vec![0; t.len()]);
         check(&parent, &s);
         assert_eq!(s.span, s.total);
         assert_eq!(s.gain(), 1.0);
@@ -265,7 +326,7 @@ mod tests {
                     })
                     .collect();
                 let work: Vec<u64> = (0..n).map(|_| 1 + rnd(50) as u64).collect();
-                let s = split(&parent, &work);
+                let s = split(&parent, &work, |t| vec![0; t.len()]);
                 check(&parent, &s);
                 assert_eq!(s.total, work.iter().sum::<u64>());
                 assert!(s.span <= s.total);

@@ -215,6 +215,51 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
         assert_eq!(bits(&fp.l_val), bits(&fa.l_val));
         assert_eq!(bits(&fp.u_val), bits(&fa.u_val));
         assert_eq!(bits(&fp.d_inv), bits(&fa.d_inv));
+        // The split factorisation's kernels: the parts, their shares of the top, the top.
+        let (mut fp, mut fa) = (new_factors(), new_factors());
+        let n_sums = lu.p.top_cols.row.len();
+        let (mut sp, mut sa) = (
+            [vec![ZERO; n_sums], vec![ZERO; n_sums]],
+            [vec![ZERO; n_sums], vec![ZERO; n_sums]],
+        );
+        // SAFETY: as above, each part's columns in order and then the top's.
+        unsafe {
+            let (vp, va) = (FactorsMut::new(&mut fp), FactorsMut::new(&mut fa));
+            for h in 0..2 {
+                let cols = || lu.p.split.parts[h].iter().map(|&c| c as usize);
+                assert!(kernels::factor_portable(
+                    &lu.p,
+                    &val,
+                    vp,
+                    &mut x,
+                    cols(),
+                    1e3
+                ));
+                kernels::share_of_top_portable(&lu.p, &val, vp, &mut x, h as u8, &mut sp[h]);
+                assert!(kernels::factor_avx2(&lu.p, &val, va, &mut x, cols(), 1e3));
+                kernels::share_of_top_avx2(&lu.p, &val, va, &mut x, h as u8, &mut sa[h]);
+            }
+            assert!(kernels::factor_top_portable(
+                &lu.p,
+                &val,
+                vp,
+                &mut x,
+                [&sp[0], &sp[1]],
+                1e3
+            ));
+            assert!(kernels::factor_top_avx2(
+                &lu.p,
+                &val,
+                va,
+                &mut x,
+                [&sa[0], &sa[1]],
+                1e3
+            ));
+        }
+        assert!(!lu.p.split.top.is_empty());
+        assert_eq!(bits(&fp.l_val), bits(&fa.l_val));
+        assert_eq!(bits(&fp.u_val), bits(&fa.u_val));
+        assert_eq!(bits(&fp.d_inv), bits(&fa.d_inv));
         let b: Vec<[f64; 2]> = (0..nb)
             .map(|i| [(i as f64).sin(), (i as f64).cos()])
             .collect();
@@ -227,9 +272,10 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
     }
 }
 
-/// On two threads the factors have the bits of one thread's, and the work vectors are left
-/// zero; the split covers the columns, its parts are independent (checked in `split`), and a
-/// failing pivot in either part is reported.
+/// The factorisation by the split, on two threads and on one, gives the same bits, and
+/// the factors of the column-by-column factorisation up to rounding; the work vectors are
+/// left zero; the split covers the columns, its parts are independent (checked in `split`),
+/// and a failing pivot in either part or the top is reported.
 #[test]
 fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
     use crate::simd_test::bits;
@@ -242,14 +288,31 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
         if nb == 900 {
             // A mesh's elimination tree has large independent subtrees.
             assert!(s.gain() > 1.2, "gain {}", s.gain());
+            assert!(s.top.len() > 1 && !s.parts[0].is_empty() && !s.parts[1].is_empty());
         }
         let val = lu.arrange(&v);
-        assert!(lu.factor_blocks_in_place(&val, None));
-        let one = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
+        let max = 1.0 / PIVOT_TOLERANCE;
+        assert!(kernels::factor(&lu.p, &val, &mut lu.f, &mut lu.work, max));
+        let columns = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
         lu.f.l_val.fill(ZERO);
         lu.f.u_val.fill(ZERO);
         lu.f.d_inv.fill(ZERO);
-        assert!(Team::with(|t| lu.factor_blocks_in_place(&val, t)));
+        assert!(lu.factor_split_in_place(&val, None));
+        let one = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
+        // Only the order of the sums on the top's columns differs.
+        let close = |a: &[Block], b: &[Block]| {
+            a.iter()
+                .flatten()
+                .zip(b.iter().flatten())
+                .all(|(x, y)| (x - y).abs() <= 1e-12 * (1.0 + x.abs()))
+        };
+        assert!(
+            close(&columns.0, &one.0) && close(&columns.1, &one.1) && close(&columns.2, &one.2)
+        );
+        lu.f.l_val.fill(ZERO);
+        lu.f.u_val.fill(ZERO);
+        lu.f.d_inv.fill(ZERO);
+        assert!(Team::with(|t| lu.factor_split_in_place(&val, t)));
         assert_eq!(bits(&one.0), bits(&lu.f.l_val));
         assert_eq!(bits(&one.1), bits(&lu.f.u_val));
         assert_eq!(bits(&one.2), bits(&lu.f.d_inv));
@@ -264,13 +327,23 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
                 }
             })
             .collect();
-        let (mut y1, mut y2) = (b.clone(), b);
-        kernels::solve(&lu.p, &lu.f, &mut y1);
-        Team::with(|t| match t {
-            Some(t) => kernels::solve_split(&lu.p, &lu.f, &mut y2, t),
-            None => kernels::solve(&lu.p, &lu.f, &mut y2),
+        let (mut y0, mut y1, mut y2) = (b.clone(), b.clone(), b);
+        let mut z = [vec![[0.0; 2]; nb], vec![[0.0; 2]; nb]];
+        kernels::solve(&lu.p, &lu.f, &mut y0);
+        let [z0, z1] = &mut z;
+        kernels::solve_split(&lu.p, &lu.f, &mut y1, [z0, z1], None);
+        Team::with(|t| {
+            let [z0, z1] = &mut z;
+            kernels::solve_split(&lu.p, &lu.f, &mut y2, [z0, z1], t)
         });
         assert_eq!(bits(&y1), bits(&y2));
+        assert!(z.iter().flatten().all(|z| *z == [0.0; 2]));
+        // Only the order of the sums on the top's rows differs from the plain solve.
+        let flat = |y: &[[f64; 2]]| y.iter().flatten().copied().collect::<Vec<f64>>();
+        assert!(
+            max_error(&flat(&y0), &flat(&y1))
+                <= 1e-12 * (1.0 + flat(&y0).iter().fold(0.0f64, |m, x| m.max(x.abs())))
+        );
         // A NaN diagonal block, which fails every pivot test, in the last column of each
         // part, then of the top.
         for cols in
@@ -286,7 +359,8 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
             let d = (cp[o]..cp[o + 1]).find(|&q| ri[q] == o).unwrap();
             bad[d] = [f64::NAN; 4];
             let bad = lu.arrange(&bad);
-            assert!(!Team::with(|t| lu.factor_blocks_in_place(&bad, t)));
+            assert!(!lu.factor_split_in_place(&bad, None));
+            assert!(!Team::with(|t| lu.factor_split_in_place(&bad, t)));
             assert!(lu.work.iter().chain(&lu.work2).all(|b| *b == ZERO));
         }
     }
