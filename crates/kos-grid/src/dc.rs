@@ -34,6 +34,8 @@ struct DcIsland {
 /// Newton-Raphson its DC start).
 pub struct DcModel {
     islands: Vec<Option<DcIsland>>,
+    /// The phase-shift injections of the conducting branches that shift: (from, to, value).
+    shifts: Vec<(usize, usize, f64)>,
 }
 
 fn conducting(net: &Network, islands: &Islands, k: usize) -> bool {
@@ -118,28 +120,40 @@ impl DcModel {
                 lu,
             }));
         }
-        Self { islands: out }
+        let shifts = (0..net.branches.len())
+            .filter(|&k| conducting(net, islands, k))
+            .filter_map(|k| {
+                let br = &net.branches[k];
+                let (_, pinj) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
+                (pinj != 0.0).then_some((br.from, br.to, pinj))
+            })
+            .collect();
+        Self {
+            islands: out,
+            shifts,
+        }
     }
 
     /// Voltage angles of every bus, radians, for the network's present injections (0 on
     /// de-energised buses), and whether each island's `B` matrix could be solved.
+    /// The model must be the one built for `net`'s topology and impedances with `islands`.
     pub fn angles(&mut self, net: &Network, islands: &Islands) -> (Vec<f64>, Vec<bool>) {
         let n = net.buses.len();
+        debug_assert_eq!(self.islands.len(), islands.islands.len());
         let base = net.base_mva;
-        // Net scheduled injection (generation - load - shunt), pu, and phase-shift terms.
-        let mut p = vec![0.0; n];
-        for (i, b) in net.buses.iter().enumerate() {
-            p[i] = -(b.pd_mw + b.gs_mw) / base;
-        }
+        // Net scheduled injection (generation - load - shunt), pu, and phase-shift terms
+        // (those of the other branches are zero).
+        let mut p: Vec<f64> = net
+            .buses
+            .iter()
+            .map(|b| -(b.pd_mw + b.gs_mw) / base)
+            .collect();
         for g in net.generators.iter().filter(|g| g.in_service) {
             p[g.bus] += g.pg_mw / base;
         }
-        for (k, br) in net.branches.iter().enumerate() {
-            if conducting(net, islands, k) {
-                let (_, pinj) = dc_branch(br.x_pu, br.ratio(), br.shift_deg);
-                p[br.from] -= pinj;
-                p[br.to] += pinj;
-            }
+        for &(from, to, pinj) in &self.shifts {
+            p[from] -= pinj;
+            p[to] += pinj;
         }
         let mut va = vec![0.0; n];
         let mut solved = vec![true; self.islands.len()];

@@ -1,6 +1,8 @@
 //! Results of a power-flow solve: per-island outcome, voltages, flows, unit outputs, and
 //! their assembly from the solved voltages.
 
+use std::sync::Mutex;
+
 use num_complex::Complex64;
 use serde::{Deserialize, Serialize};
 
@@ -135,12 +137,26 @@ pub(crate) fn assemble(
     // Two halves of the buses and of the branches (one after the other without a team).
     let bus_halves = [(0, n / 2), (n / 2, n)];
     let branch_halves = [(0, nb / 2), (nb / 2, nb)];
-    let mut v = vec![Complex64::new(0.0, 0.0); n];
-    let vp = Shared(v.as_mut_ptr());
+    let in_energised_island = |i: usize| islands.of_bus[i].is_some_and(|id| outcomes[id].is_some());
+    // Complex voltages; the outputs' magnitudes and angles; each bus's shunt injection, to
+    // which the branch flows are added below.
+    let zero = Complex64::new(0.0, 0.0);
+    let (mut v, mut s_inj) = (vec![zero; n], vec![zero; n]);
+    let (mut vm_out, mut va_out) = (vec![0.0; n], vec![0.0; n]);
+    let bus_out = [&mut vm_out, &mut va_out].map(|x| Shared(x.as_mut_ptr()));
+    let (vp, sp) = (Shared(v.as_mut_ptr()), Shared(s_inj.as_mut_ptr()));
     team::both(team, |h| {
         for i in bus_halves[h].0..bus_halves[h].1 {
             // SAFETY: bus `i` of this half alone, below `n`.
-            unsafe { *vp.ptr().add(i) = crate::polar(vm[i], va_rad[i]) };
+            unsafe {
+                *vp.ptr().add(i) = crate::polar(vm[i], va_rad[i]);
+                *bus_out[0].ptr().add(i) = finite(vm[i]);
+                *bus_out[1].ptr().add(i) = finite(va_rad[i].to_degrees());
+                if islands.of_bus[i].is_some() {
+                    let b = &net.buses[i];
+                    *sp.ptr().add(i) = Complex64::new(b.gs_mw, -b.bs_mvar) * vm[i] * vm[i];
+                }
+            }
         }
     });
     // A branch carries a flow when it is in service inside one solved island.
@@ -154,7 +170,15 @@ pub(crate) fn assemble(
     let mut qt = vec![0.0; nb];
     let mut loading = vec![0.0; nb];
     let out = [&mut pf, &mut qf, &mut pt, &mut qt, &mut loading].map(|x| Shared(x.as_mut_ptr()));
+    // The flows' sums at the buses and the losses of each island, each half in branch
+    // order: the first half's onto the shunt injections, the second half's apart (each
+    // half's losses in a vector of its own: they would share a cache line).
+    let mut second_sums = vec![zero; n];
+    let sums = [sp, Shared(second_sums.as_mut_ptr())];
+    let losses = [Mutex::new(Vec::new()), Mutex::new(Vec::new())];
     team::both(team, |h| {
+        let sum = sums[h].ptr();
+        let mut loss = vec![0.0; islands.islands.len()];
         for k in branch_halves[h].0..branch_halves[h].1 {
             let br = &net.branches[k];
             if !flowing(br) {
@@ -169,122 +193,99 @@ pub(crate) fn assemble(
             } else {
                 0.0
             };
-            // SAFETY: branch `k` of this half alone, below `nb`.
+            loss[islands.of_bus[f].expect("flowing")] += sf.re + st.re;
+            // SAFETY: branch `k` of this half alone, below `nb`; the sums of this half
+            // alone, at buses below `n`.
             unsafe {
-                *out[0].ptr().add(k) = sf.re;
-                *out[1].ptr().add(k) = sf.im;
-                *out[2].ptr().add(k) = st.re;
-                *out[3].ptr().add(k) = st.im;
-                *out[4].ptr().add(k) = load;
+                for (o, x) in out.iter().zip([sf.re, sf.im, st.re, st.im, load]) {
+                    *o.ptr().add(k) = finite(x);
+                }
+                *sum.add(f) += sf;
+                *sum.add(t) += st;
+            }
+        }
+        *losses[h].lock().unwrap_or_else(|e| e.into_inner()) = loss;
+    });
+    // Net injection at each bus (flows out plus shunt), and the generation it implies.
+    let mut bus_pg = vec![0.0; n];
+    let mut bus_qg = vec![0.0; n];
+    let gen_out = [&mut bus_pg, &mut bus_qg].map(|x| Shared(x.as_mut_ptr()));
+    team::both(team, |h| {
+        for i in bus_halves[h].0..bus_halves[h].1 {
+            // SAFETY: bus `i` of this half alone, below `n`.
+            unsafe {
+                let s = &mut *sp.ptr().add(i);
+                *s += second_sums[i];
+                if in_energised_island(i) {
+                    let b = &net.buses[i];
+                    *gen_out[0].ptr().add(i) = s.re + b.pd_mw;
+                    *gen_out[1].ptr().add(i) = s.im + b.qd_mvar;
+                }
             }
         }
     });
-    // Net injection at each bus from branch flows and shunts: S = sum of flows out + shunt,
-    // summed in branch order.
-    let mut s_inj = vec![Complex64::new(0.0, 0.0); n];
-    for (i, b) in net.buses.iter().enumerate() {
-        if islands.of_bus[i].is_some() {
-            s_inj[i] += Complex64::new(b.gs_mw, -b.bs_mvar) * vm[i] * vm[i];
-        }
-    }
-    let mut island_losses = vec![0.0; islands.islands.len()];
-    for (k, br) in net.branches.iter().enumerate() {
-        if !flowing(br) {
-            continue;
-        }
-        let (sf, st) = (Complex64::new(pf[k], qf[k]), Complex64::new(pt[k], qt[k]));
-        s_inj[br.from] += sf;
-        s_inj[br.to] += st;
-        island_losses[islands.of_bus[br.from].expect("flowing")] += sf.re + st.re;
-    }
-    let mut bus_pg = vec![0.0; n];
-    let mut bus_qg = vec![0.0; n];
-    for (i, b) in net.buses.iter().enumerate() {
-        if let Some(id) = islands.of_bus[i]
-            && outcomes[id].is_some()
-        {
-            bus_pg[i] = s_inj[i].re + b.pd_mw;
-            bus_qg[i] = s_inj[i].im + b.qd_mvar;
-        }
-    }
+    let [l0, l1] = losses.map(|l| l.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let island_losses: Vec<f64> = l0.iter().zip(&l1).map(|(a, b)| a + b).collect();
     // Per-generator outputs.
     let ng = net.generators.len();
     let mut gen_p = vec![0.0; ng];
     let mut gen_q = vec![0.0; ng];
-    // The units of each bus, in one list (`units_at[unit_start[b]..unit_start[b + 1]]`).
-    let mut unit_start = vec![0usize; n + 1];
-    let counted = |g: &crate::Generator| {
-        g.in_service && islands.of_bus[g.bus].is_some_and(|id| outcomes[id].is_some())
-    };
-    for g in net.generators.iter().filter(|g| counted(g)) {
-        unit_start[g.bus + 1] += 1;
+    // The units that count, by bus (in their own order at a bus: the sort is stable).
+    let counted = |g: &crate::Generator| g.in_service && in_energised_island(g.bus);
+    let mut units_at: Vec<usize> = (0..ng).filter(|&gi| counted(&net.generators[gi])).collect();
+    let bus_of = |gi: usize| net.generators[gi].bus;
+    if !units_at.windows(2).all(|w| bus_of(w[0]) <= bus_of(w[1])) {
+        units_at.sort_by_key(|&gi| bus_of(gi));
     }
-    for b in 0..n {
-        unit_start[b + 1] += unit_start[b];
+    // The units' participation in each island, summed in the order of `units_at`.
+    let mut alpha = vec![0.0; islands.islands.len()];
+    for &gi in &units_at {
+        let g = &net.generators[gi];
+        alpha[islands.of_bus[g.bus].expect("counted")] += g.participation.max(0.0);
     }
-    let mut units_at = vec![0usize; unit_start[n]];
-    let mut next = unit_start.clone();
-    for (gi, g) in net.generators.iter().enumerate() {
-        if counted(g) {
-            units_at[next[g.bus]] = gi;
-            next[g.bus] += 1;
-        }
-    }
-    let units_of = |b: usize| &units_at[unit_start[b]..unit_start[b + 1]];
     let mut free = Vec::new();
+    for units in units_at.chunk_by(|&a, &b| bus_of(a) == bus_of(b)) {
+        let b = bus_of(units[0]);
+        let id = islands.of_bus[b].expect("counted");
+        let lambda = lambdas.get(id).copied().unwrap_or(0.0);
+        let alpha = alpha[id];
+        let is_ref = islands.islands[id].reference == Some(b);
+        // Active power: scheduled, plus a distributed-slack share, and the reference bus's
+        // first unit takes what is left at its bus.
+        let mut assigned = 0.0;
+        for &gi in units {
+            let g = &net.generators[gi];
+            let share = if alpha > 0.0 {
+                g.participation.max(0.0) / alpha * lambda * base
+            } else {
+                0.0
+            };
+            gen_p[gi] = g.pg_mw + share;
+            assigned += gen_p[gi];
+        }
+        if is_ref {
+            gen_p[units[0]] += bus_pg[b] - assigned;
+        }
+        // Reactive power: fixed units keep their value; the rest share what is left.
+        let mut qleft = bus_qg[b];
+        free.clear();
+        let regulating = is_ref || matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack);
+        for &gi in units {
+            let g = &net.generators[gi];
+            if let Some(q) = fixed_q[gi] {
+                gen_q[gi] = q;
+                qleft -= q;
+            } else if regulating {
+                free.push(gi);
+            } else {
+                gen_q[gi] = g.qg_mvar;
+                qleft -= g.qg_mvar;
+            }
+        }
+        split_q(net, &free, qleft, |gi, q| gen_q[gi] = q);
+    }
     let mut islands_out = Vec::with_capacity(islands.islands.len());
     for (id, island) in islands.islands.iter().enumerate() {
-        let lambda = lambdas.get(id).copied().unwrap_or(0.0);
-        let alpha = {
-            let total: f64 = island
-                .buses
-                .iter()
-                .flat_map(|&b| units_of(b).iter())
-                .map(|&gi| net.generators[gi].participation.max(0.0))
-                .sum();
-            total
-        };
-        for &b in &island.buses {
-            let units = units_of(b);
-            if units.is_empty() {
-                continue;
-            }
-            let is_ref = island.reference == Some(b);
-            // Active power: scheduled, plus a distributed-slack share, and the reference
-            // bus's first unit takes what is left at its bus.
-            let mut assigned = 0.0;
-            for &gi in units {
-                let g = &net.generators[gi];
-                let share = if alpha > 0.0 {
-                    g.participation.max(0.0) / alpha * lambda * base
-                } else {
-                    0.0
-                };
-                gen_p[gi] = g.pg_mw + share;
-                assigned += gen_p[gi];
-            }
-            if is_ref {
-                gen_p[units[0]] += bus_pg[b] - assigned;
-            }
-            // Reactive power: fixed units keep their value; the rest share what is left.
-            let mut qleft = bus_qg[b];
-            free.clear();
-            for &gi in units {
-                let g = &net.generators[gi];
-                let regulating =
-                    is_ref || matches!(net.buses[b].kind, BusKind::Pv | BusKind::Slack);
-                if let Some(q) = fixed_q[gi] {
-                    gen_q[gi] = q;
-                    qleft -= q;
-                } else if regulating {
-                    free.push(gi);
-                } else {
-                    gen_q[gi] = g.qg_mvar;
-                    qleft -= g.qg_mvar;
-                }
-            }
-            split_q(net, &free, qleft, |gi, q| gen_q[gi] = q);
-        }
         let fd_iterations = outcomes[id].map_or(0, |o| o.fast_decoupled_iterations);
         let (status, iterations, mm, mb) = match outcomes[id] {
             None => (IslandStatus::Deenergised, 0, 0.0, None),
@@ -330,8 +331,8 @@ pub(crate) fn assemble(
         iterations: energised.iter().map(|r| r.iterations).max().unwrap_or(0),
         max_mismatch_pu: worst.map(|r| r.max_mismatch_pu).unwrap_or(0.0),
         max_mismatch_bus: worst.and_then(|r| r.max_mismatch_bus),
-        vm_pu: vm.to_vec(),
-        va_deg: va_rad.iter().map(|a| a.to_degrees()).collect(),
+        vm_pu: vm_out,
+        va_deg: va_out,
         bus_island: islands.of_bus.clone(),
         bus_pg_mw: bus_pg,
         bus_qg_mvar: bus_qg,
@@ -349,27 +350,22 @@ pub(crate) fn assemble(
     result
 }
 
-/// Replaces any non-finite number by zero: a result never carries NaN or infinity.
+/// `x`, or zero where it is not finite.
+#[inline(always)]
+fn finite(x: f64) -> f64 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
+/// Replaces any non-finite number by zero where `assemble` did not write it so: a result
+/// never carries NaN or infinity.
 fn sanitize(r: &mut PowerFlowResult) {
-    let fix = |v: &mut Vec<f64>| {
-        v.iter_mut()
-            .filter(|x| !x.is_finite())
-            .for_each(|x| *x = 0.0)
-    };
     for v in [
-        &mut r.vm_pu,
-        &mut r.va_deg,
         &mut r.bus_pg_mw,
         &mut r.bus_qg_mvar,
         &mut r.gen_pg_mw,
         &mut r.gen_qg_mvar,
-        &mut r.branch_pf_mw,
-        &mut r.branch_qf_mvar,
-        &mut r.branch_pt_mw,
-        &mut r.branch_qt_mvar,
-        &mut r.branch_loading_pct,
     ] {
-        fix(v);
+        v.iter_mut().for_each(|x| *x = finite(*x));
     }
     if !r.total_losses_mw.is_finite() {
         r.total_losses_mw = 0.0;

@@ -76,20 +76,30 @@ pub(crate) fn scheduled(
     fixed_q: &[Option<f64>],
 ) -> (Vec<f64>, Vec<f64>) {
     let base = net.base_mva;
-    let mut p: Vec<f64> = buses.iter().map(|&b| -net.buses[b].pd_mw / base).collect();
-    let mut q: Vec<f64> = buses
+    let (mut p, mut q): (Vec<f64>, Vec<f64>) = buses
         .iter()
-        .map(|&b| -net.buses[b].qd_mvar / base)
-        .collect();
+        .map(|&b| {
+            let bus = &net.buses[b];
+            (-bus.pd_mw / base, -bus.qd_mvar / base)
+        })
+        .unzip();
+    // An island of every bus (`buses` is sorted and distinct) numbers them as the network.
+    let whole = buses.len() == net.buses.len();
     for (gi, g) in net.generators.iter().enumerate() {
         if !g.in_service {
             continue;
         }
-        if let Ok(li) = buses.binary_search(&g.bus) {
-            p[li] += g.pg_mw / base;
-            if role(li) == Role::Pq {
-                q[li] += fixed_q[gi].unwrap_or(g.qg_mvar) / base;
+        let li = if whole {
+            g.bus
+        } else {
+            match buses.binary_search(&g.bus) {
+                Ok(li) => li,
+                Err(_) => continue,
             }
+        };
+        p[li] += g.pg_mw / base;
+        if role(li) == Role::Pq {
+            q[li] += fixed_q[gi].unwrap_or(g.qg_mvar) / base;
         }
     }
     (p, q)

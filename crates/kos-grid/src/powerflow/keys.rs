@@ -25,32 +25,34 @@ impl Topology {
             && self.distributed == other.distributed
     }
 
-    /// Whether `net` has this topology (checked without allocating: it runs every solve).
-    pub(super) fn matches(&self, net: &Network, distributed: bool) -> bool {
+    /// Whether `net` has this topology, in half `h` (0 or 1) of each of its lists: checked
+    /// without allocating or branching on each element, as it runs every solve.
+    pub(super) fn matches_half(&self, net: &Network, distributed: bool, h: usize) -> bool {
         self.n_bus == net.buses.len()
             && self.ends.len() == net.branches.len()
             && self.gen_on.len() == net.generators.len()
             && self.distributed.len() == if distributed { net.generators.len() } else { 0 }
-            && net
-                .branches
+            && net.branches[half(net.branches.len(), h)]
                 .iter()
-                .zip(self.ends.iter().zip(&self.conducts))
-                .all(|(b, (&ends, &on))| (b.from, b.to) == ends && b.in_service == on)
-            && net
-                .buses
+                .zip(self.ends[half(self.ends.len(), h)].iter())
+                .zip(&self.conducts[half(self.conducts.len(), h)])
+                .fold(true, |same, ((b, &(f, t)), &on)| {
+                    same & (b.from == f) & (b.to == t) & (b.in_service == on)
+                })
+            && net.buses[half(net.buses.len(), h)]
                 .iter()
-                .zip(&self.bus_kind)
-                .all(|(b, &kind)| b.kind == kind)
-            && net
-                .generators
+                .zip(&self.bus_kind[half(self.bus_kind.len(), h)])
+                .fold(true, |same, (b, &kind)| same & (b.kind == kind))
+            && net.generators[half(net.generators.len(), h)]
                 .iter()
-                .zip(&self.gen_on)
-                .all(|(g, &on)| (g.bus, g.in_service, g.grid_forming) == on)
+                .zip(&self.gen_on[half(self.gen_on.len(), h)])
+                .fold(true, |same, (g, &(bus, on, forming))| {
+                    same & (g.bus == bus) & (g.in_service == on) & (g.grid_forming == forming)
+                })
             && (!distributed
-                || net
-                    .generators
+                || net.generators[half(net.generators.len(), h)]
                     .iter()
-                    .zip(&self.distributed)
+                    .zip(&self.distributed[half(self.distributed.len(), h)])
                     .all(|(g, &p)| g.participation.to_bits() == p))
     }
 
@@ -103,20 +105,29 @@ impl AdmittanceParams {
         }
     }
 
-    /// Whether `net` has these parameters (checked without allocating: it runs every solve).
-    pub(super) fn matches(&self, net: &Network) -> bool {
+    /// Whether `net` has these parameters, in half `h` (0 or 1) of its branches and buses:
+    /// checked without allocating or branching on each element, as it runs every solve.
+    pub(super) fn matches_half(&self, net: &Network, h: usize) -> bool {
+        let differ = |a: &[u64], b: &[u64]| a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y));
         self.base_mva == net.base_mva.to_bits()
             && self.branches.len() == net.branches.len()
             && self.shunts.len() == net.buses.len()
-            && net
-                .branches
+            && net.branches[half(net.branches.len(), h)]
                 .iter()
-                .zip(&self.branches)
-                .all(|(b, k)| branch_key(b) == *k)
-            && net
-                .buses
+                .zip(&self.branches[half(self.branches.len(), h)])
+                .fold(0, |d, (b, k)| d | differ(&branch_key(b), k))
+                == 0
+            && net.buses[half(net.buses.len(), h)]
                 .iter()
-                .zip(&self.shunts)
-                .all(|(b, k)| [b.gs_mw.to_bits(), b.bs_mvar.to_bits()] == *k)
+                .zip(&self.shunts[half(self.shunts.len(), h)])
+                .fold(0, |d, (b, k)| {
+                    d | differ(&[b.gs_mw.to_bits(), b.bs_mvar.to_bits()], k)
+                })
+                == 0
     }
+}
+
+/// Half `h` (0 or 1) of `0..len`.
+fn half(len: usize, h: usize) -> std::ops::Range<usize> {
+    len * h / 2..len * (h + 1) / 2
 }

@@ -2,6 +2,9 @@
 //! limits, distributed slack, and results. Structures are cached between solves and rebuilt
 //! only when the topology changes.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
 use serde::{Deserialize, Serialize};
 
 use crate::GridError;
@@ -12,7 +15,7 @@ use crate::network::Network;
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::result::{PowerFlowResult, assemble};
 use crate::schedule::{base_roles, participation, scheduled, share_reactive, voltage_setpoints};
-use crate::team::Team;
+use crate::team::{self, Team};
 use crate::ybus::{BranchAdmittance, Ybus};
 
 mod keys;
@@ -153,29 +156,35 @@ impl PowerFlow {
     /// LU layout (the open branches stay as explicit zeros). Anything else
     /// rebuilds.
     pub fn prepare(&mut self, net: &Network, opts: &PowerFlowOptions) -> Result<bool, GridError> {
-        self.prepare_on(net, opts, None)
+        self.prepare_on(net, opts, None, None)
     }
 
     /// [`PowerFlow::prepare`], with the islands of `net` given when the caller knows them
-    /// (as [`find_islands`] finds them).
+    /// (as [`find_islands`] finds them), and the check for changes shared by `team`.
     fn prepare_on(
         &mut self,
         net: &Network,
         opts: &PowerFlowOptions,
         mut known: Option<Islands>,
+        team: Option<&Team>,
     ) -> Result<bool, GridError> {
         let mut islands_of = |net: &Network| {
             known
                 .take()
                 .unwrap_or_else(|| find_islands(net, |k| net.branches[k].in_service))
         };
-        let same_params = self.params.matches(net);
-        if same_params
-            && self
-                .topology
-                .as_ref()
-                .is_some_and(|t| t.matches(net, opts.distributed_slack))
-        {
+        // Whether the parameters and the topology hold, half of each list on each thread.
+        let same: [[AtomicBool; 2]; 2] = Default::default();
+        team::both(team, |h| {
+            let topology = self.topology.as_ref();
+            let params = self.params.matches_half(net, h);
+            let topo = topology.is_some_and(|t| t.matches_half(net, opts.distributed_slack, h));
+            same[0][h].store(params, Ordering::Relaxed);
+            same[1][h].store(topo, Ordering::Relaxed);
+        });
+        let holds = |i: usize| same[i].iter().all(|s| s.load(Ordering::Relaxed));
+        let same_params = holds(0);
+        if same_params && holds(1) {
             return Ok(false);
         }
         let topo = Topology::of(net, opts.distributed_slack);
@@ -353,8 +362,7 @@ impl PowerFlow {
         net: &Network,
         opts: &PowerFlowOptions,
     ) -> Result<PowerFlowResult, GridError> {
-        self.prepare(net, opts)?;
-        self.solve_prepared(net, opts)
+        self.solve_known(net, opts, None)
     }
 
     /// [`PowerFlow::solve`] with the islands of `net` known (as [`find_islands`] finds them).
@@ -364,38 +372,48 @@ impl PowerFlow {
         opts: &PowerFlowOptions,
         islands: Islands,
     ) -> Result<PowerFlowResult, GridError> {
-        self.prepare_on(net, opts, Some(islands))?;
-        self.solve_prepared(net, opts)
+        self.solve_known(net, opts, Some(islands))
     }
 
-    fn solve_prepared(
+    /// A solve with a team of two threads for the whole of it (the check for changes, the
+    /// Newton-Raphson and the results) where allowed and some island of the last build
+    /// gains from one (a rebuild's first solve goes without).
+    fn solve_known(
         &mut self,
         net: &Network,
         opts: &PowerFlowOptions,
+        known: Option<Islands>,
     ) -> Result<PowerFlowResult, GridError> {
+        let gains = || {
+            self.caches.iter().any(|c| {
+                c.newton
+                    .as_ref()
+                    .is_some_and(|nr| nr.gains_from_two_threads())
+            })
+        };
+        if opts.newton.two_threads && opts.method != Method::Dc && gains() {
+            Team::with(|team| self.solve_with(net, opts, known, team))
+        } else {
+            self.solve_with(net, opts, known, None)
+        }
+    }
+
+    fn solve_with(
+        &mut self,
+        net: &Network,
+        opts: &PowerFlowOptions,
+        known: Option<Islands>,
+        team: Option<&Team>,
+    ) -> Result<PowerFlowResult, GridError> {
+        self.prepare_on(net, opts, known, team)?;
         match opts.method {
-            Method::Ac | Method::FastDecoupled => Ok(self.solve_ac(net, opts)),
+            Method::Ac | Method::FastDecoupled => Ok(self.solve_ac_on(net, opts, team)),
             Method::Dc => {
                 let model = self
                     .dc
                     .get_or_insert_with(|| dc::DcModel::new(net, &self.islands));
                 dc::solve_dc(net, &self.islands, model)
             }
-        }
-    }
-
-    /// The AC solve, with a team of two threads for the whole of it (Newton-Raphson and the
-    /// results) where allowed and some island gains from one.
-    fn solve_ac(&mut self, net: &Network, opts: &PowerFlowOptions) -> PowerFlowResult {
-        let gains = self.caches.iter().any(|c| {
-            c.newton
-                .as_ref()
-                .is_some_and(|nr| nr.gains_from_two_threads())
-        });
-        if opts.newton.two_threads && gains {
-            Team::with(|team| self.solve_ac_on(net, opts, team))
-        } else {
-            self.solve_ac_on(net, opts, None)
         }
     }
 
@@ -412,15 +430,42 @@ impl PowerFlow {
         let mut outcomes: Vec<Option<NewtonOutcome>> = Vec::with_capacity(self.caches.len());
         let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
         let mut iterations_total = vec![0usize; self.caches.len()];
-        let dc_angles: Option<Vec<f64>> = match opts.start {
-            Start::Dc => {
-                let model = self
-                    .dc
-                    .get_or_insert_with(|| dc::DcModel::new(net, &self.islands));
-                Some(model.angles(net, &self.islands).0)
-            }
+        // The DC start's angles on one thread; beside them, on the other, the voltage
+        // setpoints and each island's first schedule (no unit's reactive power fixed yet).
+        let model = match opts.start {
+            Start::Dc => Some(
+                self.dc
+                    .get_or_insert_with(|| dc::DcModel::new(net, &self.islands)),
+            ),
             _ => None,
         };
+        let model = Mutex::new(model);
+        let dc_angles = Mutex::new(None);
+        let first = Mutex::new((Vec::new(), Vec::new()));
+        let (islands, cache_islands, caches) = (&self.islands, &self.cache_islands, &self.caches);
+        team::both(team, |h| {
+            if h == 0 {
+                if let Some(model) = lock(&model).take() {
+                    *lock(&dc_angles) = Some(model.angles(net, islands).0);
+                }
+            } else {
+                let specs: Vec<_> = cache_islands
+                    .islands
+                    .iter()
+                    .zip(caches)
+                    .map(|(island, cache)| {
+                        let nr = cache
+                            .newton
+                            .as_ref()
+                            .filter(|_| island.reference.is_some())?;
+                        Some(scheduled(net, &island.buses, |li| nr.role(li), &fixed_q))
+                    })
+                    .collect();
+                *lock(&first) = (voltage_setpoints(net), specs);
+            }
+        });
+        let dc_angles: Option<Vec<f64>> = lock(&dc_angles).take();
+        let (setpoint, mut first_specs) = std::mem::take(&mut *lock(&first));
         for (id, island) in self.cache_islands.islands.iter().enumerate() {
             let cache = &mut self.caches[id];
             let Some(reference) = island.reference else {
@@ -435,7 +480,6 @@ impl PowerFlow {
             let mut lvm = vec![1.0; m];
             let mut lva = vec![0.0; m];
             let va_ref = net.buses[reference].va_deg.to_radians();
-            let setpoint = voltage_setpoints(net);
             for (li, &g) in island.buses.iter().enumerate() {
                 let (m0, a0) = match opts.start {
                     Start::Warm if self.has_solution[g] => (self.vm[g], self.va[g]),
@@ -461,7 +505,10 @@ impl PowerFlow {
             let mut roles_changed = false;
             let mut fd_total = 0;
             loop {
-                let (p_spec, q_spec) = scheduled(net, &island.buses, |li| nr.role(li), &fixed_q);
+                let (p_spec, q_spec) = match first_specs[id].take() {
+                    Some(spec) => spec,
+                    None => scheduled(net, &island.buses, |li| nr.role(li), &fixed_q),
+                };
                 outcome = solve_island(
                     net,
                     nr,
@@ -558,4 +605,9 @@ impl PowerFlow {
 
 fn local_index(buses: &[usize], g: usize) -> usize {
     buses.binary_search(&g).unwrap_or(0)
+}
+
+/// The value in `m`, whether or not a panic poisoned it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
