@@ -430,8 +430,9 @@ impl PowerFlow {
         let mut outcomes: Vec<Option<NewtonOutcome>> = Vec::with_capacity(self.caches.len());
         let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
         let mut iterations_total = vec![0usize; self.caches.len()];
-        // The DC start's angles on one thread; beside them, on the other, the voltage
-        // setpoints and each island's first schedule (no unit's reactive power fixed yet).
+        // The DC start's angles on one thread; beside them, on the other, each island's
+        // first schedule (no unit's reactive power fixed yet); the voltage setpoints on the
+        // one with less to do.
         let model = match opts.start {
             Start::Dc => Some(
                 self.dc
@@ -439,17 +440,18 @@ impl PowerFlow {
             ),
             _ => None,
         };
+        let with_dc = model.is_some();
         let model = Mutex::new(model);
-        let dc_angles = Mutex::new(None);
-        let first = Mutex::new((Vec::new(), Vec::new()));
+        let (dc_angles, setpoint, specs) = (Mutex::new(None), Mutex::new(None), Mutex::new(None));
         let (islands, cache_islands, caches) = (&self.islands, &self.cache_islands, &self.caches);
         team::both(team, |h| {
             if h == 0 {
-                if let Some(model) = lock(&model).take() {
-                    *lock(&dc_angles) = Some(model.angles(net, islands).0);
+                match lock(&model).take() {
+                    Some(model) => *lock(&dc_angles) = Some(model.angles(net, islands).0),
+                    None => *lock(&setpoint) = Some(voltage_setpoints(net)),
                 }
             } else {
-                let specs: Vec<_> = cache_islands
+                let first: Vec<_> = cache_islands
                     .islands
                     .iter()
                     .zip(caches)
@@ -461,11 +463,15 @@ impl PowerFlow {
                         Some(scheduled(net, &island.buses, |li| nr.role(li), &fixed_q))
                     })
                     .collect();
-                *lock(&first) = (voltage_setpoints(net), specs);
+                *lock(&specs) = Some(first);
+                if with_dc {
+                    *lock(&setpoint) = Some(voltage_setpoints(net));
+                }
             }
         });
         let dc_angles: Option<Vec<f64>> = lock(&dc_angles).take();
-        let (setpoint, mut first_specs) = std::mem::take(&mut *lock(&first));
+        let setpoint = lock(&setpoint).take().expect("computed by one half");
+        let mut first_specs = lock(&specs).take().expect("computed by the second half");
         for (id, island) in self.cache_islands.islands.iter().enumerate() {
             let cache = &mut self.caches[id];
             let Some(reference) = island.reference else {
@@ -477,27 +483,36 @@ impl PowerFlow {
                 .as_mut()
                 .expect("energised island has a solver");
             let m = island.buses.len();
-            let mut lvm = vec![1.0; m];
-            let mut lva = vec![0.0; m];
             let va_ref = net.buses[reference].va_deg.to_radians();
+            let (mut lvm, mut lva) = (vec![1.0; m], vec![va_ref; m]);
+            let buses = island.buses.iter().enumerate();
+            match (opts.start, &dc_angles) {
+                (Start::Warm, _) => {
+                    for (li, &g) in buses.filter(|&(_, &g)| self.has_solution[g]) {
+                        (lvm[li], lva[li]) = (self.vm[g], self.va[g]);
+                    }
+                }
+                (Start::Case, _) => {
+                    for (li, &g) in buses {
+                        let b = &net.buses[g];
+                        (lvm[li], lva[li]) = (b.vm_pu, b.va_deg.to_radians());
+                    }
+                }
+                (Start::Dc, Some(angles)) => {
+                    for (li, &g) in buses {
+                        lva[li] = angles[g];
+                    }
+                }
+                _ => {}
+            }
             for (li, &g) in island.buses.iter().enumerate() {
-                let (m0, a0) = match opts.start {
-                    Start::Warm if self.has_solution[g] => (self.vm[g], self.va[g]),
-                    Start::Case => (net.buses[g].vm_pu, net.buses[g].va_deg.to_radians()),
-                    Start::Dc => (1.0, dc_angles.as_ref().map_or(va_ref, |a| a[g])),
-                    _ => (1.0, va_ref),
-                };
-                lvm[li] = m0;
-                lva[li] = a0;
-                if nr.role(li) != Role::Pq
-                    && let Some(s) = setpoint[g]
+                if let Some(s) = setpoint[g]
+                    && nr.role(li) != Role::Pq
                 {
                     lvm[li] = s;
                 }
-                if g == reference {
-                    lva[li] = va_ref;
-                }
             }
+            lva[local_index(&island.buses, reference)] = va_ref;
             if opts.start != Start::Warm {
                 cache.lambda = 0.0;
             }
@@ -552,10 +567,16 @@ impl PowerFlow {
                 roles_changed = true;
             }
             let frozen = nr.frozen();
-            for (li, &g) in island.buses.iter().enumerate() {
-                if !frozen[li] {
-                    vm[g] = lvm[li];
-                    va[g] = lva[li];
+            if m == n && !frozen.contains(&true) {
+                // The island is the network, its buses numbered as the network's.
+                vm.copy_from_slice(&lvm);
+                va.copy_from_slice(&lva);
+            } else {
+                for (li, &g) in island.buses.iter().enumerate() {
+                    if !frozen[li] {
+                        vm[g] = lvm[li];
+                        va[g] = lva[li];
+                    }
                 }
             }
             if roles_changed {
@@ -581,6 +602,15 @@ impl PowerFlow {
         // Remember for warm starts only what converged.
         for (id, island) in self.islands.islands.iter().enumerate() {
             let ok = outcomes[id].is_some_and(|o| o.converged);
+            if island.buses.len() == n {
+                // The island is the network.
+                if ok {
+                    self.vm.copy_from_slice(&vm);
+                    self.va.copy_from_slice(&va);
+                }
+                self.has_solution.fill(ok);
+                continue;
+            }
             for &g in &island.buses {
                 if ok {
                     self.vm[g] = vm[g];
