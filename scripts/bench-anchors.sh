@@ -33,13 +33,13 @@ for case in case118 case1354pegase case9241pegase case_ACTIVSg10k; do
     if [ "$case" = case_ACTIVSg10k ]; then init=dc; start=--dc-start; else init=flat; start=--flat; fi
     # Sub-millisecond solves get more repeats, so that each round lasts long enough.
     case "$case" in case118) n=$((repeat * 10)) ;; case1354pegase) n=$((repeat * 3)) ;; *) n=$repeat ;; esac
-    # Five rounds, kos-grid and lightsim2grid alternating, so that a slow spell of this
-    # shared machine falls on both; pandapower (slow, far behind) in the first round only.
+    # Five rounds, kos-grid, lightsim2grid and pandapower alternating, so that a slow spell
+    # of this shared machine falls on all (pandapower, slow, 3 solves a round).
     for round in 1 2 3 4 5; do
         "$kos" powerflow "$m" $start --repeat "$n" --json > "$tmp/ours$round.json"
         "$kos" powerflow "$m" $start --one-thread --repeat "$n" --json > "$tmp/one$round.json"
         "$py" scripts/anchors.py "$m" --repeat "$n" --init $init \
-            --pandapower-repeat $([ $round = 1 ] && echo 5 || echo 0) > "$tmp/theirs$round.json"
+            --pandapower-repeat 3 > "$tmp/theirs$round.json"
     done
     "$py" - "$tmp" <<'PY'
 import json, statistics, sys
@@ -49,11 +49,14 @@ ours = [json.load(open(f"{tmp}/ours{r}.json")) for r in rounds]
 one = [json.load(open(f"{tmp}/one{r}.json")) for r in rounds]
 theirs = [json.load(open(f"{tmp}/theirs{r}.json")) for r in rounds]
 o, t = ours[0], theirs[0]
-p, pl = t["pandapower"], t["pandapower_lightsim2grid"]
 assert all(x["converged"] for x in ours + one), "kos-grid did not converge"
 assert all(x["bus_vm_pu"] == ours[0]["bus_vm_pu"] for x in one), "one thread and two differ"
 assert all(x["lightsim2grid"]["converged"] for x in theirs), "lightsim2grid did not converge"
-assert p["converged"] and pl["converged"], "pandapower did not converge"
+assert all(x[k]["converged"] for x in theirs for k in ("pandapower", "pandapower_lightsim2grid")), "pandapower did not converge"
+# pandapower's minimum over all its solves and the median of its rounds' medians, as for the others.
+p, pl = ({"ms_min": min(x[k]["ms_min"] for x in theirs),
+          "ms_median": statistics.median(x[k]["ms_median"] for x in theirs)}
+         for k in ("pandapower", "pandapower_lightsim2grid"))
 k_min = min(x["timing"]["solve_ms_min"] for x in ours)
 k_med = statistics.median(x["timing"]["solve_ms_median"] for x in ours)
 o_min = min(x["timing"]["solve_ms_min"] for x in one)
