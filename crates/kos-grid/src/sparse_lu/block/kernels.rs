@@ -1,5 +1,5 @@
-//! The numeric kernels of the block LU: 2 x 2 block arithmetic, the left-looking
-//! factorisation and the triangular solves.
+//! The numeric kernels of the block LU: 2 x 2 block arithmetic and the left-looking
+//! factorisation (the triangular solves are in `solves`).
 //!
 //! Each kernel exists twice, portable and compiled for AVX2 (a block is then one 256-bit
 //! register), chosen at run time. AVX2 is enabled without FMA, so every product and sum
@@ -36,13 +36,13 @@ fn mul(a: Block, b: Block) -> Block {
 
 /// `a x` for a 2-vector `x`.
 #[inline(always)]
-fn apply(a: Block, x: [f64; 2]) -> [f64; 2] {
+pub(super) fn apply(a: Block, x: [f64; 2]) -> [f64; 2] {
     [a[0] * x[0] + a[1] * x[1], a[2] * x[0] + a[3] * x[1]]
 }
 
 /// `y - a x` for 2-vectors `x`, `y`.
 #[inline(always)]
-fn sub_apply(y: [f64; 2], a: Block, x: [f64; 2]) -> [f64; 2] {
+pub(super) fn sub_apply(y: [f64; 2], a: Block, x: [f64; 2]) -> [f64; 2] {
     [
         y[0] - (a[0] * x[0] + a[1] * x[1]),
         y[1] - (a[2] * x[0] + a[3] * x[1]),
@@ -74,7 +74,7 @@ impl Factors {
     /// Whether these factors and `p`'s pointers have the lengths of `p`'s pattern. With what
     /// `Pattern::new` guarantees besides (pointers ascending, every row index below `nb`),
     /// that keeps the kernels' unchecked indexing in bounds.
-    fn fit(&self, p: &Pattern) -> bool {
+    pub(super) fn fit(&self, p: &Pattern) -> bool {
         let nb = p.nb;
         let ends = |ptr: &[usize], len: usize| ptr.len() == nb + 1 && ptr[nb] == len;
         self.d_inv.len() == nb
@@ -170,115 +170,81 @@ pub(super) fn factor_split(
         && unsafe { factor_top(p, val, f, x0, [&*s0, &*s1], max_multiplier) }
 }
 
-/// Factorises the columns `cols` (ascending), whose descendants must be factorised already.
-///
-/// # Safety
-/// `f` views factors that fit `p` (`Factors::fit`), `val` and `x` have `p`'s lengths, and no
-/// other thread writes the columns this one reads or writes.
-unsafe fn factor_columns(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    cols: impl Iterator<Item = usize>,
-    max_multiplier: f64,
-) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
-        return unsafe { factor_avx2(p, val, f, x, cols, max_multiplier) };
-    }
-    // SAFETY: the caller's.
-    unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
+/// Defines an unsafe kernel `$name` that runs `$portable` compiled for AVX2 (`$avx2`) where
+/// the processor has it, else as it is: the same operations, so the same bits.
+macro_rules! avx2_or_portable {
+    ($(#[$doc:meta])* fn $name:ident, $avx2:ident => $portable:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
+        $(#[$doc])*
+        unsafe fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2 (checked just above); the rest is the
+                // caller's.
+                return unsafe { $avx2($($arg),*) };
+            }
+            // SAFETY: the caller's.
+            unsafe { $portable($($arg),*) }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2")]
+        pub(super) unsafe fn $avx2($($arg: $ty),*) $(-> $ret)? {
+            // SAFETY: the caller's.
+            unsafe { $portable($($arg),*) }
+        }
+    };
 }
 
-/// Part `h`'s share of the top's columns (see [`factor_split`]), with the part's columns
-/// factorised.
-///
-/// # Safety
-/// As [`factor_columns`]; `sums` has `p.top_cols.row`'s length.
-unsafe fn share_of_top(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    h: u8,
-    sums: &mut [Block],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
-        return unsafe { share_of_top_avx2(p, val, f, x, h, sums) };
-    }
-    // SAFETY: the caller's.
-    unsafe { share_of_top_portable(p, val, f, x, h, sums) }
+avx2_or_portable! {
+    /// Factorises the columns `cols` (ascending), whose descendants must be factorised
+    /// already.
+    ///
+    /// # Safety
+    /// `f` views factors that fit `p` (`Factors::fit`), `val` and `x` have `p`'s lengths, and
+    /// no other thread writes the columns this one reads or writes.
+    fn factor_columns, factor_avx2 => factor_portable(
+        p: &Pattern,
+        val: &[Block],
+        f: FactorsMut,
+        x: &mut [Block],
+        cols: impl Iterator<Item = usize>,
+        max_multiplier: f64
+    ) -> bool
 }
 
-/// The top's columns, with both parts' shares of them done (see [`factor_split`]).
-///
-/// # Safety
-/// As [`factor_columns`]; both `sums` have `p.top_cols.row`'s length.
-unsafe fn factor_top(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    sums: [&[Block]; 2],
-    max_multiplier: f64,
-) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above); the rest is the caller's.
-        return unsafe { factor_top_avx2(p, val, f, x, sums, max_multiplier) };
-    }
-    // SAFETY: the caller's.
-    unsafe { factor_top_portable(p, val, f, x, sums, max_multiplier) }
+avx2_or_portable! {
+    /// Part `h`'s share of the top's columns (see [`factor_split`]), with the part's columns
+    /// factorised.
+    ///
+    /// # Safety
+    /// As [`factor_columns`]; `sums` has `p.top_cols.row`'s length.
+    fn share_of_top, share_of_top_avx2 => share_of_top_portable(
+        p: &Pattern,
+        val: &[Block],
+        f: FactorsMut,
+        x: &mut [Block],
+        h: u8,
+        sums: &mut [Block]
+    )
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn factor_avx2(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    cols: impl Iterator<Item = usize>,
-    max_multiplier: f64,
-) -> bool {
-    // SAFETY: the caller's.
-    unsafe { factor_portable(p, val, f, x, cols, max_multiplier) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn share_of_top_avx2(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    h: u8,
-    sums: &mut [Block],
-) {
-    // SAFETY: the caller's.
-    unsafe { share_of_top_portable(p, val, f, x, h, sums) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(super) unsafe fn factor_top_avx2(
-    p: &Pattern,
-    val: &[Block],
-    f: FactorsMut,
-    x: &mut [Block],
-    sums: [&[Block]; 2],
-    max_multiplier: f64,
-) -> bool {
-    // SAFETY: the caller's.
-    unsafe { factor_top_portable(p, val, f, x, sums, max_multiplier) }
+avx2_or_portable! {
+    /// The top's columns, with both parts' shares of them done (see [`factor_split`]).
+    ///
+    /// # Safety
+    /// As [`factor_columns`]; both `sums` have `p.top_cols.row`'s length.
+    fn factor_top, factor_top_avx2 => factor_top_portable(
+        p: &Pattern,
+        val: &[Block],
+        f: FactorsMut,
+        x: &mut [Block],
+        sums: [&[Block]; 2],
+        max_multiplier: f64
+    ) -> bool
 }
 
 #[inline(always)]
-unsafe fn at<T: Copy>(v: &[T], i: usize) -> T {
+pub(super) unsafe fn at<T: Copy>(v: &[T], i: usize) -> T {
     // SAFETY: the caller's.
     unsafe { *v.get_unchecked(i) }
 }
@@ -470,171 +436,4 @@ pub(super) unsafe fn factor_top_portable(
         }
     }
     true
-}
-
-/// Solves `L U y = b` in place in `y` (pivot order) with the factors `f`.
-pub(super) fn solve(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above).
-        return unsafe { solve_avx2(p, f, y) };
-    }
-    solve_portable(p, f, y)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(super) fn solve_avx2(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
-    solve_portable(p, f, y)
-}
-
-#[inline(always)]
-pub(super) fn solve_portable(p: &Pattern, f: &Factors, y: &mut [[f64; 2]]) {
-    let nb = p.nb;
-    assert!(f.fit(p) && y.len() == nb);
-    // SAFETY: the lengths are as asserted (see `Factors::fit` for the rest).
-    unsafe {
-        let at = |v: &[usize], i: usize| *v.get_unchecked(i);
-        for j in 0..nb {
-            let yj = *y.get_unchecked(j);
-            if yj == [0.0; 2] {
-                continue;
-            }
-            for q in at(&p.l_ptr, j)..at(&p.l_ptr, j + 1) {
-                let yi = y.get_unchecked_mut(*p.l_idx.get_unchecked(q) as usize);
-                *yi = sub_apply(*yi, *f.l_val.get_unchecked(q), yj);
-            }
-        }
-        for j in (0..nb).rev() {
-            let yj = apply(*f.d_inv.get_unchecked(j), *y.get_unchecked(j));
-            *y.get_unchecked_mut(j) = yj;
-            if yj == [0.0; 2] {
-                continue;
-            }
-            for q in at(&p.u_ptr, j)..at(&p.u_ptr, j + 1) {
-                let yi = y.get_unchecked_mut(*p.u_idx.get_unchecked(q) as usize);
-                *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
-            }
-        }
-    }
-}
-
-/// The solve of a split pattern (`p.split`), on a team of two threads or, without one, on
-/// the caller in the same order of operations (so the same bits either way). Forward, each
-/// part's columns update the part's rows and sum their updates of the top's rows in `z[h]`
-/// (all zero before and after), the two parts side by side; then each top row takes both
-/// sums and the updates of the top's columns, row by row. Backward, the top's columns update
-/// the top's rows; then, side by side, each part takes the top's columns' updates of its rows
-/// and goes on through its own columns: every row of a part receives the updates that
-/// [`solve`] gives it, in the same order.
-pub(super) fn solve_split(
-    p: &Pattern,
-    f: &Factors,
-    y: &mut [[f64; 2]],
-    z: [&mut [[f64; 2]]; 2],
-    team: Option<&Team>,
-) {
-    let nb = p.nb;
-    let (s, t, owner) = (&p.split, &p.top_rows, &p.top_cols.owner);
-    let [z0, z1] = z;
-    assert!(f.fit(p) && y.len() == nb && z0.len() == nb && z1.len() == nb);
-    assert!(t.part_end.len() == nb && t.ptr.len() == s.top.len() + 1 && owner.len() == nb);
-    let yp = Shared(y.as_mut_ptr());
-    let zp = [Shared(z0.as_mut_ptr()), Shared(z1.as_mut_ptr())];
-    // SAFETY (all blocks below): the lengths are as asserted and the patterns' indices in
-    // bounds (`Pattern::new`, `TopRows::new`); in each half, part `h`'s columns update only
-    // rows of part `h` (their descendants backward, their ancestors in the part forward) and
-    // `z[h]`'s top rows, and the top's columns' updates of part `h`'s rows are taken by half
-    // `h` alone.
-    team::both(team, |h| unsafe {
-        let (y, z) = (yp.ptr(), zp[h].ptr());
-        for &j in &s.parts[h] {
-            let j = j as usize;
-            let yj = *y.add(j);
-            if yj == [0.0; 2] {
-                continue;
-            }
-            let (first, top, end) = (at(&p.l_ptr, j), at(&t.part_end, j), at(&p.l_ptr, j + 1));
-            for q in first..top {
-                let yi = &mut *y.add(at(&p.l_idx, q) as usize);
-                *yi = sub_apply(*yi, at(&f.l_val, q), yj);
-            }
-            for q in top..end {
-                let zi = &mut *z.add(at(&p.l_idx, q) as usize);
-                *zi = sub_apply(*zi, at(&f.l_val, q), yj);
-            }
-        }
-    });
-    unsafe {
-        let y = yp.ptr();
-        for (r, &i) in s.top.iter().enumerate() {
-            let i = i as usize;
-            let (a, b) = (&mut *zp[0].ptr().add(i), &mut *zp[1].ptr().add(i));
-            let y_i = *y.add(i);
-            let mut yi = [(y_i[0] + a[0]) + b[0], (y_i[1] + a[1]) + b[1]];
-            (*a, *b) = ([0.0; 2], [0.0; 2]);
-            for e in at(&t.ptr, r)..at(&t.ptr, r + 1) {
-                let yj = *y.add(at(&t.col, e) as usize);
-                if yj != [0.0; 2] {
-                    yi = sub_apply(yi, at(&f.l_val, at(&t.pos, e) as usize), yj);
-                }
-            }
-            *y.add(i) = yi;
-        }
-        backward(p, f, yp, s.top.iter().rev(), |i| at(owner, i) == 2);
-    }
-    team::both(team, |h| unsafe {
-        let y = yp.ptr();
-        let mine = |i: usize| at(owner, i) == h as u8;
-        for &j in s.top.iter().rev() {
-            let j = j as usize;
-            let yj = *y.add(j);
-            if yj == [0.0; 2] {
-                continue;
-            }
-            for q in at(&p.u_ptr, j)..at(&p.u_ptr, j + 1) {
-                let i = at(&p.u_idx, q) as usize;
-                if mine(i) {
-                    let yi = &mut *y.add(i);
-                    *yi = sub_apply(*yi, at(&f.u_val, q), yj);
-                }
-            }
-        }
-        backward(p, f, yp, s.parts[h].iter().rev(), |_| true)
-    });
-}
-
-/// The backward solve through the columns `cols` (descending), updating the rows `to`
-/// accepts.
-///
-/// # Safety
-/// `y` points at `p.nb` pairs, `f` fits `p`, and no other thread touches the rows these
-/// columns update.
-#[inline(always)]
-unsafe fn backward<'a>(
-    p: &Pattern,
-    f: &Factors,
-    y: Shared<[f64; 2]>,
-    cols: impl Iterator<Item = &'a u32>,
-    to: impl Fn(usize) -> bool,
-) {
-    let y = y.ptr();
-    // SAFETY: the caller's.
-    unsafe {
-        for &j in cols {
-            let j = j as usize;
-            let yj = apply(*f.d_inv.get_unchecked(j), *y.add(j));
-            *y.add(j) = yj;
-            if yj == [0.0; 2] {
-                continue;
-            }
-            for q in *p.u_ptr.get_unchecked(j)..*p.u_ptr.get_unchecked(j + 1) {
-                let i = *p.u_idx.get_unchecked(q) as usize;
-                if to(i) {
-                    let yi = &mut *y.add(i);
-                    *yi = sub_apply(*yi, *f.u_val.get_unchecked(q), yj);
-                }
-            }
-        }
-    }
 }

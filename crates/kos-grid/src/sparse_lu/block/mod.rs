@@ -16,6 +16,7 @@
 //! order, then faer's LU with partial pivoting). The next factorisation tries the blocks again.
 
 mod kernels;
+mod solves;
 mod split;
 
 use kernels::{Factors, ZERO};
@@ -222,7 +223,7 @@ pub struct BlockLu {
     work2: Vec<Block>,
     /// The parts' sums on the top's columns (see `kernels::factor_split`).
     sums: [Vec<Block>; 2],
-    /// The parts' sums on the top's rows in the forward solve (see `kernels::solve_split`;
+    /// The parts' sums on the top's rows in the forward solve (see `solves::solve_split`;
     /// all zero between solves).
     z: [Vec<[f64; 2]>; 2],
     rhs: Vec<[f64; 2]>,
@@ -370,9 +371,9 @@ impl BlockLu {
                 z.resize(p.nb, [0.0; 2]);
             }
             let [z0, z1] = &mut self.z;
-            kernels::solve_split(p, &self.f, y, [z0, z1], team);
+            solves::solve_split(p, &self.f, y, [z0, z1], team);
         } else {
-            kernels::solve(p, &self.f, y);
+            solves::solve(p, &self.f, y);
         }
         for (k, &o) in p.perm.iter().enumerate() {
             let o = o as usize;

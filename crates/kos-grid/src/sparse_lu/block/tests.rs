@@ -264,9 +264,9 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
             .map(|i| [(i as f64).sin(), (i as f64).cos()])
             .collect();
         let (mut yp, mut ya) = (b.clone(), b);
-        kernels::solve_portable(&lu.p, &fp, &mut yp);
+        solves::solve_portable(&lu.p, &fp, &mut yp);
         // SAFETY: as above.
-        unsafe { kernels::solve_avx2(&lu.p, &fa, &mut ya) };
+        unsafe { solves::solve_avx2(&lu.p, &fa, &mut ya) };
         assert_eq!(bits(&yp), bits(&ya));
         assert!(yp.iter().flatten().all(|x| x.is_finite()));
     }
@@ -329,12 +329,12 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
             .collect();
         let (mut y0, mut y1, mut y2) = (b.clone(), b.clone(), b);
         let mut z = [vec![[0.0; 2]; nb], vec![[0.0; 2]; nb]];
-        kernels::solve(&lu.p, &lu.f, &mut y0);
+        solves::solve(&lu.p, &lu.f, &mut y0);
         let [z0, z1] = &mut z;
-        kernels::solve_split(&lu.p, &lu.f, &mut y1, [z0, z1], None);
+        solves::solve_split(&lu.p, &lu.f, &mut y1, [z0, z1], None);
         Team::with(|t| {
             let [z0, z1] = &mut z;
-            kernels::solve_split(&lu.p, &lu.f, &mut y2, [z0, z1], t)
+            solves::solve_split(&lu.p, &lu.f, &mut y2, [z0, z1], t)
         });
         assert_eq!(bits(&y1), bits(&y2));
         assert!(z.iter().flatten().all(|z| *z == [0.0; 2]));
