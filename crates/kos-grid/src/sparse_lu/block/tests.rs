@@ -272,6 +272,11 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
     }
 }
 
+/// The values of `f` (L, U, the inverted diagonal), which are set to zero.
+fn take_factors(f: &mut kernels::Factors) -> [Vec<Block>; 3] {
+    [&mut f.l_val, &mut f.u_val, &mut f.d_inv].map(|v| std::mem::replace(v, vec![ZERO; v.len()]))
+}
+
 /// The factorisation by the split, on two threads and on one, gives the same bits, and
 /// the factors of the column-by-column factorisation up to rounding; the work vectors are
 /// left zero; the split covers the columns, its parts are independent (checked in `split`),
@@ -293,12 +298,9 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
         let val = lu.arrange(&v);
         let max = 1.0 / PIVOT_TOLERANCE;
         assert!(kernels::factor(&lu.p, &val, &mut lu.f, &mut lu.work, max));
-        let columns = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
-        lu.f.l_val.fill(ZERO);
-        lu.f.u_val.fill(ZERO);
-        lu.f.d_inv.fill(ZERO);
+        let columns = take_factors(&mut lu.f);
         assert!(lu.factor_split_in_place(&val, None));
-        let one = (lu.f.l_val.clone(), lu.f.u_val.clone(), lu.f.d_inv.clone());
+        let one = take_factors(&mut lu.f);
         // Only the order of the sums on the top's columns differs.
         let close = |a: &[Block], b: &[Block]| {
             a.iter()
@@ -306,16 +308,12 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
                 .zip(b.iter().flatten())
                 .all(|(x, y)| (x - y).abs() <= 1e-12 * (1.0 + x.abs()))
         };
-        assert!(
-            close(&columns.0, &one.0) && close(&columns.1, &one.1) && close(&columns.2, &one.2)
-        );
-        lu.f.l_val.fill(ZERO);
-        lu.f.u_val.fill(ZERO);
-        lu.f.d_inv.fill(ZERO);
+        assert!(columns.iter().zip(&one).all(|(a, b)| close(a, b)));
         assert!(Team::with(|t| lu.factor_split_in_place(&val, t)));
-        assert_eq!(bits(&one.0), bits(&lu.f.l_val));
-        assert_eq!(bits(&one.1), bits(&lu.f.u_val));
-        assert_eq!(bits(&one.2), bits(&lu.f.d_inv));
+        let two = take_factors(&mut lu.f);
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(bits(a), bits(b));
+        }
         assert!(lu.work.iter().chain(&lu.work2).all(|b| *b == ZERO));
         // The solves too, with a zero in the right-hand side (skipped updates).
         let b: Vec<[f64; 2]> = (0..nb)
