@@ -3,7 +3,6 @@
 //! only when the topology changes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -14,13 +13,15 @@ use crate::islands::{Islands, find_islands};
 use crate::network::Network;
 use crate::newton::{IslandNewton, NewtonOptions, NewtonOutcome, Role};
 use crate::result::{PowerFlowResult, assemble};
-use crate::schedule::{base_roles, participation, scheduled, share_reactive, voltage_setpoints};
+use crate::schedule::{base_roles, participation, scheduled, share_reactive};
 use crate::team::{self, Team};
 use crate::ybus::{BranchAdmittance, Ybus};
 
 mod keys;
+mod start;
 
 use keys::{AdmittanceParams, Topology};
+use start::{Beginning, begin, start_voltages};
 
 /// Which power-flow formulation to solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -430,9 +431,6 @@ impl PowerFlow {
         let mut outcomes: Vec<Option<NewtonOutcome>> = Vec::with_capacity(self.caches.len());
         let mut fixed_q: Vec<Option<f64>> = vec![None; net.generators.len()];
         let mut iterations_total = vec![0usize; self.caches.len()];
-        // The DC start's angles on one thread; beside them, on the other, each island's
-        // first schedule (no unit's reactive power fixed yet); the voltage setpoints on the
-        // one with less to do.
         let model = match opts.start {
             Start::Dc => Some(
                 self.dc
@@ -440,38 +438,19 @@ impl PowerFlow {
             ),
             _ => None,
         };
-        let with_dc = model.is_some();
-        let model = Mutex::new(model);
-        let (dc_angles, setpoint, specs) = (Mutex::new(None), Mutex::new(None), Mutex::new(None));
-        let (islands, cache_islands, caches) = (&self.islands, &self.cache_islands, &self.caches);
-        team::both(team, |h| {
-            if h == 0 {
-                match lock(&model).take() {
-                    Some(model) => *lock(&dc_angles) = Some(model.angles(net, islands).0),
-                    None => *lock(&setpoint) = Some(voltage_setpoints(net)),
-                }
-            } else {
-                let first: Vec<_> = cache_islands
-                    .islands
-                    .iter()
-                    .zip(caches)
-                    .map(|(island, cache)| {
-                        let nr = cache
-                            .newton
-                            .as_ref()
-                            .filter(|_| island.reference.is_some())?;
-                        Some(scheduled(net, &island.buses, |li| nr.role(li), &fixed_q))
-                    })
-                    .collect();
-                *lock(&specs) = Some(first);
-                if with_dc {
-                    *lock(&setpoint) = Some(voltage_setpoints(net));
-                }
-            }
-        });
-        let dc_angles: Option<Vec<f64>> = lock(&dc_angles).take();
-        let setpoint = lock(&setpoint).take().expect("computed by one half");
-        let mut first_specs = lock(&specs).take().expect("computed by the second half");
+        let Beginning {
+            dc_angles,
+            setpoint,
+            mut first_specs,
+        } = begin(
+            net,
+            model,
+            &self.islands,
+            &self.cache_islands,
+            &self.caches,
+            &fixed_q,
+            team,
+        );
         for (id, island) in self.cache_islands.islands.iter().enumerate() {
             let cache = &mut self.caches[id];
             let Some(reference) = island.reference else {
@@ -483,36 +462,14 @@ impl PowerFlow {
                 .as_mut()
                 .expect("energised island has a solver");
             let m = island.buses.len();
-            let va_ref = net.buses[reference].va_deg.to_radians();
-            let (mut lvm, mut lva) = (vec![1.0; m], vec![va_ref; m]);
-            let buses = island.buses.iter().enumerate();
-            match (opts.start, &dc_angles) {
-                (Start::Warm, _) => {
-                    for (li, &g) in buses.filter(|&(_, &g)| self.has_solution[g]) {
-                        (lvm[li], lva[li]) = (self.vm[g], self.va[g]);
-                    }
-                }
-                (Start::Case, _) => {
-                    for (li, &g) in buses {
-                        let b = &net.buses[g];
-                        (lvm[li], lva[li]) = (b.vm_pu, b.va_deg.to_radians());
-                    }
-                }
-                (Start::Dc, Some(angles)) => {
-                    for (li, &g) in buses {
-                        lva[li] = angles[g];
-                    }
-                }
-                _ => {}
-            }
-            for (li, &g) in island.buses.iter().enumerate() {
-                if let Some(s) = setpoint[g]
-                    && nr.role(li) != Role::Pq
-                {
-                    lvm[li] = s;
-                }
-            }
-            lva[local_index(&island.buses, reference)] = va_ref;
+            let warm = (&self.vm[..], &self.va[..], &self.has_solution[..]);
+            let (mut lvm, mut lva) = start_voltages(
+                net,
+                opts.start,
+                (island, reference, nr),
+                (&setpoint, dc_angles.as_deref()),
+                warm,
+            );
             if opts.start != Start::Warm {
                 cache.lambda = 0.0;
             }
@@ -635,9 +592,4 @@ impl PowerFlow {
 
 fn local_index(buses: &[usize], g: usize) -> usize {
     buses.binary_search(&g).unwrap_or(0)
-}
-
-/// The value in `m`, whether or not a panic poisoned it.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
