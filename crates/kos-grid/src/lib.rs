@@ -16,6 +16,7 @@
 //! assert!(result.vm_pu[1] < 1.0);
 //! ```
 
+mod aligned;
 pub mod contingency;
 pub mod dc;
 pub mod fdpf;

@@ -6,50 +6,60 @@ use std::sync::Mutex;
 use num_complex::Complex64;
 
 use super::IslandNewton;
+use crate::aligned::Aligned;
 use crate::team::{self, Shared, Team};
 use crate::ybus::Ybus;
 
 /// The admittance matrix by rows (the transpose of its columns), for computing each bus's
-/// injection and Jacobian row in one pass that threads can share by rows.
+/// injection and Jacobian row in one pass that threads can share by rows. The rows are laid
+/// out in the factorisation's order ([`crate::sparse_lu::BlockLu::elimination_order`]), and entries
+/// name their columns by position in it: a row's columns and Jacobian blocks lie near it.
 pub(super) struct Rows {
+    /// Each position's entries.
     ptr: Vec<usize>,
-    /// Column of each entry.
+    /// Column of each entry, as a position.
     col: Vec<u32>,
-    val: Vec<Complex64>,
+    val: Aligned<Complex64>,
     /// The entry's Jacobian block, in the factorisation's order.
     block: Vec<u32>,
     /// The entry's position in the admittance matrix by columns.
     src: Vec<u32>,
-    /// The diagonal block of each row.
+    /// The diagonal block of each position's row.
     diag: Vec<u32>,
 }
 
 impl Rows {
-    /// The rows of `y`, whose entry `p` has its block at `j_pos[p]`; columns ascending
-    /// within each row.
-    pub(super) fn new(y: &Ybus, j_pos: &[u32]) -> Self {
+    /// The rows of `y` in the order `order` (a permutation of the buses), whose entry `p`
+    /// has its block at `j_pos[p]`; columns ascending by position within each row.
+    pub(super) fn new(y: &Ybus, j_pos: &[u32], order: &[usize]) -> Self {
         let n = y.n;
         let nnz = y.row_idx.len();
-        let mut ptr = vec![0usize; n + 1];
-        for &i in &y.row_idx {
-            ptr[i + 1] += 1;
+        let mut at = vec![0u32; n];
+        for (t, &b) in order.iter().enumerate() {
+            at[b] = t as u32;
         }
-        for i in 0..n {
-            ptr[i + 1] += ptr[i];
-        }
-        let mut next = ptr.clone();
-        let (mut col, mut src) = (vec![0u32; nnz], vec![0u32; nnz]);
+        // Each row's entries as (column position, entry), rows by position.
+        let mut rows: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
         for k in 0..n {
             for p in y.col_ptr[k]..y.col_ptr[k + 1] {
-                let q = &mut next[y.row_idx[p]];
-                col[*q] = k as u32;
-                src[*q] = p as u32;
-                *q += 1;
+                rows[at[y.row_idx[p]] as usize].push((at[k], p as u32));
             }
         }
-        let val = src.iter().map(|&p| y.val[p as usize]).collect();
+        let mut ptr = Vec::with_capacity(n + 1);
+        let (mut col, mut src) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        ptr.push(0);
+        for row in &mut rows {
+            row.sort_unstable();
+            for &(c, p) in row.iter() {
+                col.push(c);
+                src.push(p);
+            }
+            ptr.push(col.len());
+        }
+        let val: Vec<Complex64> = src.iter().map(|&p| y.val[p as usize]).collect();
+        let val = Aligned::from_slice(&val);
         let block = src.iter().map(|&p| j_pos[p as usize]).collect();
-        let diag = (0..n).map(|k| j_pos[y.diag[k]]).collect();
+        let diag = order.iter().map(|&b| j_pos[y.diag[b]]).collect();
         Self {
             ptr,
             col,
@@ -74,7 +84,7 @@ impl Rows {
     }
 }
 
-/// The largest absolute mismatch and its bus, as one pass in ascending bus order finds it
+/// The largest absolute mismatch and its bus, as one pass over the rows in order finds it
 /// (the last NaN, else the first largest), from the results of two consecutive ranges.
 fn worse(a: (f64, usize), b: (f64, usize)) -> (f64, usize) {
     if b.0.is_nan() || (!a.0.is_nan() && b.0 > a.0) {
@@ -104,10 +114,11 @@ impl IslandNewton {
             self.rhs.len() >= 2 * n
                 && self.s.len() == n
                 && self.col_factor.len() == n
-                && self.rows.ptr.len() == n + 1,
+                && self.rows.ptr.len() == n + 1
+                && self.order.len() == n,
             "state arrays fit the island"
         );
-        // Two halves of the buses (rows), cut where half the entries are on each side.
+        // Two halves of the rows' positions, cut where half the entries are on each side.
         let cut = if team.is_some() { self.row_split } else { n };
         let halves = [(0, cut), (cut, n)];
         let (v, cf) = (
@@ -116,12 +127,13 @@ impl IslandNewton {
         );
         let col_mask = &self.col_mask;
         team::both(team, |h| {
-            for b in halves[h].0..halves[h].1 {
-                let [a, m] = col_mask[b];
-                // SAFETY: bus `b` of this half alone, within the arrays (asserted above).
+            for t in halves[h].0..halves[h].1 {
+                let [a, m] = col_mask[t];
+                // SAFETY: position `t` of this half alone, within the arrays (asserted
+                // above).
                 unsafe {
-                    *v.ptr().add(b) = crate::polar(vm[b], va[b]);
-                    *cf.ptr().add(b) = [a, m / vm[b]];
+                    *v.ptr().add(t) = crate::polar(vm[t], va[t]);
+                    *cf.ptr().add(t) = [a, m / vm[t]];
                 }
             }
         });
@@ -144,8 +156,8 @@ impl IslandNewton {
         let [a, b] = worst.map(|w| w.into_inner().unwrap_or_else(|e| e.into_inner()));
         let worst = worse(a, b);
         if JACOBIAN {
-            for &(i, pos) in &self.lambda_pos {
-                self.j_val[pos][0] = if self.p_eq[i] { -self.alpha[i] } else { 0.0 };
+            for &(t, pos) in &self.lambda_pos {
+                self.j_val[pos][0] = if self.p_eq[t] { -self.alpha_at[t] } else { 0.0 };
             }
         }
         worst
@@ -195,11 +207,11 @@ impl IslandNewton {
     ) -> (f64, usize) {
         let r = &self.rows;
         let (v, cf) = (&self.v[..], &self.col_factor[..]);
-        let mut worst = (0.0f64, lo);
-        for i in lo..hi {
-            let vi = v[i];
-            let row = self.row_mask[i];
-            let (first, end) = (r.ptr[i], r.ptr[i + 1]);
+        let mut worst = (0.0f64, self.order.get(lo).copied().unwrap_or(0));
+        for t in lo..hi {
+            let vi = v[t];
+            let row = self.row_mask[t];
+            let (first, end) = (r.ptr[t], r.ptr[t + 1]);
             let mut s = Complex64::new(0.0, 0.0);
             for ((&k, &yik), &q) in r.col[first..end]
                 .iter()
@@ -222,41 +234,42 @@ impl IslandNewton {
                 }
             }
             // SAFETY: this row's entries (the caller's).
-            unsafe { *s_out.ptr().add(i) = s };
+            unsafe { *s_out.ptr().add(t) = s };
             if JACOBIAN {
                 // On the diagonal dS_i/dθ_i gains j S_i and dS_i/d|V_i| gains S_i / |V_i|;
                 // an equation not solved is an identity row.
-                let [a, m] = cf[i];
+                let [a, m] = cf[t];
                 let (row_p, row_q) = (row[0], row[3]);
                 // SAFETY: as above.
-                let b = unsafe { &mut *j.ptr().add(r.diag[i] as usize) };
+                let b = unsafe { &mut *j.ptr().add(r.diag[t] as usize) };
                 b[0] += row_p * a * -s.im + (1.0 - row_p);
                 b[1] += row_p * m * s.re;
                 b[2] += row_q * a * s.re;
                 b[3] += row_q * m * s.im + (1.0 - row_q);
             }
             let mut f = [0.0; 2];
-            if self.p_eq[i] {
-                let share = if self.alpha.is_empty() {
+            let i = self.order[t];
+            if self.p_eq[t] {
+                let share = if self.alpha_at.is_empty() {
                     0.0
                 } else {
-                    self.alpha[i] * lambda
+                    self.alpha_at[t] * lambda
                 };
-                f[0] = s.re - p_spec[i] - share;
+                f[0] = s.re - p_spec[t] - share;
                 if f[0].abs() > worst.0 || f[0].is_nan() {
                     worst = (f[0].abs(), i);
                 }
             }
-            if self.q_eq[i] {
-                f[1] = s.im - q_spec[i];
+            if self.q_eq[t] {
+                f[1] = s.im - q_spec[t];
                 if f[1].abs() > worst.0 || f[1].is_nan() {
                     worst = (f[1].abs(), i);
                 }
             }
             // SAFETY: as above.
             unsafe {
-                *rhs.ptr().add(2 * i) = f[0];
-                *rhs.ptr().add(2 * i + 1) = f[1];
+                *rhs.ptr().add(2 * t) = f[0];
+                *rhs.ptr().add(2 * t + 1) = f[1];
             }
         }
         worst

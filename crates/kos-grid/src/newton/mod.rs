@@ -7,7 +7,8 @@ use num_complex::Complex64;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::GridError;
-use crate::sparse_lu::{Block, BlockLu};
+use crate::aligned::Aligned;
+use crate::sparse_lu::{BlockLu, Blocks};
 use crate::team::{self, Shared, Team};
 use crate::ybus::Ybus;
 
@@ -97,39 +98,51 @@ pub struct IslandNewton {
     /// Position in the global admittance matrix of each local entry.
     global_pos: Vec<usize>,
     roles: Vec<Role>,
-    /// Participation share of each bus in the distributed slack (empty: single slack).
-    alpha: Vec<f64>,
-    /// Whether each bus's P and Q equations are solved, and its angle is an unknown.
+    /// The local bus at each position of the factorisation's order, in which the vectors
+    /// below are kept (see [`BlockLu::elimination_order`]).
+    order: Vec<usize>,
+    /// Participation share in the distributed slack by position (empty: single slack).
+    alpha_at: Vec<f64>,
+    /// Whether each position's P and Q equations are solved, and its angle is an unknown.
     p_eq: Vec<bool>,
     q_eq: Vec<bool>,
     angle_unknown: Vec<bool>,
     /// The same as factors of the Jacobian's rows (P, Q) and columns (θ, |V|): 1 or 0; a
     /// row's is laid out as its block's entries, the Q row's sign with it (`[p, p, -q, q]`).
-    row_mask: Vec<[f64; 4]>,
+    row_mask: Aligned<[f64; 4]>,
     col_mask: Vec<[f64; 2]>,
-    /// The reference, whose angle column carries the slack share (distributed slack only).
+    /// The reference, whose angle column carries the slack share (distributed slack only),
+    /// as a local bus and as a position.
     lambda_bus: Option<usize>,
+    lambda_at: Option<usize>,
+    /// Whether `order` is not the island's own (only a factorisation that splits is laid out
+    /// anew).
+    reordered: bool,
+    /// The solve's magnitudes, angles and scheduled injections P and Q by position (when
+    /// reordered).
+    state: [Vec<f64>; 4],
     /// Unknowns solved (0: nothing to do).
     unknowns: usize,
     /// Jacobian blocks, in the factorisation's order.
-    j_val: Vec<Block>,
-    /// Blocks of the slack share's column, with their bus.
+    j_val: Blocks,
+    /// Blocks of the slack share's column, with their position.
     lambda_pos: Vec<(usize, usize)>,
     lu: BlockLu,
     /// The admittance matrix by rows, with each entry's Jacobian block.
     rows: Rows,
     /// Where the rows are cut in two for two threads (0: one thread).
     row_split: usize,
-    v: Vec<Complex64>,
-    /// Each column's factors for its unknowns (θ, |V|): 1 or 0, the second over |V|.
-    col_factor: Vec<[f64; 2]>,
-    /// Complex power injected at each bus by the current state.
-    s: Vec<Complex64>,
-    /// Mismatch, then update: two entries per bus (P, Q).
+    v: Aligned<Complex64>,
+    /// Each column's factors for its unknowns (θ, |V|): 1 or 0, the second over |V|; this
+    /// and the rest by position.
+    col_factor: Aligned<[f64; 2]>,
+    /// Complex power injected at each position by the current state.
+    s: Aligned<Complex64>,
+    /// Mismatch, then update: two entries per position (P, Q).
     rhs: Vec<f64>,
     /// The state before the last update, to fall back on.
     backup: (Vec<f64>, Vec<f64>),
-    /// Buses cut off from the island by an opening (their equations become `dx = 0`).
+    /// Local buses cut off from the island by an opening (their equations become `dx = 0`).
     frozen: Vec<bool>,
 }
 
@@ -203,33 +216,32 @@ impl IslandNewton {
                 }
             }
         }
-        let mut b_ptr = Vec::with_capacity(n + 1);
-        let mut b_idx = Vec::with_capacity(ybus.row_idx.len());
-        let mut j_pos = vec![0u32; ybus.row_idx.len()];
-        let mut lambda_pos = Vec::new();
-        b_ptr.push(0);
-        let mut rows: Vec<(usize, usize)> = Vec::new();
-        for k in 0..n {
-            rows.clear();
-            rows.extend((ybus.col_ptr[k]..ybus.col_ptr[k + 1]).map(|p| (ybus.row_idx[p], p)));
-            rows.extend(extra[k].iter().map(|&i| (i, NONE)));
-            rows.sort_unstable();
-            rows.dedup_by_key(|&mut (i, _)| i);
-            // A row that is both an admittance entry and an extra keeps the entry (sorted
-            // first: NONE is the largest position).
-            for &(i, p) in &rows {
-                let pos = b_idx.len();
-                if p != NONE {
-                    j_pos[p] = pos as u32;
-                }
-                if Some(k) == lambda_bus && (i == k || alpha[i] != 0.0) {
-                    lambda_pos.push((i, pos));
-                }
-                b_idx.push(i);
+        // The pattern in the island's order. A factorisation that splits lays it out again
+        // in its elimination order, where each thread's columns are contiguous, and the
+        // Newton system keeps all its vectors in that order: a thread's rows, columns and
+        // blocks lie together, and it fills the Jacobian's columns it factorises.
+        let identity: Vec<usize> = (0..n).collect();
+        let first = BlockPattern::new(&ybus, &extra, (&identity, &identity), (lambda_bus, &alpha));
+        let lu0 = BlockLu::new(n, &first.ptr, &first.idx)?;
+        let reordered = lu0.splits();
+        let (order, pattern, lu) = if reordered {
+            let order = lu0.elimination_order();
+            let mut at = vec![0; n];
+            for (t, &i) in order.iter().enumerate() {
+                at[i] = t;
             }
-            b_ptr.push(b_idx.len());
-        }
-        let lu = BlockLu::new(n, &b_ptr, &b_idx)?;
+            let pattern = BlockPattern::new(&ybus, &extra, (&order, &at), (lambda_bus, &alpha));
+            let lu = BlockLu::in_own_order(n, &pattern.ptr, &pattern.idx)?;
+            (order, pattern, lu)
+        } else {
+            (identity, first, lu0)
+        };
+        let BlockPattern {
+            idx,
+            mut j_pos,
+            mut lambda_pos,
+            ..
+        } = pattern;
         // The Jacobian is written where the factorisation reads it.
         for q in j_pos.iter_mut() {
             // Below u32::MAX: `BlockLu::new` takes no larger pattern.
@@ -238,31 +250,41 @@ impl IslandNewton {
         for (_, q) in lambda_pos.iter_mut() {
             *q = lu.positions()[*q];
         }
-        let rows = Rows::new(&ybus, &j_pos);
+        let rows = Rows::new(&ybus, &j_pos, &order);
         // Two threads for the rows when the factorisation takes two: cut where half the
         // entries are on each side.
         let row_split = if lu.splits() { rows.half_cut() } else { 0 };
+        let alpha_at = if alpha.is_empty() {
+            Vec::new()
+        } else {
+            order.iter().map(|&i| alpha[i]).collect()
+        };
+        let lambda_at = lambda_bus.and_then(|r| order.iter().position(|&i| i == r));
         let mut nr = Self {
             buses,
             ybus,
             global_pos,
             roles: Vec::new(),
-            alpha,
             p_eq: vec![false; n],
             q_eq: vec![false; n],
             angle_unknown: vec![false; n],
-            row_mask: vec![[0.0; 4]; n],
+            row_mask: Aligned::zeros(n),
             col_mask: vec![[0.0; 2]; n],
+            alpha_at,
+            order,
+            reordered,
+            state: std::array::from_fn(|_| vec![0.0; if reordered { n } else { 0 }]),
             lambda_bus,
+            lambda_at,
             unknowns: 0,
-            j_val: vec![[0.0; 4]; b_idx.len()],
+            j_val: Blocks::zeros(idx.len()),
             lambda_pos,
             rows,
             row_split,
             lu,
-            v: vec![Complex64::new(0.0, 0.0); n],
-            col_factor: vec![[0.0; 2]; n],
-            s: vec![Complex64::new(0.0, 0.0); n],
+            v: Aligned::zeros(n),
+            col_factor: Aligned::zeros(n),
+            s: Aligned::zeros(n),
             rhs: vec![0.0; 2 * n],
             backup: (vec![0.0; n], vec![0.0; n]),
             frozen: vec![false; n],
@@ -281,17 +303,17 @@ impl IslandNewton {
     fn update_equations(&mut self) {
         let distributed = self.lambda_bus.is_some();
         self.unknowns = 0;
-        for i in 0..self.roles.len() {
+        for (t, &i) in self.order.iter().enumerate() {
             let live = !self.frozen[i];
             let role = self.roles[i];
-            self.p_eq[i] = live && (role != Role::Reference || distributed);
-            self.q_eq[i] = live && role == Role::Pq;
-            self.angle_unknown[i] = self.p_eq[i] && role != Role::Reference;
-            self.unknowns += usize::from(self.p_eq[i]) + usize::from(self.q_eq[i]);
+            self.p_eq[t] = live && (role != Role::Reference || distributed);
+            self.q_eq[t] = live && role == Role::Pq;
+            self.angle_unknown[t] = self.p_eq[t] && role != Role::Reference;
+            self.unknowns += usize::from(self.p_eq[t]) + usize::from(self.q_eq[t]);
             let on = |b: bool| f64::from(u8::from(b));
-            let (p, q) = (on(self.p_eq[i]), on(self.q_eq[i]));
-            self.row_mask[i] = [p, p, -q, q];
-            self.col_mask[i] = [on(self.angle_unknown[i]), on(self.q_eq[i])];
+            let (p, q) = (on(self.p_eq[t]), on(self.q_eq[t]));
+            self.row_mask[t] = [p, p, -q, q];
+            self.col_mask[t] = [on(self.angle_unknown[t]), on(self.q_eq[t])];
         }
     }
 
@@ -381,6 +403,47 @@ impl IslandNewton {
         opts: &NewtonOptions,
         team: Option<&Team>,
     ) -> NewtonOutcome {
+        let n = self.len();
+        assert!(
+            vm.len() == n && va.len() == n && p_spec.len() >= n && q_spec.len() >= n,
+            "state arrays fit the island"
+        );
+        if !self.reordered {
+            // The island's own order: the state as it is.
+            return self.iterate((vm, va, lambda), (p_spec, q_spec), opts, team);
+        }
+        // The state by position, each thread gathering its half.
+        let mut state = std::mem::take(&mut self.state);
+        let cut = if team.is_some() { self.row_split } else { n };
+        let halves = [(0, cut), (cut, n)];
+        let to = state.each_mut().map(|x| Shared(x.as_mut_ptr()));
+        let (from, order) = ([&*vm, &*va, p_spec, q_spec], &self.order);
+        team::both(team, |h| {
+            for t in halves[h].0..halves[h].1 {
+                for (to, from) in to.iter().zip(from) {
+                    // SAFETY: position `t` of this half alone, within the state (of the
+                    // island's length, as the inputs are: asserted above).
+                    unsafe { *to.ptr().add(t) = from[order[t]] };
+                }
+            }
+        });
+        let [pvm, pva, pp, pq] = &mut state;
+        let outcome = self.iterate((pvm, pva, lambda), (pp, pq), opts, team);
+        for (&i, (&m, &a)) in self.order.iter().zip(pvm.iter().zip(pva.iter())) {
+            (vm[i], va[i]) = (m, a);
+        }
+        self.state = state;
+        outcome
+    }
+
+    /// [`IslandNewton::solve_with`] on the state by position.
+    fn iterate(
+        &mut self,
+        (vm, va, lambda): (&mut [f64], &mut [f64], &mut f64),
+        (p_spec, q_spec): (&[f64], &[f64]),
+        opts: &NewtonOptions,
+        team: Option<&Team>,
+    ) -> NewtonOutcome {
         let mut it = 0;
         // Without chord steps every state's Jacobian is factorised, so it is computed with
         // the mismatch (once needlessly, at the solution); with them only when needed.
@@ -428,7 +491,7 @@ impl IslandNewton {
                 break;
             }
             let lambda_old = *lambda;
-            if let Some(r) = self.lambda_bus {
+            if let Some(r) = self.lambda_at {
                 *lambda -= self.rhs[2 * r];
             }
             it += 1;
@@ -511,7 +574,72 @@ impl IslandNewton {
     /// Complex power injected at each local bus by the current state, pu
     /// (valid after [`IslandNewton::solve`]).
     pub fn injections(&self) -> Vec<Complex64> {
-        self.s.clone()
+        let mut s = vec![Complex64::new(0.0, 0.0); self.len()];
+        for (&i, &x) in self.order.iter().zip(&self.s) {
+            s[i] = x;
+        }
+        s
+    }
+}
+
+/// The Jacobian's block pattern with the buses laid out in an order: the admittance
+/// matrix's, and the distributed slack's extra entries.
+struct BlockPattern {
+    /// Rows (positions, ascending) of each position's column.
+    ptr: Vec<usize>,
+    idx: Vec<usize>,
+    /// The block of each admittance entry.
+    j_pos: Vec<u32>,
+    /// Blocks of the slack share's column, with their row's position.
+    lambda_pos: Vec<(usize, usize)>,
+}
+
+impl BlockPattern {
+    /// The pattern of `ybus`'s entries and the `extra` ones (rows of each local column),
+    /// local bus `order[t]` at position `t` (`at` the inverse), with the column of the
+    /// reference `lambda_bus` listed for the share `alpha`.
+    fn new(
+        ybus: &Ybus,
+        extra: &[Vec<usize>],
+        (order, at): (&[usize], &[usize]),
+        (lambda_bus, alpha): (Option<usize>, &[f64]),
+    ) -> Self {
+        let n = order.len();
+        let mut ptr = Vec::with_capacity(n + 1);
+        let mut idx = Vec::with_capacity(ybus.row_idx.len());
+        let mut j_pos = vec![0u32; ybus.row_idx.len()];
+        let mut lambda_pos = Vec::new();
+        ptr.push(0);
+        let mut rows: Vec<(usize, usize, usize)> = Vec::new();
+        for &k in order {
+            rows.clear();
+            rows.extend((ybus.col_ptr[k]..ybus.col_ptr[k + 1]).map(|p| {
+                let i = ybus.row_idx[p];
+                (at[i], p, i)
+            }));
+            rows.extend(extra[k].iter().map(|&i| (at[i], NONE, i)));
+            rows.sort_unstable();
+            rows.dedup_by_key(|&mut (t, _, _)| t);
+            // A row that is both an admittance entry and an extra keeps the entry (sorted
+            // first: NONE is the largest position).
+            for &(t, p, i) in &rows {
+                let pos = idx.len();
+                if p != NONE {
+                    j_pos[p] = pos as u32;
+                }
+                if Some(k) == lambda_bus && (i == k || alpha[i] != 0.0) {
+                    lambda_pos.push((t, pos));
+                }
+                idx.push(t);
+            }
+            ptr.push(idx.len());
+        }
+        Self {
+            ptr,
+            idx,
+            j_pos,
+            lambda_pos,
+        }
     }
 }
 

@@ -30,6 +30,7 @@ use crate::GridError;
 mod block;
 mod supernodes;
 
+pub(crate) use block::Blocks;
 pub use block::{Block, BlockLu};
 
 use supernodes::{Supernodes, relax_supernodes};

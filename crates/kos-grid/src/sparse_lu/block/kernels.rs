@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Block, Pattern};
+use super::{Block, Blocks, Pattern};
 use crate::team::{self, Shared, Team};
 
 pub(super) const ZERO: Block = [0.0; 4];
@@ -64,10 +64,10 @@ fn inverse(d: Block) -> Option<Block> {
 
 /// The numbers of the factors.
 pub(super) struct Factors {
-    pub l_val: Vec<Block>,
-    pub u_val: Vec<Block>,
+    pub l_val: Blocks,
+    pub u_val: Blocks,
     /// Inverses of U's diagonal blocks.
-    pub d_inv: Vec<Block>,
+    pub d_inv: Blocks,
 }
 
 impl Factors {

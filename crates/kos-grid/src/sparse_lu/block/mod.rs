@@ -24,6 +24,7 @@ use split::{Split, TopCols, TopRows};
 
 use super::{PIVOT_TOLERANCE, PatternLu, amd_order, cholesky_pattern};
 use crate::GridError;
+use crate::aligned::Aligned;
 use crate::team::Team;
 
 /// Least estimated work (block updates and the like, `Split::total`) worth two threads: the
@@ -35,6 +36,9 @@ const MIN_SPLIT_GAIN: f64 = 1.2;
 
 /// A 2 x 2 block, row-major: `[a00, a01, a10, a11]`.
 pub type Block = [f64; 4];
+
+/// Blocks on cache lines.
+pub(crate) type Blocks = crate::aligned::Aligned<Block>;
 
 /// The symbolic part: order, and patterns of A, L and U.
 pub(super) struct Pattern {
@@ -61,8 +65,14 @@ pub(super) struct Pattern {
 }
 
 impl Pattern {
-    fn new(nb: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
-        let (fwd, inv) = amd_order(nb, col_ptr, row_idx)?;
+    /// The pattern with pivots in the order `fwd` (pivot position to block), `inv` its
+    /// inverse.
+    fn new(
+        nb: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        (fwd, inv): (Vec<usize>, Vec<usize>),
+    ) -> Result<Self, GridError> {
         let (parent, l_cols) = cholesky_pattern(&permuted_upper(col_ptr, row_idx, &inv));
         let mut u_cols: Vec<Vec<u32>> = vec![Vec::new(); nb];
         for (j, col) in l_cols.iter().enumerate() {
@@ -219,14 +229,14 @@ pub struct BlockLu {
     row_idx: Vec<usize>,
     f: Factors,
     /// Work vectors of the factorisation, one a thread (all zero between factorisations).
-    work: Vec<Block>,
-    work2: Vec<Block>,
+    work: Blocks,
+    work2: Blocks,
     /// The parts' sums on the top's columns (see `kernels::factor_split`).
-    sums: [Vec<Block>; 2],
+    sums: [Blocks; 2],
     /// The parts' sums on the top's rows in the forward solve (see `solves::solve_split`;
     /// all zero between solves).
-    z: [Vec<[f64; 2]>; 2],
-    rhs: Vec<[f64; 2]>,
+    z: [Aligned<[f64; 2]>; 2],
+    rhs: Aligned<[f64; 2]>,
     scalar: Option<Scalar>,
     /// The factors in use are the fallback's.
     scalar_in_use: bool,
@@ -236,24 +246,46 @@ impl BlockLu {
     /// Prepares the factorisation of matrices with the block pattern (`col_ptr`, `row_idx`)
     /// of `nb` x `nb` blocks (rows sorted within columns, every diagonal block present).
     pub fn new(nb: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
+        Self::too_large(row_idx)?;
+        let order = amd_order(nb, col_ptr, row_idx)?;
+        Self::with_pattern(Pattern::new(nb, col_ptr, row_idx, order)?, col_ptr, row_idx)
+    }
+
+    /// [`BlockLu::new`] with the pivots in the blocks' own order, for a pattern already laid
+    /// out in an order such as [`BlockLu::elimination_order`] gives.
+    pub fn in_own_order(
+        nb: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+    ) -> Result<Self, GridError> {
+        Self::too_large(row_idx)?;
+        let order = ((0..nb).collect(), (0..nb).collect());
+        Self::with_pattern(Pattern::new(nb, col_ptr, row_idx, order)?, col_ptr, row_idx)
+    }
+
+    fn too_large(row_idx: &[usize]) -> Result<(), GridError> {
         if row_idx.len() >= u32::MAX as usize / 4 {
             return Err(GridError::Numerical(format!(
                 "matrix too large: {} blocks",
                 row_idx.len()
             )));
         }
-        let p = Pattern::new(nb, col_ptr, row_idx)?;
+        Ok(())
+    }
+
+    fn with_pattern(p: Pattern, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
+        let nb = p.nb;
         Ok(Self {
             f: Factors {
-                l_val: vec![ZERO; p.l_idx.len()],
-                u_val: vec![ZERO; p.u_idx.len()],
-                d_inv: vec![ZERO; nb],
+                l_val: Blocks::zeros(p.l_idx.len()),
+                u_val: Blocks::zeros(p.u_idx.len()),
+                d_inv: Blocks::zeros(nb),
             },
-            work: vec![ZERO; nb],
-            work2: Vec::new(),
-            sums: [Vec::new(), Vec::new()],
-            z: [Vec::new(), Vec::new()],
-            rhs: vec![[0.0; 2]; nb],
+            work: Blocks::zeros(nb),
+            work2: Blocks::default(),
+            sums: [Blocks::default(), Blocks::default()],
+            z: [Aligned::default(), Aligned::default()],
+            rhs: Aligned::zeros(nb),
             col_ptr: col_ptr.to_vec(),
             row_idx: row_idx.to_vec(),
             p,
@@ -284,6 +316,24 @@ impl BlockLu {
     /// them in sequence.
     pub fn positions(&self) -> &[usize] {
         &self.p.stored
+    }
+
+    /// An order of the blocks with the fill of the pivot order (every column of the
+    /// elimination tree still after its descendants) in which the columns of each thread of
+    /// a split factorisation are contiguous: the first part's, the second's, then the top's,
+    /// each in pivot order (the pivot order itself when the factorisation does not split).
+    /// Blocks laid out in it (see [`BlockLu::in_own_order`]) lie near the blocks they share
+    /// a row or a column with, and a thread that fills the rows of its part fills the
+    /// columns it factorises: the parts share no entry.
+    pub fn elimination_order(&self) -> Vec<usize> {
+        let p = &self.p;
+        if self.splits() {
+            let s = &p.split;
+            let parts = s.parts[0].iter().chain(&s.parts[1]).chain(&s.top);
+            parts.map(|&k| p.perm[k as usize] as usize).collect()
+        } else {
+            p.perm.iter().map(|&b| b as usize).collect()
+        }
     }
 
     /// The blocks `val`, in the pattern's order, in the factorisation's order.
@@ -333,9 +383,9 @@ impl BlockLu {
 
     /// The block factorisation by the split, on the team or without one.
     fn factor_split_in_place(&mut self, val: &[Block], team: Option<&Team>) -> bool {
-        self.work2.resize(self.p.nb, ZERO);
+        self.work2.resize(self.p.nb);
         for s in &mut self.sums {
-            s.resize(self.p.top_cols.row.len(), ZERO);
+            s.resize(self.p.top_cols.row.len());
         }
         let x = [&mut self.work[..], &mut self.work2[..]];
         let [s0, s1] = &mut self.sums;
@@ -368,7 +418,7 @@ impl BlockLu {
         }
         if split {
             for z in &mut self.z {
-                z.resize(p.nb, [0.0; 2]);
+                z.resize(p.nb);
             }
             let [z0, z1] = &mut self.z;
             solves::solve_split(p, &self.f, y, [z0, z1], team);

@@ -192,9 +192,9 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
         let lu = BlockLu::new(nb, &cp, &ri).unwrap();
         let val = lu.arrange(&v);
         let new_factors = || kernels::Factors {
-            l_val: vec![ZERO; lu.p.l_idx.len()],
-            u_val: vec![ZERO; lu.p.u_idx.len()],
-            d_inv: vec![ZERO; nb],
+            l_val: Blocks::zeros(lu.p.l_idx.len()),
+            u_val: Blocks::zeros(lu.p.u_idx.len()),
+            d_inv: Blocks::zeros(nb),
         };
         let (mut fp, mut fa) = (new_factors(), new_factors());
         let mut x = vec![ZERO; nb];
@@ -273,8 +273,8 @@ fn avx2_and_portable_kernels_give_the_same_bits() {
 }
 
 /// The values of `f` (L, U, the inverted diagonal), which are set to zero.
-fn take_factors(f: &mut kernels::Factors) -> [Vec<Block>; 3] {
-    [&mut f.l_val, &mut f.u_val, &mut f.d_inv].map(|v| std::mem::replace(v, vec![ZERO; v.len()]))
+fn take_factors(f: &mut kernels::Factors) -> [Blocks; 3] {
+    [&mut f.l_val, &mut f.u_val, &mut f.d_inv].map(|v| std::mem::replace(v, Blocks::zeros(v.len())))
 }
 
 /// The factorisation by the split, on two threads and on one, gives the same bits, and
@@ -361,5 +361,61 @@ fn the_factorisation_on_two_threads_gives_the_bits_of_one() {
             assert!(!Team::with(|t| lu.factor_split_in_place(&bad, t)));
             assert!(lu.work.iter().chain(&lu.work2).all(|b| *b == ZERO));
         }
+    }
+}
+
+/// Laid out in the elimination order, a matrix keeps the fill of its pivot order and the
+/// same solution, and its split keeps each thread's columns contiguous.
+#[test]
+fn the_elimination_order_keeps_the_fill_and_makes_the_parts_contiguous() {
+    for (adj, dominance) in [(mesh(60, 50), 8.0), (ring(400), 4.0)] {
+        let nb = adj.len();
+        let (cp, ri, v) = matrix(adj, 5, dominance);
+        let lu = BlockLu::new(nb, &cp, &ri).unwrap();
+        let order = lu.elimination_order();
+        let mut at = vec![usize::MAX; nb];
+        for (t, &b) in order.iter().enumerate() {
+            at[b] = t;
+        }
+        assert!(at.iter().all(|&t| t < nb), "a permutation");
+        // The same matrix, block (i, k) at (at[i], at[k]).
+        let mut cols: Vec<Vec<(usize, Block)>> = vec![Vec::new(); nb];
+        for k in 0..nb {
+            for p in cp[k]..cp[k + 1] {
+                cols[at[k]].push((at[ri[p]], v[p]));
+            }
+        }
+        let (mut cp2, mut ri2, mut v2) = (vec![0], Vec::new(), Vec::new());
+        for col in &mut cols {
+            col.sort_by_key(|e| e.0);
+            ri2.extend(col.iter().map(|e| e.0));
+            v2.extend(col.iter().map(|e| e.1));
+            cp2.push(ri2.len());
+        }
+        let mut own = BlockLu::in_own_order(nb, &cp2, &ri2).unwrap();
+        assert_eq!(own.factor_blocks(), lu.factor_blocks(), "the same fill");
+        assert_eq!(own.splits(), lu.splits());
+        if nb == 3000 {
+            assert!(own.splits());
+            let s = &own.p.split;
+            let run =
+                |v: &[u32], from: usize| v.iter().enumerate().all(|(i, &k)| k as usize == from + i);
+            let (a, b) = (s.parts[0].len(), s.parts[1].len());
+            assert!(run(&s.parts[0], 0) && run(&s.parts[1], a) && run(&s.top, a + b));
+            let old = &lu.p.split.parts;
+            assert_eq!((a, b), (old[0].len(), old[1].len()));
+        }
+        // The same solution.
+        let x: Vec<f64> = (0..2 * nb).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut x2 = vec![0.0; 2 * nb];
+        for i in 0..nb {
+            x2[2 * at[i]] = x[2 * i];
+            x2[2 * at[i] + 1] = x[2 * i + 1];
+        }
+        let mut b2 = mul_vec(&cp2, &ri2, &v2, &x2);
+        let val = own.arrange(&v2);
+        assert!(own.factor(&val));
+        own.solve(&mut b2);
+        assert!(max_error(&b2, &x2) < 1e-9, "{}", max_error(&b2, &x2));
     }
 }
