@@ -246,9 +246,7 @@ impl BlockLu {
     /// Prepares the factorisation of matrices with the block pattern (`col_ptr`, `row_idx`)
     /// of `nb` x `nb` blocks (rows sorted within columns, every diagonal block present).
     pub fn new(nb: usize, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
-        Self::too_large(row_idx)?;
-        let order = amd_order(nb, col_ptr, row_idx)?;
-        Self::with_pattern(Pattern::new(nb, col_ptr, row_idx, order)?, col_ptr, row_idx)
+        Self::ordered(nb, col_ptr, row_idx, false)
     }
 
     /// [`BlockLu::new`] with the pivots in the blocks' own order, for a pattern already laid
@@ -258,23 +256,28 @@ impl BlockLu {
         col_ptr: &[usize],
         row_idx: &[usize],
     ) -> Result<Self, GridError> {
-        Self::too_large(row_idx)?;
-        let order = ((0..nb).collect(), (0..nb).collect());
-        Self::with_pattern(Pattern::new(nb, col_ptr, row_idx, order)?, col_ptr, row_idx)
+        Self::ordered(nb, col_ptr, row_idx, true)
     }
 
-    fn too_large(row_idx: &[usize]) -> Result<(), GridError> {
+    /// Pivots in faer's AMD order, or with `own` in the blocks' order.
+    fn ordered(
+        nb: usize,
+        col_ptr: &[usize],
+        row_idx: &[usize],
+        own: bool,
+    ) -> Result<Self, GridError> {
         if row_idx.len() >= u32::MAX as usize / 4 {
             return Err(GridError::Numerical(format!(
                 "matrix too large: {} blocks",
                 row_idx.len()
             )));
         }
-        Ok(())
-    }
-
-    fn with_pattern(p: Pattern, col_ptr: &[usize], row_idx: &[usize]) -> Result<Self, GridError> {
-        let nb = p.nb;
+        let order = if own {
+            ((0..nb).collect(), (0..nb).collect())
+        } else {
+            amd_order(nb, col_ptr, row_idx)?
+        };
+        let p = Pattern::new(nb, col_ptr, row_idx, order)?;
         Ok(Self {
             f: Factors {
                 l_val: Blocks::zeros(p.l_idx.len()),
