@@ -12,8 +12,9 @@ use crate::ybus::Ybus;
 
 /// The admittance matrix by rows (the transpose of its columns), for computing each bus's
 /// injection and Jacobian row in one pass that threads can share by rows. The rows are laid
-/// out in the factorisation's order ([`crate::sparse_lu::BlockLu::elimination_order`]), and entries
-/// name their columns by position in it: a row's columns and Jacobian blocks lie near it.
+/// out in the Newton system's order (for a factorisation that splits, its elimination order:
+/// [`crate::sparse_lu::BlockLu::elimination_order`]), and entries name their columns by
+/// position in it: a row's columns and Jacobian blocks lie near it.
 pub(super) struct Rows {
     /// Each position's entries.
     ptr: Vec<usize>,

@@ -98,8 +98,9 @@ pub struct IslandNewton {
     /// Position in the global admittance matrix of each local entry.
     global_pos: Vec<usize>,
     roles: Vec<Role>,
-    /// The local bus at each position of the factorisation's order, in which the vectors
-    /// below are kept (see [`BlockLu::elimination_order`]).
+    /// The local bus at each position of the order the vectors below are kept in: the
+    /// factorisation's elimination order when it splits (see [`BlockLu::elimination_order`]),
+    /// else the island's own.
     order: Vec<usize>,
     /// Participation share in the distributed slack by position (empty: single slack).
     alpha_at: Vec<f64>,
