@@ -14,7 +14,9 @@ pub struct RefCase {
     pub solution: RefSolution,
 }
 
-/// The solved state stored with a reference case.
+/// The solved state stored with a reference case. Per-bus and per-branch values are `None`
+/// where the format has `null`: an isolated bus, and the branches that touch one, have no
+/// solved value (the solver leaves them de-energised).
 #[derive(Debug, Clone, Deserialize)]
 pub struct RefSolution {
     /// Whether the reference solver converged.
@@ -24,21 +26,21 @@ pub struct RefSolution {
     /// Convergence tolerance it used, pu.
     pub tolerance_pu: f64,
     /// Bus voltage magnitudes, pu.
-    pub bus_vm_pu: Vec<f64>,
+    pub bus_vm_pu: Vec<Option<f64>>,
     /// Bus voltage angles, degrees.
-    pub bus_va_deg: Vec<f64>,
+    pub bus_va_deg: Vec<Option<f64>>,
     /// Net generation per bus, MW.
-    pub bus_pg_mw: Vec<f64>,
+    pub bus_pg_mw: Vec<Option<f64>>,
     /// Net reactive generation per bus, MVAr.
-    pub bus_qg_mvar: Vec<f64>,
+    pub bus_qg_mvar: Vec<Option<f64>>,
     /// Active power into each branch at the from end, MW.
-    pub branch_pf_mw: Vec<f64>,
+    pub branch_pf_mw: Vec<Option<f64>>,
     /// Reactive power into each branch at the from end, MVAr.
-    pub branch_qf_mvar: Vec<f64>,
+    pub branch_qf_mvar: Vec<Option<f64>>,
     /// Active power into each branch at the to end, MW.
-    pub branch_pt_mw: Vec<f64>,
+    pub branch_pt_mw: Vec<Option<f64>>,
     /// Reactive power into each branch at the to end, MVAr.
-    pub branch_qt_mvar: Vec<f64>,
+    pub branch_qt_mvar: Vec<Option<f64>>,
     /// Slack injections.
     pub slack: Vec<RefSlack>,
     /// Total active losses, MW.
@@ -202,17 +204,23 @@ pub fn parse_refdata(text: &str, file: &str) -> Result<RefCase, GridError> {
         net.branches.push(br);
     }
     let s = &raw.solution;
-    if s.bus_vm_pu.len() != n || s.bus_va_deg.len() != n {
-        return Err(err(
-            "solution.bus_vm_pu".into(),
-            format!("expected {n} values"),
-        ));
-    }
-    if s.branch_pf_mw.len() != net.branches.len() {
-        return Err(err(
-            "solution.branch_pf_mw".into(),
-            format!("expected {} values", net.branches.len()),
-        ));
+    let nb = net.branches.len();
+    for (field, values, expected) in [
+        ("bus_vm_pu", &s.bus_vm_pu, n),
+        ("bus_va_deg", &s.bus_va_deg, n),
+        ("bus_pg_mw", &s.bus_pg_mw, n),
+        ("bus_qg_mvar", &s.bus_qg_mvar, n),
+        ("branch_pf_mw", &s.branch_pf_mw, nb),
+        ("branch_qf_mvar", &s.branch_qf_mvar, nb),
+        ("branch_pt_mw", &s.branch_pt_mw, nb),
+        ("branch_qt_mvar", &s.branch_qt_mvar, nb),
+    ] {
+        if values.len() != expected {
+            return Err(err(
+                format!("solution.{field}"),
+                format!("expected {expected} values, found {}", values.len()),
+            ));
+        }
     }
     net.check()?;
     Ok(RefCase {
@@ -258,6 +266,24 @@ mod tests {
                 .to_string()
                 .contains("branches[0]")
         );
+    }
+
+    #[test]
+    fn null_marks_an_isolated_bus_and_a_short_array_is_named() {
+        // Bus 1 cut off: the format writes null for its solved values and its branch's flows.
+        let iso = TWO_BUS
+            .replace(r#""type": "PQ""#, r#""type": "isolated""#)
+            .replace("[1.0, 0.99]", "[1.0, null]")
+            .replace("[0.0, -1.0]", "[0.0, null]")
+            .replace(r#""branch_pf_mw": [50.0]"#, r#""branch_pf_mw": [null]"#);
+        let case = parse_refdata(&iso, "iso.json").unwrap();
+        assert_eq!(case.network.buses[1].kind, BusKind::Isolated);
+        assert_eq!(case.solution.bus_vm_pu, vec![Some(1.0), None]);
+        assert_eq!(case.solution.bus_va_deg[1], None);
+        assert_eq!(case.solution.branch_pf_mw, vec![None]);
+        let short = TWO_BUS.replace(r#""bus_qg_mvar": [10.0, 0.0]"#, r#""bus_qg_mvar": [10.0]"#);
+        let e = parse_refdata(&short, "two.json").unwrap_err().to_string();
+        assert!(e.contains("solution.bus_qg_mvar") && e.contains("expected 2"), "{e}");
     }
 
     proptest::proptest! {
