@@ -1,4 +1,5 @@
-//! Apps without a window, for headless runs and tests.
+//! The simulation app without a window: `kos-twin headless`, the telemetry simulator, the
+//! benchmarks and the tests build it here.
 
 use std::time::Duration;
 

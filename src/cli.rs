@@ -9,7 +9,7 @@ use kos_grid::cli::{CliError, ContingencyArgs, PowerflowArgs};
 
 use crate::desktop::{DesktopOptions, ScreenshotArgs};
 use crate::headless::HeadlessArgs;
-use crate::scene::{DEFAULT_SCENE_NAME, default_scene};
+use crate::scene::load_scene;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -69,20 +69,6 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-}
-
-/// Reads and validates a scene file, or the built-in scene. Returns it and its name.
-pub fn load_scene(path: Option<&Path>) -> anyhow::Result<(kos_scene::Scene, String)> {
-    match path {
-        None => Ok((default_scene(), DEFAULT_SCENE_NAME.to_string())),
-        Some(p) => match kos_scene::load(p) {
-            Ok(s) => Ok((s, p.display().to_string())),
-            Err(errors) => {
-                let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                Err(anyhow!("{}", text.join("\n")))
-            }
-        },
-    }
 }
 
 /// Reads a power-flow case: a scene (`.ron`) or whatever kos-grid reads.

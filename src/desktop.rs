@@ -78,7 +78,7 @@ struct ShotPlan {
 struct SelectAtStart(String);
 
 fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App> {
-    let (scene, _) = crate::cli::load_scene(options.scene.as_deref())?;
+    let (scene, _) = crate::scene::load_scene(options.scene.as_deref())?;
     if let Some(id) = &options.select {
         let known = scene
             .buses

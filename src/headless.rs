@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use crate::report::build_report;
 use crate::sim::{SimClock, run_ticks};
-use crate::testing::headless_app;
+use crate::app::headless_app;
 
 /// Arguments of `kos-twin headless`.
 #[derive(Debug, Clone, clap::Args)]
@@ -52,7 +52,7 @@ pub struct HeadlessArgs {
 
 /// Runs the scene and writes the report. Returns the report text.
 pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
-    let (mut scene, name) = crate::cli::load_scene(args.scene.as_deref())?;
+    let (mut scene, name) = crate::scene::load_scene(args.scene.as_deref())?;
     if let Some(seed) = args.seed {
         scene.site.seed = seed;
     }
@@ -68,7 +68,15 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     } else {
         run_ticks(&mut app, args.ticks);
     }
-    let report = build_report(app.world_mut(), &name);
+    let mut report = build_report(app.world_mut(), &name);
+    // Only live runs have the key: reports of runs without telemetry stay as they were.
+    #[cfg(not(target_arch = "wasm32"))]
+    if let (Some(t), Some(o)) = (
+        crate::telemetry::report_section(app.world()),
+        report.as_object_mut(),
+    ) {
+        o.insert("telemetry".into(), t);
+    }
     let text = serde_json::to_string(&report)? + "\n";
     if args.report == "-" {
         print!("{text}");

@@ -5,6 +5,7 @@
 //! desktop adds the 3D view and the overlay ([`presentation_plugin`]), which read the world
 //! and never write simulation state.
 
+pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 #[cfg(not(target_arch = "wasm32"))]
@@ -17,7 +18,6 @@ pub mod scene;
 pub mod sim;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod telemetry;
-pub mod testing;
 pub mod ui;
 pub mod view;
 #[cfg(target_arch = "wasm32")]

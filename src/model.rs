@@ -209,3 +209,13 @@ pub type StateQuery = (
     Option<&'static StateOfCharge>,
     Option<&'static Demand>,
 );
+
+/// One asset's state as [`StateQuery`] yields it.
+pub type StateItem<'a> = (
+    Option<&'a BusVoltage>,
+    Option<&'a BranchFlow>,
+    Option<&'a SwitchState>,
+    Option<&'a UnitOutput>,
+    Option<&'a StateOfCharge>,
+    Option<&'a Demand>,
+);

@@ -274,17 +274,13 @@ pub fn asset_states(world: &mut World) -> BTreeMap<String, Value> {
     out
 }
 
-/// The whole report of a run.
+/// The whole report of a run (a live run adds its `telemetry` object: see `kos-twin headless`).
 pub fn build_report(world: &mut World, scene_name: &str) -> Value {
     let assets = asset_states(world);
     let clock = world.resource::<SimClock>().clone();
     let ticks = world.resource::<ReportLog>().ticks.clone();
-    #[cfg(not(target_arch = "wasm32"))]
-    let telemetry = crate::telemetry::report_section(world);
-    #[cfg(target_arch = "wasm32")]
-    let telemetry: Option<Value> = None;
     let alarms = world.resource::<Alarms>();
-    let mut report = json!({
+    json!({
         "format": "kos-twin-report/1",
         "scene": scene_name,
         "site": world.resource::<SiteInfo>().name,
@@ -296,12 +292,7 @@ pub fn build_report(world: &mut World, scene_name: &str) -> Value {
         "alarms": { "total": alarms.total, "recent": alarms.recent },
         "summary": ticks,
         "assets": assets,
-    });
-    // Only live runs have the key: reports of runs without telemetry stay as they were.
-    if let (Some(t), Value::Object(o)) = (telemetry, &mut report) {
-        o.insert("telemetry".into(), t);
-    }
-    report
+    })
 }
 
 /// Collects a summary after every tick.

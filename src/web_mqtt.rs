@@ -76,6 +76,30 @@ pub fn report_payload(report: &CitizenReport, ts_ms: i64, reporter: &str) -> Vec
 mod tests {
     use super::*;
 
+    /// The page publishes citizens' reports on the very topic the twin subscribes to, whatever
+    /// the site is called (one slug, `kos_scene::site_slug`, for both).
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn the_page_publishes_where_the_twin_listens() {
+        use crate::telemetry::topic;
+        for name in [
+            "Aldermoor Commons",
+            "a/b+#c",
+            "$SYS/x",
+            "  #  ",
+            "Ünïcode -- Town/2",
+            "North_Quay\tEast",
+            &"long name ".repeat(20),
+        ] {
+            let slug = kos_scene::site_slug(name);
+            assert!(topic::valid_id(&slug), "{name:?} -> {slug:?}");
+            let published = report_topic(&slug);
+            assert_eq!(published, topic::citizen_report(&slug));
+            assert!(topic::subscriptions(&slug, None).contains(&published), "{name:?}");
+            assert!(!published.contains(['+', '#']) && published.split('/').count() == 5);
+        }
+    }
+
     #[test]
     fn remaining_lengths() {
         let enc = |n| {

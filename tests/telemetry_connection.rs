@@ -14,7 +14,7 @@ use bevy::prelude::*;
 use kos_twin::sim::grid::Grid;
 use kos_twin::sim::run_ticks;
 use kos_twin::telemetry::{TelemetryStats, connect};
-use kos_twin::testing::headless_app;
+use kos_twin::app::headless_app;
 use serde_json::Value;
 
 mod common;

@@ -22,6 +22,20 @@ pub fn default_scene() -> kos_scene::Scene {
         .expect("the built-in scene is valid (checked by tests)")
 }
 
+/// Reads and validates a scene file, or the built-in scene. Returns it and its name.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load_scene(path: Option<&std::path::Path>) -> anyhow::Result<(kos_scene::Scene, String)> {
+    match path {
+        None => Ok((default_scene(), DEFAULT_SCENE_NAME.to_string())),
+        Some(p) => kos_scene::load(p)
+            .map(|s| (s, p.display().to_string()))
+            .map_err(|errors| {
+                let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                anyhow::anyhow!("{}", text.join("\n"))
+            }),
+    }
+}
+
 /// A scene waiting to be spawned at start-up.
 #[derive(Resource, Debug, Clone)]
 pub struct SceneToLoad(pub kos_scene::Scene);

@@ -6,7 +6,7 @@ use kos_grid::{IslandStatus, Network, PowerFlowResult};
 use kos_scene::{GeneratorKind, GeneratorSpec};
 use serde::Serialize;
 
-use super::dispatch::{DispatchPlan, UnitRole};
+use super::plan::{DispatchPlan, UnitRole};
 
 /// Where a unit's energy comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -13,80 +13,10 @@ use kos_grid::{Network, find_islands};
 use kos_scene::{GeneratorKind, GeneratorSpec, LoadSpec, PodSpec, Priority, StorageSpec};
 
 use super::grid::Grid;
+use super::plan::{ConsumerOrder, DispatchPlan, PlannedConsumer, UnitRole};
 use super::wear::{BatteryWear, UnitWear};
 use super::{SimClock, SimSet};
 use crate::model::*;
-
-/// Where a unit sits in the merit order.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UnitRole {
-    /// Solar or wind: takes what the weather gives, curtailed only in surplus.
-    Renewable {
-        /// Available power, kW.
-        available_kw: f64,
-    },
-    /// Battery.
-    Store(StoreLimits),
-    /// CHP or bio unit, with its minimum stable output.
-    Dispatchable {
-        /// Reachable range this tick, kW.
-        range: UnitRange,
-        /// Minimum stable output, kW.
-        min_stable_kw: f64,
-    },
-    /// Grid tie.
-    Tie(TieLimits),
-    /// Output measured this tick (telemetry): taken as given, kW.
-    Measured(f64),
-    /// Out of service, or in an island no source holds.
-    Off,
-}
-
-/// One consumer (load or pod) in the plan.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PlannedConsumer {
-    /// Its entity.
-    pub entity: Entity,
-    /// Bus index.
-    pub bus: usize,
-    /// Demand, kW.
-    pub demand_kw: f64,
-    /// Demand, kvar.
-    pub demand_kvar: f64,
-    /// Shedding class (0 deferrable, 1 essential, 2 critical).
-    pub shed_class: usize,
-    /// Share served, 0 to 1.
-    pub fraction: f64,
-}
-
-/// The plan of this tick: a role and setpoint per unit (network generator order) and the
-/// consumers, in asset-id order.
-#[derive(Resource, Debug, Clone, Default)]
-pub struct DispatchPlan {
-    /// Role of each unit.
-    pub roles: Vec<UnitRole>,
-    /// Setpoint of each unit, kW.
-    pub setpoint_kw: Vec<f64>,
-    /// Consumers.
-    pub consumers: Vec<PlannedConsumer>,
-    order: ConsumerOrder,
-}
-
-/// Where each consumer goes in the plan: kept between ticks while the consumer entities (in
-/// the query's order), their specs and the grid stay the same, since looking up ten
-/// thousand buses by id and sorting as many ids took a sixth of a large scene's tick.
-#[derive(Debug, Clone, Default)]
-struct ConsumerOrder {
-    /// [`Grid::generation`] it was built for.
-    grid: u64,
-    /// Consumer entities in the query's order.
-    seen: Vec<Entity>,
-    /// For each, its place in asset-id order, bus and shedding class (`None`: not on a
-    /// bus of the grid).
-    place: Vec<Option<(usize, usize, usize)>>,
-    /// Consumers placed.
-    placed: usize,
-}
 
 /// The consumers' query: a load or a pod with its demand.
 type Consumers<'w, 's> = Query<
@@ -481,7 +411,7 @@ mod tests {
     use super::*;
     use crate::scene::default_scene;
     use crate::sim::run_ticks;
-    use crate::testing::headless_app;
+    use crate::app::headless_app;
 
     /// (asset id, entity, shedding class) of each planned consumer, in plan order.
     fn planned(app: &mut App) -> Vec<(String, Entity, usize)> {

@@ -13,7 +13,7 @@ use kos_energy::relief::{Limits, ReliefRequest, relieve};
 
 use super::accounting::{IslandEnergy, island_energy, unit_sources};
 use super::alarms::{Alarm, Alarms, Severity};
-use super::dispatch::{DispatchPlan, UnitRole};
+use super::plan::{DispatchPlan, UnitRole};
 use super::{SimClock, SimSet};
 use crate::model::*;
 

@@ -8,6 +8,7 @@ pub mod environment;
 pub mod grid;
 pub mod modules;
 pub mod monitor;
+pub mod plan;
 pub mod storage;
 pub mod wear;
 

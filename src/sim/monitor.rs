@@ -10,7 +10,7 @@ use kos_grid::{TraceOptions, trace};
 use kos_scene::{EmissionFactors, GeneratorSpec};
 
 use super::accounting::Source;
-use super::dispatch::DispatchPlan;
+use super::plan::DispatchPlan;
 use super::grid::Grid;
 use super::{SimClock, SimSet};
 use crate::model::*;

@@ -261,7 +261,7 @@ impl TelemetryConfig {
         let site = match &self.site {
             Some(s) if super::topic::valid_id(s) => s.clone(),
             Some(_) => return Err("`site` must be 1-64 characters [A-Za-z0-9-_.:]".into()),
-            None => super::topic::site_slug(site_name),
+            None => kos_scene::site_slug(site_name),
         };
         if let Some(g) = &self.share_group
             && !super::topic::valid_id(g)

@@ -2,172 +2,194 @@
 //! reports; and the measured values that override the model before each power flow.
 
 use super::*;
+use payload::Measurement;
 
+/// Whether `asset` is within its message rate at `now_s`; a message over it is rejected under
+/// the topic `topic` gives.
+fn within_rate(world: &mut World, asset: &str, now_s: f64, topic: impl Fn() -> String) -> bool {
+    let allowed = world.resource_mut::<Telemetry>().assets.allow(asset, now_s);
+    if !allowed {
+        reject(
+            world,
+            topic(),
+            Rejected::new(RejectReason::RateLimited, "over the asset's message rate"),
+        );
+    }
+    allowed
+}
+
+/// One message from the broker's thread, applied to the world.
 pub(super) fn handle(world: &mut World, msg: Incoming) {
     let site = world.resource::<Telemetry>().site.clone();
     match msg {
         Incoming::Rejected { topic, why } => reject(world, topic, why),
-        Incoming::Connected { .. } => {
-            let mut s = world.resource_mut::<TelemetryStats>();
-            s.connected = true;
-            s.connections += 1;
-            info!(
-                "telemetry: connected to {}",
-                world.resource::<Telemetry>().broker
-            );
-        }
-        Incoming::Disconnected { error, retry_ms } => {
-            let mut s = world.resource_mut::<TelemetryStats>();
-            if s.connected || s.last_error.as_deref() != Some(error.as_str()) {
-                warn!(
-                    "telemetry: broker unreachable ({error}); running on the model, retrying in {retry_ms} ms"
-                );
-            }
-            s.connected = false;
-            s.last_error = Some(error);
-        }
-        Incoming::Telemetry { asset, m } => {
-            let topic = || topic::telemetry(&site, &asset);
-            let now_s = world.resource::<Telemetry>().uptime_s();
-            let Some(&(e, class)) = world.resource::<Telemetry>().index.get(&asset) else {
-                return reject(
-                    world,
-                    topic(),
-                    Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
-                );
-            };
-            if !world
-                .resource_mut::<Telemetry>()
-                .assets
-                .allow(&asset, now_s)
-            {
-                return reject(
-                    world,
-                    topic(),
-                    Rejected::new(RejectReason::RateLimited, "over the asset's message rate"),
-                );
-            }
-            if let Err(why) = check_asset(&m.values, class) {
-                return reject(world, topic(), why);
-            }
-            let mut newly_faulted = m.values.fault == Some(true);
-            match world.get_mut::<Measured>(e) {
-                Some(mut have) => {
-                    if !is_newer(m.seq, m.ts_ms, have.seq, have.ts_ms) {
-                        return reject(
-                            world,
-                            topic(),
-                            Rejected::new(
-                                RejectReason::Duplicate,
-                                "not newer than the last measurement",
-                            ),
-                        );
-                    }
-                    newly_faulted &= have.values.fault != Some(true);
-                    have.values = have.values.merged(&m.values);
-                    have.ts_ms = m.ts_ms;
-                    have.seq = m.seq;
-                    have.count += 1;
-                }
-                None => {
-                    world.entity_mut(e).insert(Measured {
-                        values: m.values,
-                        ts_ms: m.ts_ms,
-                        seq: m.seq,
-                        stale: false,
-                        count: 1,
-                        saved: SavedModel::default(),
-                    });
-                }
-            }
-            if newly_faulted {
-                raise(
-                    world,
-                    Severity::Warning,
-                    &asset,
-                    "the device reports a fault".into(),
-                );
-            }
-            let now = now_ms();
-            let mut s = world.resource_mut::<TelemetryStats>();
-            s.applied += 1;
-            s.first_applied_unix_ms.get_or_insert(now);
-            s.last_applied_unix_ms = Some(now);
-        }
+        Incoming::Connected { .. } => connected(world),
+        Incoming::Disconnected { error, retry_ms } => disconnected(world, error, retry_ms),
+        Incoming::Telemetry { asset, m } => measurement(world, &site, asset, m),
         Incoming::Birth { asset, body } => birth(world, &site, asset, body),
-        Incoming::Death { asset } => {
-            let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) else {
+        Incoming::Death { asset } => death(world, &site, asset),
+        Incoming::Citizen(report) => citizen_report(world, &site, report),
+    }
+}
+
+fn connected(world: &mut World) {
+    let mut s = world.resource_mut::<TelemetryStats>();
+    s.connected = true;
+    s.connections += 1;
+    info!(
+        "telemetry: connected to {}",
+        world.resource::<Telemetry>().broker
+    );
+}
+
+fn disconnected(world: &mut World, error: String, retry_ms: u64) {
+    let mut s = world.resource_mut::<TelemetryStats>();
+    if s.connected || s.last_error.as_deref() != Some(error.as_str()) {
+        warn!(
+            "telemetry: broker unreachable ({error}); running on the model, retrying in {retry_ms} ms"
+        );
+    }
+    s.connected = false;
+    s.last_error = Some(error);
+}
+
+/// A measurement: checked (known asset, rate, ranges, newer than the last), then kept as the
+/// asset's [`Measured`] values.
+fn measurement(world: &mut World, site: &str, asset: String, m: Measurement) {
+    let topic = || topic::telemetry(site, &asset);
+    let now_s = world.resource::<Telemetry>().uptime_s();
+    let Some(&(e, class)) = world.resource::<Telemetry>().index.get(&asset) else {
+        return reject(
+            world,
+            topic(),
+            Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
+        );
+    };
+    if !within_rate(world, &asset, now_s, topic) {
+        return;
+    }
+    if let Err(why) = check_asset(&m.values, class) {
+        return reject(world, topic(), why);
+    }
+    let mut newly_faulted = m.values.fault == Some(true);
+    match world.get_mut::<Measured>(e) {
+        Some(mut have) => {
+            if !is_newer(m.seq, m.ts_ms, have.seq, have.ts_ms) {
                 return reject(
                     world,
-                    topic::death(&site, &asset),
-                    Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
-                );
-            };
-            // The model takes over again.
-            if let Some(m) = world.entity_mut(e).take::<Measured>() {
-                if let (Some(p), Some(mut u)) =
-                    (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e))
-                {
-                    u.setpoint_kw = p;
-                }
-                if let (Some(x), Some(mut s)) = (m.saved.soc, world.get_mut::<StateOfCharge>(e)) {
-                    s.0 = x;
-                }
-            }
-            world.entity_mut(e).insert(Offline);
-            let mut dirty = false;
-            if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
-                dirty |= std::mem::replace(&mut g.in_service, false);
-            }
-            if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
-                dirty |= std::mem::replace(&mut s.in_service, false);
-            }
-            if dirty {
-                world.insert_resource(GridDirty(true));
-            }
-            raise(
-                world,
-                Severity::Warning,
-                &asset,
-                "the device went offline".into(),
-            );
-            world.resource_mut::<TelemetryStats>().deaths += 1;
-        }
-        Incoming::Citizen(report) => {
-            let topic = topic::citizen_report(&site);
-            let now_s = world.resource::<Telemetry>().uptime_s();
-            if !world
-                .resource_mut::<Telemetry>()
-                .citizens
-                .allow(&report.reporter, now_s)
-            {
-                return reject(
-                    world,
-                    topic,
-                    Rejected::new(RejectReason::RateLimited, "over the reporter's report rate"),
-                );
-            }
-            if let Some(a) = &report.asset
-                && !world.resource::<Telemetry>().index.contains_key(a)
-            {
-                return reject(
-                    world,
-                    topic,
+                    topic(),
                     Rejected::new(
-                        RejectReason::InvalidReport,
-                        "`asset` names no asset of this site",
+                        RejectReason::Duplicate,
+                        "not newer than the last measurement",
                     ),
                 );
             }
-            let mut kept = world.resource_mut::<CitizenReports>();
-            if kept.recent.len() == CitizenReports::CAPACITY {
-                kept.recent.pop_front();
-            }
-            kept.recent.push_back(report);
-            kept.total += 1;
-            world.resource_mut::<TelemetryStats>().citizen_reports += 1;
+            newly_faulted &= have.values.fault != Some(true);
+            have.values = have.values.merged(&m.values);
+            have.ts_ms = m.ts_ms;
+            have.seq = m.seq;
+            have.count += 1;
+        }
+        None => {
+            world.entity_mut(e).insert(Measured {
+                values: m.values,
+                ts_ms: m.ts_ms,
+                seq: m.seq,
+                stale: false,
+                count: 1,
+                saved: SavedModel::default(),
+            });
         }
     }
+    if newly_faulted {
+        raise(
+            world,
+            Severity::Warning,
+            &asset,
+            "the device reports a fault".into(),
+        );
+    }
+    let now = now_ms();
+    let mut s = world.resource_mut::<TelemetryStats>();
+    s.applied += 1;
+    s.first_applied_unix_ms.get_or_insert(now);
+    s.last_applied_unix_ms = Some(now);
+}
+
+/// A death: the device went offline; the model takes over and it leaves service.
+fn death(world: &mut World, site: &str, asset: String) {
+    let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) else {
+        return reject(
+            world,
+            topic::death(site, &asset),
+            Rejected::new(RejectReason::UnknownAsset, "no asset with this id"),
+        );
+    };
+    // The model takes over again.
+    if let Some(m) = world.entity_mut(e).take::<Measured>() {
+        if let (Some(p), Some(mut u)) =
+            (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e))
+        {
+            u.setpoint_kw = p;
+        }
+        if let (Some(x), Some(mut s)) = (m.saved.soc, world.get_mut::<StateOfCharge>(e)) {
+            s.0 = x;
+        }
+    }
+    world.entity_mut(e).insert(Offline);
+    let mut dirty = false;
+    if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
+        dirty |= std::mem::replace(&mut g.in_service, false);
+    }
+    if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
+        dirty |= std::mem::replace(&mut s.in_service, false);
+    }
+    if dirty {
+        world.insert_resource(GridDirty(true));
+    }
+    raise(
+        world,
+        Severity::Warning,
+        &asset,
+        "the device went offline".into(),
+    );
+    world.resource_mut::<TelemetryStats>().deaths += 1;
+}
+
+/// A citizen's report: rate-limited per reporter, its asset checked, then kept.
+fn citizen_report(world: &mut World, site: &str, report: CitizenReport) {
+    let topic = topic::citizen_report(site);
+    let now_s = world.resource::<Telemetry>().uptime_s();
+    if !world
+        .resource_mut::<Telemetry>()
+        .citizens
+        .allow(&report.reporter, now_s)
+    {
+        return reject(
+            world,
+            topic,
+            Rejected::new(RejectReason::RateLimited, "over the reporter's report rate"),
+        );
+    }
+    if let Some(a) = &report.asset
+        && !world.resource::<Telemetry>().index.contains_key(a)
+    {
+        return reject(
+            world,
+            topic,
+            Rejected::new(
+                RejectReason::InvalidReport,
+                "`asset` names no asset of this site",
+            ),
+        );
+    }
+    let mut kept = world.resource_mut::<CitizenReports>();
+    if kept.recent.len() == CitizenReports::CAPACITY {
+        kept.recent.pop_front();
+    }
+    kept.recent.push_back(report);
+    kept.total += 1;
+    world.resource_mut::<TelemetryStats>().citizen_reports += 1;
 }
 
 /// A birth: a known asset comes back online (back in service); a new one is plugged in from
@@ -181,16 +203,8 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
         )
     };
     let now_s = world.resource::<Telemetry>().uptime_s();
-    if !world
-        .resource_mut::<Telemetry>()
-        .assets
-        .allow(&asset, now_s)
-    {
-        return reject(
-            world,
-            topic,
-            Rejected::new(RejectReason::RateLimited, "over the asset's message rate"),
-        );
+    if !within_rate(world, &asset, now_s, || topic.clone()) {
+        return;
     }
     body.remove("ts");
     if let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) {

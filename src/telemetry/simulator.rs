@@ -17,7 +17,7 @@ use super::config::TelemetryConfig;
 use super::topic;
 use crate::model::*;
 use crate::sim::{SimClock, run_ticks};
-use crate::testing::headless_app;
+use crate::app::headless_app;
 
 /// Arguments of `kos-twin telemetry-sim`.
 #[derive(Debug, Clone, clap::Args)]
@@ -223,7 +223,7 @@ fn bad_message(k: u64, asset: &str, ts: i64) -> (String, Vec<u8>) {
 
 /// Runs the simulator; returns its summary as one JSON line.
 pub fn run(args: &TelemetrySimArgs) -> anyhow::Result<String> {
-    let (scene, _) = crate::cli::load_scene(args.scene.as_deref())?;
+    let (scene, _) = crate::scene::load_scene(args.scene.as_deref())?;
     let mut config = match &args.mqtt_config {
         Some(p) => TelemetryConfig::load(p).map_err(|e| anyhow!(e))?,
         None => TelemetryConfig::default(),

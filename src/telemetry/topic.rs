@@ -2,7 +2,6 @@
 
 use super::reject::{RejectReason, Rejected};
 
-pub use kos_scene::site_slug;
 
 /// First two levels of every topic.
 pub const PREFIX: &str = "kos/v1";
@@ -169,7 +168,7 @@ mod tests {
 
     #[test]
     fn slugs_and_subscriptions() {
-        assert!(valid_id(&site_slug("Ünïcode  Town -- 2")));
+        assert!(valid_id(&kos_scene::site_slug("Ünïcode  Town -- 2")));
         let s = subscriptions("a", Some("twins"));
         assert_eq!(s[0], "$share/twins/kos/v1/a/+/telemetry");
         assert_eq!(subscriptions("a", None)[3], "kos/v1/a/citizen/report");

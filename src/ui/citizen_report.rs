@@ -5,8 +5,6 @@ use bevy::prelude::*;
 use bevy_egui::egui;
 use serde::Serialize;
 
-pub use kos_scene::site_slug;
-
 /// Kind of a citizen's report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -194,7 +192,4 @@ mod tests {
         assert!(validate_report("bad\u{1b}[2J", "", &locs).is_err());
         assert!(validate_report("ok", "nowhere", &locs).is_err());
     }
-
-    #[test]
-    fn slugs() {}
 }

@@ -240,14 +240,7 @@ impl InspectorView {
         id: &AssetTag,
         kind: AssetKind,
         hood: Option<&Neighbourhood>,
-        state: (
-            Option<&BusVoltage>,
-            Option<&BranchFlow>,
-            Option<&SwitchState>,
-            Option<&UnitOutput>,
-            Option<&StateOfCharge>,
-            Option<&Demand>,
-        ),
+        state: StateItem,
         spec: (
             Option<&Spec<BusSpec>>,
             Option<&Spec<LineSpec>>,
