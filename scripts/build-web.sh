@@ -5,17 +5,23 @@
 # wasm-bindgen, built with the rustup cargo) writes the JS glue. Idempotent: installs only
 # what is missing; caches outside the clone under $KOS_CACHE (default ~/.cache/kos-twin):
 #   tools/        wasm-bindgen-cli      tools-target/  its build
-#   web-target/   the wasm32 build      binaryen/      wasm-opt (only with KOS_WEB_WASM_OPT=1)
+#   web-target/   the wasm32 build
 # The bundle (index.html, kos-twin.js, kos-twin_bg.wasm) goes to $KOS_WEB_BUNDLE (default
 # target-web/bundle in the clone); any static file server can serve it.
-# Environment: KOS_WEB_PROFILE (default web-release), KOS_WEB_WASM_OPT=1 to run wasm-opt -Oz
-# (npm binaryen 132; several CPU-minutes, little gain after gzip).
+#   binaryen/      wasm-opt (npm binaryen 132; Debian's binaryen 108 breaks the module)
+# Environment: KOS_WEB_PROFILE: web-release (default: the bundle to publish, optimised for
+# size, then wasm-opt -Oz) or web-ci (what CI builds and tests: optimised less, no LTO, no
+# wasm-opt, minutes faster). KOS_WEB_WASM_OPT=0/1 overrides whether wasm-opt runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 cache="${KOS_CACHE:-$HOME/.cache/kos-twin}"
 bundle="${KOS_WEB_BUNDLE:-$root/target-web/bundle}"
 profile="${KOS_WEB_PROFILE:-web-release}"
+case "$profile" in
+    web-release) wasm_opt="${KOS_WEB_WASM_OPT:-1}" ;;
+    *) wasm_opt="${KOS_WEB_WASM_OPT:-0}" ;;
+esac
 mkdir -p "$cache"
 
 sudo_cmd=()
@@ -61,7 +67,7 @@ trap 'rm -rf "$stage"' EXIT
 "$wasm_bindgen" --target web --no-typescript --remove-name-section \
     --out-dir "$stage" --out-name kos-twin "$wasm"
 
-if [ "${KOS_WEB_WASM_OPT:-0}" = 1 ]; then
+if [ "$wasm_opt" = 1 ]; then
     if [ ! -x "$cache/binaryen/node_modules/.bin/wasm-opt" ]; then
         command -v npm >/dev/null || apt_install nodejs npm
         npm install --silent --prefix "$cache/binaryen" binaryen@132.0.0 >&2
@@ -78,11 +84,12 @@ fi
 wasm_bytes=$(stat -c %s "$stage/kos-twin_bg.wasm")
 sed "s/__WASM_BYTES__/$wasm_bytes/" web/index.html > "$stage/index.html"
 mkdir -p "$bundle"
-rm -f "$bundle"/index.html "$bundle"/kos-twin.js "$bundle"/kos-twin_bg.wasm
+rm -f "$bundle"/index.html "$bundle"/kos-twin.js "$bundle"/kos-twin_bg.wasm "$bundle"/profile.txt
 cp "$stage"/index.html "$stage"/kos-twin.js "$stage"/kos-twin_bg.wasm "$bundle"/
+echo "$profile" > "$bundle/profile.txt"
 gz=0
 for f in index.html kos-twin.js kos-twin_bg.wasm; do
     gz=$(( gz + $(gzip -9 -c "$bundle/$f" | wc -c) ))
 done
 echo "$gz" > "$bundle/gzip-bytes.txt"
-echo "build-web: bundle in $bundle: wasm $wasm_bytes bytes, $gz bytes gzip-compressed (all files)"
+echo "build-web: $profile bundle in $bundle: wasm $wasm_bytes bytes, $gz bytes gzip-compressed (all files)"

@@ -3,7 +3,8 @@
 # in headless Chromium (SwiftShader WebGL2) through playwright-core, waits for the first
 # frame and more frames, fails on any console error, checks by pixel statistics that the
 # canvas shows the scene and the citizens' overlay, saves docs/web-screenshot.png, prints
-# the time to first frame and the gzip-compressed size of the bundle (at most 10 MB).
+# the time to first frame and the gzip-compressed size of the bundle (at most 10 MB for the
+# web-release bundle).
 # Installs chromium (apt) and playwright-core (npm, into $KOS_CACHE/web-test) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,13 +29,19 @@ if [ ! -f "$pw/package.json" ]; then
     npm install --silent --no-audit --no-fund --prefix "$cache/web-test" playwright-core@1.65.1 >&2
 fi
 
+# The size limit holds for the bundle to publish (web-release); CI's lighter build is bigger.
 limit=$((10 * 1000 * 1000))
+profile=$(cat "$bundle/profile.txt" 2>/dev/null || echo web-release)
 gz=0
 for f in index.html kos-twin.js kos-twin_bg.wasm; do
     gz=$(( gz + $(gzip -9 -c "$bundle/$f" | wc -c) ))
 done
-echo "test-web: bundle $(( gz / 1000 )) kB gzip-compressed (limit $(( limit / 1000 )) kB)"
-(( gz <= limit )) || { echo "test-web: FAILED: the bundle is over 10 MB gzip-compressed" >&2; exit 1; }
+if [ "$profile" = web-release ]; then
+    echo "test-web: $profile bundle $(( gz / 1000 )) kB gzip-compressed (limit $(( limit / 1000 )) kB)"
+    (( gz <= limit )) || { echo "test-web: FAILED: the bundle is over 10 MB gzip-compressed" >&2; exit 1; }
+else
+    echo "test-web: $profile bundle $(( gz / 1000 )) kB gzip-compressed (the size limit applies to web-release)"
+fi
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$bundle" >/dev/null 2>&1 &

@@ -42,6 +42,7 @@ pub fn run() {
     .add_plugins((
         crate::simulation_plugin,
         crate::view::plugin,
+        crate::ui::map::plugin,
         citizen::plugin,
     ))
     .add_systems(PostStartup, (first_tick, open_mqtt))
@@ -133,7 +134,7 @@ fn publish_reports(mut filed: MessageReader<CitizenReport>, site: Option<Res<Sit
             let _ = filed.read().count();
             return;
         };
-        let slug = site.map_or_else(|| "site".into(), |s| citizen::site_slug(&s.name));
+        let slug = site.map_or_else(|| "site".into(), |s| kos_scene::site_slug(&s.name));
         for r in filed.read() {
             let payload =
                 REPORTER.with(|id| web_mqtt::report_payload(r, js_sys::Date::now() as i64, id));

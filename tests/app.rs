@@ -7,8 +7,10 @@ use kos_twin::model::*;
 use kos_twin::report::build_report;
 use kos_twin::scene::{default_scene, save_scene};
 use kos_twin::sim::alarms::Alarms;
+use kos_twin::app::headless_app;
 use kos_twin::sim::{SimClock, run_ticks};
-use kos_twin::testing::headless_app;
+use kos_twin::view::Terrain;
+use kos_twin::view::flows::{FlowArrow, FlowTrack, arrow_speed_m_s, motion_plugin};
 
 const TINY: &str = include_str!("../scenes/tiny.ron");
 
@@ -389,4 +391,84 @@ fn the_screenshot_shows_the_scene_the_overlay_and_the_inspector_of_a_selected_or
         share(&clicked, 980..1270, 60..240, panel_grey) > 0.5,
         "inspector after a click"
     );
+}
+
+/// The arrows of the branch `branch`: (track, arrows' positions and forward directions).
+fn arrows_of(app: &mut App, branch: Entity) -> (FlowTrack, Visibility, Vec<(Vec3, Vec3)>) {
+    let world = app.world_mut();
+    let (track, visibility, children) = world
+        .query::<(&FlowTrack, &Visibility, &Children)>()
+        .iter(world)
+        .find(|(t, ..)| t.branch == branch)
+        .map(|(t, v, c)| (*t, *v, c.to_vec()))
+        .expect("a track of arrows for the line");
+    let arrows = children
+        .iter()
+        .map(|&c| {
+            assert!(world.get::<FlowArrow>(c).is_some());
+            let t = world.get::<Transform>(c).unwrap();
+            (t.translation, t.rotation * Vec3::Y)
+        })
+        .collect();
+    (track, visibility, arrows)
+}
+
+#[test]
+fn flow_arrows_move_between_frames_the_way_the_power_flows() {
+    let mut app = headless_app(&tiny());
+    run_ticks(&mut app, 1);
+    // Frames from here on move the arrows by 0.1 s each; the simulation stands still.
+    app.world_mut().resource_mut::<SimClock>().paused = true;
+    app.insert_resource(bevy::time::TimeUpdateStrategy::ManualDuration(
+        std::time::Duration::from_millis(100),
+    ));
+    app.insert_resource(Terrain::new(1, Vec2::splat(-500.0), Vec2::splat(500.0)));
+    motion_plugin(&mut app);
+    app.update();
+    let world = app.world_mut();
+    let (line, flow) = world
+        .query::<(Entity, &AssetKind, &BranchFlow)>()
+        .iter(world)
+        .filter(|(_, k, f)| **k == AssetKind::Line && f.energised)
+        .max_by(|a, b| a.2.p_from_kw.abs().total_cmp(&b.2.p_from_kw.abs()))
+        .map(|(e, _, f)| (e, *f))
+        .expect("an energised line");
+    assert!(flow.p_from_kw.abs() > 1.0, "{flow:?}");
+
+    // The solved flow, then the same line with its flow set both ways.
+    for p_from_kw in [flow.p_from_kw, 400.0, -400.0, 0.0] {
+        app.world_mut().get_mut::<BranchFlow>(line).unwrap().p_from_kw = p_from_kw;
+        app.update();
+        let (track, _, before) = arrows_of(&mut app, line);
+        app.update();
+        let (_, visibility, after) = arrows_of(&mut app, line);
+        if p_from_kw == 0.0 {
+            assert_eq!(visibility, Visibility::Hidden, "an idle line shows no arrows");
+            assert_eq!(before, after, "and they stand still");
+            continue;
+        }
+        assert_eq!(visibility, Visibility::Inherited);
+        let towards = if p_from_kw > 0.0 {
+            track.to - track.from
+        } else {
+            track.from - track.to
+        }
+        .normalize();
+        let step = arrow_speed_m_s(p_from_kw) * track.scale * 0.1;
+        let length = track.from.distance(track.to);
+        let (mut forward, mut wrapped) = (0, 0);
+        for ((p0, _), (p1, dir)) in before.iter().zip(&after) {
+            assert!(dir.dot(towards) > 0.999, "{p_from_kw} kW: arrow points {dir}, flow {towards}");
+            let moved = (*p1 - *p0).dot(towards);
+            if (moved - step).abs() < 1e-2 {
+                forward += 1;
+            } else if (moved - (step - length)).abs() < 1e-2 {
+                wrapped += 1;
+            } else {
+                panic!("{p_from_kw} kW: an arrow moved {moved} m, not {step} m along the flow");
+            }
+        }
+        // Every arrow moved one step along the flow; at most one passed the end and began again.
+        assert!(wrapped <= 1 && forward + wrapped == before.len(), "{forward} {wrapped}");
+    }
 }

@@ -6,6 +6,7 @@
 pub mod citizen;
 pub mod citizen_report;
 pub mod energy;
+pub mod map;
 pub mod panels;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod telemetry;
@@ -161,7 +162,8 @@ fn overlay(
 pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .init_resource::<EnergyPanels>()
-        .add_systems(EguiPrimaryContextPass, overlay);
+        .add_systems(EguiPrimaryContextPass, overlay)
+        .add_plugins(map::plugin);
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins(telemetry::plugin);
 }

@@ -3,6 +3,7 @@
 use bevy::prelude::*;
 use kos_scene::{BusSpec, GeneratorKind, GeneratorSpec, LineKind, LineSpec, PodKind, PodSpec};
 
+use super::palette::{self, DARK, GREY};
 use super::{Terrain, world_point};
 use crate::model::*;
 use crate::ui::Selection;
@@ -10,6 +11,10 @@ use crate::ui::Selection;
 /// Links a shape to the asset it shows.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct VisualOf(pub Entity);
+
+/// The asset under the mouse pointer, if any (view state).
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Hovered(pub Option<Entity>);
 
 /// A part whose colour follows the asset's state; `base` is its colour when all is well.
 #[derive(Component, Debug, Clone, Copy)]
@@ -20,8 +25,22 @@ struct Tinted {
 /// Height of overhead conductors above ground, m.
 const OVERHEAD_M: f32 = 7.5;
 
-const GREY: Color = Color::srgb(0.55, 0.55, 0.58);
-const DARK: Color = Color::srgb(0.12, 0.12, 0.14);
+/// Height of a branch's conductor above the ground at its ends, m, for shapes scaled by `k`:
+/// overhead lines on their poles, cables and transformers' leads just above the ground.
+pub(super) fn conductor_lift(kind: AssetKind, line: Option<&LineSpec>, k: f32) -> f32 {
+    match kind {
+        AssetKind::Line if line.is_some_and(|l| l.kind == LineKind::Overhead) => OVERHEAD_M * k,
+        AssetKind::Line => 0.4 * k,
+        _ => 0.5 * k,
+    }
+}
+
+/// How much larger than life the shapes are drawn, so that a town-sized grid stays legible
+/// from above.
+pub(super) fn shape_scale(terrain: &Terrain) -> f32 {
+    ((terrain.max - terrain.min).max_element() / 1000.0).clamp(1.0, 5.0)
+}
+
 
 struct Part {
     mesh: Mesh,
@@ -87,7 +106,7 @@ fn shapes(
                 vec![
                     tinted(
                         Cuboid::new(7.0, 3.5, 5.0),
-                        Color::srgb(0.62, 0.62, 0.66),
+                        palette::SUBSTATION,
                         Transform::from_xyz(0.0, 1.75, 0.0),
                     ),
                     part(
@@ -100,7 +119,7 @@ fn shapes(
                 vec![
                     tinted(
                         Cylinder::new(0.3, OVERHEAD_M),
-                        Color::srgb(0.45, 0.36, 0.26),
+                        palette::POLE,
                         Transform::from_xyz(0.0, OVERHEAD_M / 2.0, 0.0),
                     ),
                     part(
@@ -123,14 +142,14 @@ fn shapes(
             let parts = match kind {
                 AssetKind::Line => {
                     let overhead = line.is_some_and(|l| l.kind == LineKind::Overhead);
-                    let lift = if overhead { OVERHEAD_M * k } else { 0.4 * k };
+                    let lift = conductor_lift(kind, line, k);
                     let (m, t) = beam(
                         rel(a) + Vec3::Y * lift,
                         rel(b) + Vec3::Y * lift,
                         if overhead { 0.5 * k } else { 1.2 * k },
                         if overhead { 0.5 * k } else { 0.6 * k },
                     );
-                    vec![tinted(m, Color::srgb(0.2, 0.75, 0.3), t)]
+                    vec![tinted(m, palette::loading_color(0.0), t)]
                 }
                 AssetKind::Transformer => {
                     let (m, t) = beam(
@@ -143,7 +162,7 @@ fn shapes(
                         part(m, GREY, t),
                         tinted(
                             Cuboid::from_length(3.0 * k),
-                            Color::srgb(0.95, 0.55, 0.1),
+                            palette::TRANSFORMER,
                             Transform::from_translation(
                                 rel(b).lerp(rel(a), 0.15) + Vec3::Y * 1.5 * k,
                             ),
@@ -161,7 +180,7 @@ fn shapes(
                         part(m, GREY, t),
                         tinted(
                             Cuboid::from_length(2.5 * k),
-                            Color::srgb(0.2, 0.8, 0.3),
+                            palette::SWITCH_CLOSED,
                             Transform::from_xyz(0.0, 1.25 * k, 0.0),
                         ),
                     ]
@@ -173,7 +192,7 @@ fn shapes(
                         1.2 * k,
                         0.1 * k,
                     );
-                    vec![part(m, Color::srgb(0.7, 0.66, 0.55), t)]
+                    vec![part(m, palette::ROUTE, t)]
                 }
             };
             (mid, parts)
@@ -184,7 +203,7 @@ fn shapes(
                 Some(GeneratorKind::Solar { tilt_deg, .. }) => vec![
                     tinted(
                         Cuboid::new(8.0, 0.25, 5.0),
-                        Color::srgb(0.12, 0.22, 0.62),
+                        palette::SOLAR,
                         Transform::from_xyz(0.0, 2.5, 0.0)
                             .with_rotation(Quat::from_rotation_x(-tilt_deg.to_radians() as f32)),
                     ),
@@ -204,7 +223,7 @@ fn shapes(
                         ),
                         tinted(
                             Cuboid::new(2.0, 2.0, 4.0),
-                            Color::srgb(0.9, 0.9, 0.92),
+                            palette::WIND,
                             Transform::from_xyz(0.0, h, 0.0),
                         ),
                     ];
@@ -224,7 +243,7 @@ fn shapes(
                 Some(GeneratorKind::Chp { .. }) => vec![
                     tinted(
                         Cuboid::new(6.0, 4.0, 5.0),
-                        Color::srgb(0.55, 0.36, 0.24),
+                        palette::CHP,
                         Transform::from_xyz(0.0, 2.0, 0.0),
                     ),
                     part(
@@ -236,7 +255,7 @@ fn shapes(
                 Some(GeneratorKind::Bio { .. }) => vec![
                     tinted(
                         Sphere::new(4.5),
-                        Color::srgb(0.45, 0.55, 0.2),
+                        palette::BIO,
                         Transform::from_xyz(0.0, 0.5, 0.0).with_scale(Vec3::new(1.0, 0.7, 1.0)),
                     ),
                     part(
@@ -248,7 +267,7 @@ fn shapes(
                 _ => vec![
                     tinted(
                         Cuboid::new(1.2, 18.0, 1.2),
-                        Color::srgb(0.55, 0.3, 0.7),
+                        palette::GRID_TIE,
                         Transform::from_xyz(0.0, 9.0, 0.0),
                     ),
                     part(
@@ -271,7 +290,7 @@ fn shapes(
                 at(p),
                 vec![tinted(
                     Cuboid::new(5.0, 2.6, 2.4),
-                    Color::srgb(0.1, 0.65, 0.65),
+                    palette::BATTERY,
                     Transform::from_xyz(0.0, 1.3, 0.0),
                 )],
             )
@@ -283,7 +302,7 @@ fn shapes(
                 vec![
                     tinted(
                         Cuboid::new(5.0, 3.5, 5.0),
-                        Color::srgb(0.92, 0.86, 0.72),
+                        palette::HOUSEHOLD,
                         Transform::from_xyz(0.0, 1.75, 0.0),
                     ),
                     part(
@@ -298,18 +317,18 @@ fn shapes(
             let p = pos.unwrap_or_default();
             let (size, color) = match pod.map(|p| p.kind) {
                 Some(PodKind::Shelter) => {
-                    (Vec3::new(18.0, 6.0, 12.0), Color::srgb(0.85, 0.75, 0.55))
+                    (Vec3::new(18.0, 6.0, 12.0), palette::SHELTER)
                 }
                 Some(PodKind::DataCentre) => {
-                    (Vec3::new(14.0, 5.0, 10.0), Color::srgb(0.15, 0.2, 0.45))
+                    (Vec3::new(14.0, 5.0, 10.0), palette::DATA_CENTRE)
                 }
                 Some(PodKind::WaterUtility) => {
-                    (Vec3::new(9.0, 9.0, 9.0), Color::srgb(0.4, 0.7, 0.95))
+                    (Vec3::new(9.0, 9.0, 9.0), palette::WATER)
                 }
                 Some(PodKind::Clinic) => {
-                    (Vec3::new(14.0, 6.0, 10.0), Color::srgb(0.96, 0.96, 0.96))
+                    (Vec3::new(14.0, 6.0, 10.0), palette::CLINIC)
                 }
-                _ => (Vec3::new(20.0, 7.0, 14.0), Color::srgb(0.9, 0.45, 0.15)),
+                _ => (Vec3::new(20.0, 7.0, 14.0), palette::FABRICATION),
             };
             let mut parts = vec![tinted(
                 Cuboid::from_size(size),
@@ -336,7 +355,7 @@ fn shapes(
                 at(p),
                 vec![tinted(
                     Cuboid::new(16.0, 6.0, 10.0),
-                    Color::srgb(0.5, 0.35, 0.2),
+                    palette::DEPOT,
                     Transform::from_xyz(0.0, 3.0, 0.0),
                 )],
             )
@@ -367,8 +386,7 @@ fn spawn_visuals(
 ) {
     let Some(terrain) = terrain else { return };
     let ground = |p: Vec2| terrain.height(p);
-    // Shapes grow with the site so that a town-sized grid stays legible from above.
-    let k = ((terrain.max - terrain.min).max_element() / 1000.0).clamp(1.0, 5.0);
+    let k = shape_scale(&terrain);
     for (asset, id, kind, pos, span, bus, line, generator, pod) in &added {
         let node = !matches!(
             kind,
@@ -404,6 +422,9 @@ fn spawn_visuals(
                         MeshMaterial3d(materials.add(StandardMaterial {
                             base_color: p.color,
                             perceptual_roughness: 0.7,
+                            // A line's loading colour is information: it reads the same by
+                            // day and by night.
+                            unlit: p.tinted && *kind == AssetKind::Line,
                             ..default()
                         })),
                         p.transform,
@@ -413,7 +434,9 @@ fn spawn_visuals(
                     }
                 }
             })
-            .observe(select_on_click);
+            .observe(select_on_click)
+            .observe(hover_in)
+            .observe(hover_out);
     }
 }
 
@@ -430,14 +453,17 @@ fn select_on_click(
     }
 }
 
-/// Colour of a branch from its loading: green, through yellow at 70 %, to red at 100 %.
-pub fn loading_color(pct: f64) -> Color {
-    let t = (pct / 100.0).clamp(0.0, 1.2) as f32;
-    if t < 0.7 {
-        Color::srgb(0.2 + t / 0.7 * 0.75, 0.75, 0.3 - t / 0.7 * 0.2)
-    } else {
-        let u = ((t - 0.7) / 0.3).min(1.0);
-        Color::srgb(0.95, 0.75 * (1.0 - u) + 0.1 * u, 0.1)
+fn hover_in(over: On<Pointer<Over>>, visuals: Query<&VisualOf>, mut hovered: ResMut<Hovered>) {
+    if let Ok(v) = visuals.get(over.entity) {
+        hovered.0 = Some(v.0);
+    }
+}
+
+fn hover_out(out: On<Pointer<Out>>, visuals: Query<&VisualOf>, mut hovered: ResMut<Hovered>) {
+    if let Ok(v) = visuals.get(out.entity)
+        && hovered.0 == Some(v.0)
+    {
+        hovered.0 = None;
     }
 }
 
@@ -466,13 +492,13 @@ fn tint(
             };
             let color = if let Some(sw) = switch {
                 if sw.closed {
-                    Color::srgb(0.2, 0.8, 0.3)
+                    palette::SWITCH_CLOSED
                 } else {
-                    Color::srgb(0.85, 0.15, 0.15)
+                    palette::SWITCH_OPEN
                 }
             } else if let Some(f) = flow {
                 if f.energised {
-                    loading_color(f.loading_pct)
+                    palette::loading_color(f.loading_pct)
                 } else {
                     DARK
                 }
@@ -511,5 +537,6 @@ fn tint(
 }
 
 pub(super) fn plugin(app: &mut App) {
-    app.add_systems(Update, (spawn_visuals, tint).chain());
+    app.init_resource::<Hovered>()
+        .add_systems(Update, (spawn_visuals, tint).chain());
 }

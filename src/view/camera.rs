@@ -38,19 +38,15 @@ fn spawn_camera(mut commands: Commands, points: Query<&SitePosition>, spans: Que
         yaw: -0.35,
         pitch: 0.85,
     };
-    commands.spawn((Camera3d::default(), orbit.transform(), orbit));
+    let camera = (Camera3d::default(), orbit.transform(), orbit);
+    // The browser build carries no tone-mapping tables (see Cargo.toml); Reinhard needs none.
+    #[cfg(target_arch = "wasm32")]
     commands.spawn((
-        DirectionalLight {
-            illuminance: 3_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        Transform::from_xyz(300.0, 800.0, 200.0).looking_at(Vec3::ZERO, Vec3::Y),
+        camera,
+        bevy::core_pipeline::tonemapping::Tonemapping::Reinhard,
     ));
-    commands.insert_resource(GlobalAmbientLight {
-        brightness: 250.0,
-        ..default()
-    });
+    #[cfg(not(target_arch = "wasm32"))]
+    commands.spawn(camera);
 }
 
 fn orbit_controls(

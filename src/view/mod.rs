@@ -1,15 +1,19 @@
-//! The 3D view: terrain around the site, the grid and pods as shapes, flows as colours, an
-//! orbit camera and picking. It reads simulation components and never writes them.
+//! The 3D view: terrain around the site, the grid and pods as shapes, loading as colours,
+//! power flow as moving arrows, light from the simulated sun, an orbit camera and picking. It
+//! reads simulation components and never writes them.
 
 mod assets;
 mod camera;
+pub mod flows;
+pub mod palette;
+pub mod sun;
 mod terrain;
 
 use bevy::prelude::*;
 
 use crate::model::{SitePosition, Span};
 
-pub use assets::VisualOf;
+pub use assets::{Hovered, VisualOf};
 pub use terrain::Terrain;
 
 /// Maps a site position (metres east, north) and a height to a point in the 3D world
@@ -40,5 +44,11 @@ pub fn site_bounds(points: &Query<&SitePosition>, spans: &Query<&Span>) -> (Vec2
 /// Registers the view systems.
 pub fn plugin(app: &mut App) {
     app.insert_resource(ClearColor(Color::srgb(0.62, 0.74, 0.86)))
-        .add_plugins((terrain::plugin, assets::plugin, camera::plugin));
+        .add_plugins((
+            terrain::plugin,
+            assets::plugin,
+            flows::plugin,
+            sun::plugin,
+            camera::plugin,
+        ));
 }
