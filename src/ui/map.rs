@@ -173,17 +173,20 @@ fn annotate(
     let Some((camera, eye)) = cameras.iter().find(|(c, _)| c.is_active) else {
         return Ok(());
     };
+    // Where a point of the world shows on the screen, if it does.
+    let visible = ctx.content_rect();
     let screen = |p: Vec3| {
         camera
             .world_to_viewport(eye, p)
             .ok()
             .map(|v| egui::pos2(v.x, v.y))
+            .filter(|p| visible.contains(*p))
     };
     let painter = ctx.layer_painter(egui::LayerId::background());
     // Neighbourhoods: the middle of their low-voltage buses, in large letters.
     let mut hoods: BTreeMap<&str, (Vec3, f32)> = BTreeMap::new();
     for (visual, at) in &visuals {
-        let Ok((_, kind, hood, bus, generator, pod)) = assets.get(visual.0) else {
+        let Ok((id, kind, hood, bus, generator, pod)) = assets.get(visual.0) else {
             continue;
         };
         if *kind == AssetKind::Bus
@@ -194,7 +197,6 @@ fn annotate(
             e.0 += at.translation();
             e.1 += 1.0;
         }
-        let (id, ..) = assets.get(visual.0).expect("looked up above");
         if let Some(text) = map_label(&id.0, *kind, generator.map(|g| &g.0), pod.map(|p| &p.0))
             && let Some(p) = screen(at.translation() + Vec3::Y * 12.0)
         {
