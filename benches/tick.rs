@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
+use kos_twin::app::headless_app;
 use kos_twin::scene::default_scene;
 use kos_twin::sim::run_ticks;
-use kos_twin::app::headless_app;
 
 fn time_ticks(name: &str, scene: &kos_scene::Scene, warmup: u64, ticks: u64) {
     let mut app = headless_app(scene);

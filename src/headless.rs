@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::app::headless_app;
 use crate::report::build_report;
 use crate::sim::{SimClock, run_ticks};
-use crate::app::headless_app;
 
 /// Arguments of `kos-twin headless`.
 #[derive(Debug, Clone, clap::Args)]

@@ -95,7 +95,10 @@ mod tests {
             assert!(topic::valid_id(&slug), "{name:?} -> {slug:?}");
             let published = report_topic(&slug);
             assert_eq!(published, topic::citizen_report(&slug));
-            assert!(topic::subscriptions(&slug, None).contains(&published), "{name:?}");
+            assert!(
+                topic::subscriptions(&slug, None).contains(&published),
+                "{name:?}"
+            );
             assert!(!published.contains(['+', '#']) && published.split('/').count() == 5);
         }
     }

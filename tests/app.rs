@@ -3,11 +3,11 @@
 
 use bevy::prelude::*;
 use kos_scene::{Scene, SwitchSpec};
+use kos_twin::app::headless_app;
 use kos_twin::model::*;
 use kos_twin::report::build_report;
 use kos_twin::scene::{default_scene, save_scene};
 use kos_twin::sim::alarms::Alarms;
-use kos_twin::app::headless_app;
 use kos_twin::sim::{SimClock, run_ticks};
 use kos_twin::view::Terrain;
 use kos_twin::view::flows::{FlowArrow, FlowTrack, arrow_speed_m_s, motion_plugin};
@@ -437,13 +437,20 @@ fn flow_arrows_move_between_frames_the_way_the_power_flows() {
 
     // The solved flow, then the same line with its flow set both ways.
     for p_from_kw in [flow.p_from_kw, 400.0, -400.0, 0.0] {
-        app.world_mut().get_mut::<BranchFlow>(line).unwrap().p_from_kw = p_from_kw;
+        app.world_mut()
+            .get_mut::<BranchFlow>(line)
+            .unwrap()
+            .p_from_kw = p_from_kw;
         app.update();
         let (track, _, before) = arrows_of(&mut app, line);
         app.update();
         let (_, visibility, after) = arrows_of(&mut app, line);
         if p_from_kw == 0.0 {
-            assert_eq!(visibility, Visibility::Hidden, "an idle line shows no arrows");
+            assert_eq!(
+                visibility,
+                Visibility::Hidden,
+                "an idle line shows no arrows"
+            );
             assert_eq!(before, after, "and they stand still");
             continue;
         }
@@ -458,7 +465,10 @@ fn flow_arrows_move_between_frames_the_way_the_power_flows() {
         let length = track.from.distance(track.to);
         let (mut forward, mut wrapped) = (0, 0);
         for ((p0, _), (p1, dir)) in before.iter().zip(&after) {
-            assert!(dir.dot(towards) > 0.999, "{p_from_kw} kW: arrow points {dir}, flow {towards}");
+            assert!(
+                dir.dot(towards) > 0.999,
+                "{p_from_kw} kW: arrow points {dir}, flow {towards}"
+            );
             let moved = (*p1 - *p0).dot(towards);
             if (moved - step).abs() < 1e-2 {
                 forward += 1;
@@ -469,6 +479,9 @@ fn flow_arrows_move_between_frames_the_way_the_power_flows() {
             }
         }
         // Every arrow moved one step along the flow; at most one passed the end and began again.
-        assert!(wrapped <= 1 && forward + wrapped == before.len(), "{forward} {wrapped}");
+        assert!(
+            wrapped <= 1 && forward + wrapped == before.len(),
+            "{forward} {wrapped}"
+        );
     }
 }

@@ -3,12 +3,12 @@
 
 use bevy::prelude::*;
 use kos_scene::{GeneratorKind, Scene};
+use kos_twin::app::headless_app;
 use kos_twin::model::*;
 use kos_twin::report::build_report;
 use kos_twin::scene::default_scene;
 use kos_twin::sim::modules::{ModuleKind, PlugInModule, plug_in_modules};
 use kos_twin::sim::run_ticks;
-use kos_twin::app::headless_app;
 use serde_json::Value;
 
 const TICKS_PER_DAY: u64 = 24 * 60;

@@ -14,7 +14,11 @@ fn sources() -> BTreeMap<String, String> {
             if path.is_dir() {
                 walk(&path, root, out);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read_to_string(&path).unwrap());
             }
         }
@@ -100,14 +104,27 @@ fn expand(tree: &str) -> Vec<String> {
         .into_iter()
         .filter(|s| !s.trim().is_empty())
         .flat_map(expand)
-        .map(|p| if prefix.is_empty() { p } else { format!("{prefix}::{p}") })
+        .map(|p| {
+            if prefix.is_empty() {
+                p
+            } else {
+                format!("{prefix}::{p}")
+            }
+        })
         .collect()
 }
 
 /// The module path of a file: `sim/grid.rs` and `sim/mod.rs` are `["sim", "grid"]` and `["sim"]`.
 fn module_of(file: &str) -> Vec<String> {
-    let mut parts: Vec<String> = file.trim_end_matches(".rs").split('/').map(String::from).collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+    let mut parts: Vec<String> = file
+        .trim_end_matches(".rs")
+        .split('/')
+        .map(String::from)
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
         parts.pop();
     }
     parts
@@ -115,7 +132,11 @@ fn module_of(file: &str) -> Vec<String> {
 
 /// The file a path in `file` leads to, if it leads into the crate.
 fn resolve(path: &str, file: &str, files: &BTreeMap<String, String>) -> Option<String> {
-    let segs: Vec<&str> = path.split("::").map(str::trim).filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .split("::")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut module = module_of(file);
     let rest = match segs.first()? {
         &"crate" => {
@@ -161,7 +182,11 @@ fn graph(files: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>>
         // Inline paths: `crate::a::b`, `super::x`.
         for root in ["crate::", "super::", "self::"] {
             for (at, _) in code.match_indices(root) {
-                if code[..at].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                if code[..at]
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+                {
                     continue;
                 }
                 let len = code[at..]
@@ -216,7 +241,11 @@ fn no_file_of_the_app_imports_itself_back() {
         ("sim/grid.rs", "sim/plan.rs"),
         ("sim/dispatch.rs", "model.rs"),
     ] {
-        assert!(edges[from].contains(to), "{from} -> {to} not seen: {:?}", edges[from]);
+        assert!(
+            edges[from].contains(to),
+            "{from} -> {to} not seen: {:?}",
+            edges[from]
+        );
     }
     let loops: Vec<String> = files
         .keys()
@@ -241,7 +270,10 @@ fn the_checker_finds_a_loop_and_reads_use_trees() {
     );
     files.insert("d.rs".to_string(), "use crate::a::Q;".to_string());
     let edges = graph(&files);
-    assert_eq!(edges["a/mod.rs"], BTreeSet::from(["b.rs".to_string(), "lib.rs".to_string()]));
+    assert_eq!(
+        edges["a/mod.rs"],
+        BTreeSet::from(["b.rs".to_string(), "lib.rs".to_string()])
+    );
     assert_eq!(edges["b.rs"], BTreeSet::from(["a/mod.rs".to_string()]));
     assert_eq!(
         loop_through("b.rs", &edges),

@@ -11,10 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bevy::prelude::*;
+use kos_twin::app::headless_app;
 use kos_twin::sim::grid::Grid;
 use kos_twin::sim::run_ticks;
 use kos_twin::telemetry::{TelemetryStats, connect};
-use kos_twin::app::headless_app;
 use serde_json::Value;
 
 mod common;

@@ -409,9 +409,9 @@ pub(super) fn plugin(app: &mut App) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::headless_app;
     use crate::scene::default_scene;
     use crate::sim::run_ticks;
-    use crate::app::headless_app;
 
     /// (asset id, entity, shedding class) of each planned consumer, in plan order.
     fn planned(app: &mut App) -> Vec<(String, Entity, usize)> {

@@ -10,8 +10,8 @@ use kos_grid::{TraceOptions, trace};
 use kos_scene::{EmissionFactors, GeneratorSpec};
 
 use super::accounting::Source;
-use super::plan::DispatchPlan;
 use super::grid::Grid;
+use super::plan::DispatchPlan;
 use super::{SimClock, SimSet};
 use crate::model::*;
 

@@ -127,9 +127,7 @@ fn death(world: &mut World, site: &str, asset: String) {
     };
     // The model takes over again.
     if let Some(m) = world.entity_mut(e).take::<Measured>() {
-        if let (Some(p), Some(mut u)) =
-            (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e))
-        {
+        if let (Some(p), Some(mut u)) = (m.saved.setpoint_kw, world.get_mut::<UnitOutput>(e)) {
             u.setpoint_kw = p;
         }
         if let (Some(x), Some(mut s)) = (m.saved.soc, world.get_mut::<StateOfCharge>(e)) {

@@ -15,9 +15,9 @@ use serde_json::json;
 use super::client::{now_ms, options};
 use super::config::TelemetryConfig;
 use super::topic;
+use crate::app::headless_app;
 use crate::model::*;
 use crate::sim::{SimClock, run_ticks};
-use crate::app::headless_app;
 
 /// Arguments of `kos-twin telemetry-sim`.
 #[derive(Debug, Clone, clap::Args)]

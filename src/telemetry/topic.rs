@@ -2,7 +2,6 @@
 
 use super::reject::{RejectReason, Rejected};
 
-
 /// First two levels of every topic.
 pub const PREFIX: &str = "kos/v1";
 

@@ -150,7 +150,11 @@ fn plate(painter: &egui::Painter, at: egui::Pos2, text: &str, size: f32) {
         galley.size() + egui::vec2(10.0, 4.0),
     );
     painter.rect_filled(rect, 4.0, egui::Color32::from_black_alpha(170));
-    painter.galley(rect.min + egui::vec2(5.0, 2.0), galley, egui::Color32::WHITE);
+    painter.galley(
+        rect.min + egui::vec2(5.0, 2.0),
+        galley,
+        egui::Color32::WHITE,
+    );
 }
 
 #[allow(clippy::type_complexity)]
@@ -258,7 +262,14 @@ mod tests {
         assert_eq!(
             key_number(
                 AssetKind::Storage,
-                (None, None, None, Some(&battery), Some(&StateOfCharge(0.55)), None)
+                (
+                    None,
+                    None,
+                    None,
+                    Some(&battery),
+                    Some(&StateOfCharge(0.55)),
+                    None
+                )
             ),
             "charging 80 kW · 55 % full"
         );
@@ -274,7 +285,10 @@ mod tests {
         );
         let open = SwitchState { closed: false };
         assert_eq!(
-            key_number(AssetKind::Switch, (None, Some(&flow), Some(&open), None, None, None)),
+            key_number(
+                AssetKind::Switch,
+                (None, Some(&flow), Some(&open), None, None, None)
+            ),
             "open"
         );
     }

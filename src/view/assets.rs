@@ -41,7 +41,6 @@ pub(super) fn shape_scale(terrain: &Terrain) -> f32 {
     ((terrain.max - terrain.min).max_element() / 1000.0).clamp(1.0, 5.0)
 }
 
-
 struct Part {
     mesh: Mesh,
     color: Color,
@@ -316,18 +315,10 @@ fn shapes(
         AssetKind::Pod => {
             let p = pos.unwrap_or_default();
             let (size, color) = match pod.map(|p| p.kind) {
-                Some(PodKind::Shelter) => {
-                    (Vec3::new(18.0, 6.0, 12.0), palette::SHELTER)
-                }
-                Some(PodKind::DataCentre) => {
-                    (Vec3::new(14.0, 5.0, 10.0), palette::DATA_CENTRE)
-                }
-                Some(PodKind::WaterUtility) => {
-                    (Vec3::new(9.0, 9.0, 9.0), palette::WATER)
-                }
-                Some(PodKind::Clinic) => {
-                    (Vec3::new(14.0, 6.0, 10.0), palette::CLINIC)
-                }
+                Some(PodKind::Shelter) => (Vec3::new(18.0, 6.0, 12.0), palette::SHELTER),
+                Some(PodKind::DataCentre) => (Vec3::new(14.0, 5.0, 10.0), palette::DATA_CENTRE),
+                Some(PodKind::WaterUtility) => (Vec3::new(9.0, 9.0, 9.0), palette::WATER),
+                Some(PodKind::Clinic) => (Vec3::new(14.0, 6.0, 10.0), palette::CLINIC),
                 _ => (Vec3::new(20.0, 7.0, 14.0), palette::FABRICATION),
             };
             let mut parts = vec![tinted(

@@ -4,10 +4,10 @@ use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use kos_scene::Scene;
+use kos_twin::app::headless_app;
 use kos_twin::model::AssetTag;
 use kos_twin::telemetry::config::TelemetryConfig;
 use kos_twin::telemetry::{TelemetryStats, connect, pump};
-use kos_twin::app::headless_app;
 
 /// The tiny scene and its site name in topics.
 pub const TINY: &str = include_str!("../../scenes/tiny.ron");

@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(case.solution.branch_pf_mw, vec![None]);
         let short = TWO_BUS.replace(r#""bus_qg_mvar": [10.0, 0.0]"#, r#""bus_qg_mvar": [10.0]"#);
         let e = parse_refdata(&short, "two.json").unwrap_err().to_string();
-        assert!(e.contains("solution.bus_qg_mvar") && e.contains("expected 2"), "{e}");
+        assert!(
+            e.contains("solution.bus_qg_mvar") && e.contains("expected 2"),
+            "{e}"
+        );
     }
 
     proptest::proptest! {

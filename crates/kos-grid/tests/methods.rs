@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use kos_grid::{Method, Network, PowerFlow, PowerFlowOptions, PowerFlowResult, Start, parse_matpower};
+use kos_grid::{
+    Method, Network, PowerFlow, PowerFlowOptions, PowerFlowResult, Start, parse_matpower,
+};
 
 #[test]
 fn dc_power_flow_satisfies_kirchhoff_and_tracks_the_ac_flows() {
@@ -41,7 +43,11 @@ fn dc_power_flow_satisfies_kirchhoff_and_tracks_the_ac_flows() {
         "DC balance {gen_total} vs {load}"
     );
     // The linear model stays within a fifth of the largest AC flow on this meshed grid.
-    let largest = sol.branch_pf_mw.iter().flatten().fold(0.0f64, |a, b| a.max(b.abs()));
+    let largest = sol
+        .branch_pf_mw
+        .iter()
+        .flatten()
+        .fold(0.0f64, |a, b| a.max(b.abs()));
     let (d, _) = max_abs_diff(&r.branch_pf_mw, &sol.branch_pf_mw);
     assert!(d < 0.2 * largest, "DC vs AC differ by {d} MW of {largest}");
 }

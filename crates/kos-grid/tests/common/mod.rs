@@ -67,7 +67,10 @@ pub fn check_values(name: &str, r: &PowerFlowResult, s: &RefSolution) {
     }
     for (k, pf) in s.branch_pf_mw.iter().enumerate() {
         if pf.is_none() {
-            assert_eq!(r.branch_pf_mw[k], 0.0, "{name}: flow on branch {k} to an isolated bus");
+            assert_eq!(
+                r.branch_pf_mw[k], 0.0,
+                "{name}: flow on branch {k} to an isolated bus"
+            );
         }
     }
     let (dvm, i) = max_abs_diff(&r.vm_pu, &s.bus_vm_pu);
