@@ -201,14 +201,7 @@ pub struct Available {
 pub struct SiteInfo(pub Site);
 
 /// The state components an asset may carry, for reports and the inspector.
-pub type StateQuery = (
-    Option<&'static BusVoltage>,
-    Option<&'static BranchFlow>,
-    Option<&'static SwitchState>,
-    Option<&'static UnitOutput>,
-    Option<&'static StateOfCharge>,
-    Option<&'static Demand>,
-);
+pub type StateQuery = StateItem<'static>;
 
 /// One asset's state as [`StateQuery`] yields it.
 pub type StateItem<'a> = (

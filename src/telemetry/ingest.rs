@@ -18,6 +18,21 @@ fn within_rate(world: &mut World, asset: &str, now_s: f64, topic: impl Fn() -> S
     allowed
 }
 
+/// Puts a unit (generator or battery) in or out of service; the grid is rebuilt when that
+/// changes anything.
+fn set_in_service(world: &mut World, e: Entity, in_service: bool) {
+    let mut changed = false;
+    if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
+        changed |= std::mem::replace(&mut g.in_service, in_service) != in_service;
+    }
+    if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
+        changed |= std::mem::replace(&mut s.in_service, in_service) != in_service;
+    }
+    if changed {
+        world.insert_resource(GridDirty(true));
+    }
+}
+
 /// One message from the broker's thread, applied to the world.
 pub(super) fn handle(world: &mut World, msg: Incoming) {
     let site = world.resource::<Telemetry>().site.clone();
@@ -135,16 +150,7 @@ fn death(world: &mut World, site: &str, asset: String) {
         }
     }
     world.entity_mut(e).insert(Offline);
-    let mut dirty = false;
-    if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
-        dirty |= std::mem::replace(&mut g.in_service, false);
-    }
-    if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
-        dirty |= std::mem::replace(&mut s.in_service, false);
-    }
-    if dirty {
-        world.insert_resource(GridDirty(true));
-    }
+    set_in_service(world, e, false);
     raise(
         world,
         Severity::Warning,
@@ -207,16 +213,7 @@ fn birth(world: &mut World, site: &str, asset: String, mut body: serde_json::Map
     body.remove("ts");
     if let Some(&(e, _)) = world.resource::<Telemetry>().index.get(&asset) {
         world.entity_mut(e).remove::<Offline>();
-        let mut dirty = false;
-        if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
-            dirty |= !std::mem::replace(&mut g.in_service, true);
-        }
-        if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
-            dirty |= !std::mem::replace(&mut s.in_service, true);
-        }
-        if dirty {
-            world.insert_resource(GridDirty(true));
-        }
+        set_in_service(world, e, true);
         world.resource_mut::<TelemetryStats>().births += 1;
         return;
     }
