@@ -28,6 +28,13 @@ struct Cli {
     /// Telemetry settings file (RON: broker, site, credentials, TLS, limits).
     #[arg(long)]
     mqtt_config: Option<PathBuf>,
+    /// Append what the twin produces to the resource ledger in this directory (the Ledger
+    /// window shows it).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// The ledger's private key file (default: `$KOS_LEDGER_KEY`, else `<ledger dir>.key`).
+    #[arg(long, requires = "ledger")]
+    ledger_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -63,6 +70,9 @@ enum Command {
     /// Publish telemetry for a scene from its models over MQTT (demo feed, load generator).
     #[cfg(not(target_arch = "wasm32"))]
     TelemetrySim(crate::telemetry::simulator::TelemetrySimArgs),
+    /// The resource ledger: verify, prove, list, cosign; make keys.
+    #[command(subcommand)]
+    Ledger(crate::ledger::cli::LedgerCommand),
     /// Write the built-in default scene to a file, to start a new scene from.
     DefaultScene {
         /// Output file.
@@ -133,6 +143,10 @@ pub fn run() -> ExitCode {
             scene: cli.scene,
             mqtt: cli.mqtt,
             mqtt_config: cli.mqtt_config,
+            ledger: cli.ledger.map(|dir| crate::ledger::LedgerConfig {
+                dir,
+                key: cli.ledger_key,
+            }),
             ..Default::default()
         })
         .map(|_| None),
@@ -148,6 +162,7 @@ pub fn run() -> ExitCode {
             .map(Some)
             .map_err(|e| anyhow!("{e}")),
         Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
+        Some(Command::Ledger(c)) => crate::ledger::cli::run(&c).map(Some),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
             .map(|_| None)
             .map_err(|e| anyhow!("{}: {e}", out.display())),

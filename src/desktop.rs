@@ -30,6 +30,8 @@ pub struct DesktopOptions {
     pub mqtt: Option<String>,
     /// Telemetry settings file.
     pub mqtt_config: Option<PathBuf>,
+    /// Append to the resource ledger in this directory.
+    pub ledger: Option<crate::ledger::LedgerConfig>,
 }
 
 /// Arguments of `kos-twin screenshot`.
@@ -120,6 +122,7 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         resolution: WindowResolution::new(w, h),
         ..default()
     };
+    let site_name = scene.site.name.clone();
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -141,6 +144,9 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(conn) = live {
         crate::telemetry::connect(&mut app, &conn).map_err(|e| anyhow!(e))?;
+    }
+    if let Some(config) = &options.ledger {
+        crate::ledger::attach(&mut app, config, &site_name)?;
     }
     if let Some(id) = &options.select {
         app.insert_resource(SelectAtStart(id.clone()))

@@ -26,6 +26,14 @@ pub struct HeadlessArgs {
     /// Also write the final state of the world as a scene file.
     #[arg(long)]
     pub save_scene: Option<PathBuf>,
+    /// Append what the run produces to the resource ledger in this directory (created when
+    /// missing; an existing log is continued).
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// The ledger's private key file (created, owner-only, when missing). Default:
+    /// `$KOS_LEDGER_KEY`, else `<ledger dir>.key`.
+    #[arg(long, requires = "ledger")]
+    pub ledger_key: Option<PathBuf>,
     /// Run live against this MQTT broker (`mqtt://host:port`, `mqtts://...`): ticks are
     /// paced by the wall clock at the clock's speed and telemetry is applied between them.
     /// `--ticks` is then ignored; the run lasts `--wall-seconds`.
@@ -60,6 +68,13 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     if let Some(seed) = args.seed {
         app.world_mut().resource_mut::<SimClock>().seed = seed;
     }
+    if let Some(dir) = &args.ledger {
+        let config = crate::ledger::LedgerConfig {
+            dir: dir.clone(),
+            key: args.ledger_key.clone(),
+        };
+        crate::ledger::attach(&mut app, &config, &scene.site.name)?;
+    }
     if args.mqtt.is_some() || args.mqtt_config.is_some() {
         #[cfg(not(target_arch = "wasm32"))]
         run_live(&mut app, args, &scene.site.name)?;
@@ -77,6 +92,10 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     ) {
         o.insert("telemetry".into(), t);
     }
+    let ledger = app.world().get_resource::<crate::ledger::Ledger>();
+    if let (Some(l), Some(o)) = (ledger, report.as_object_mut()) {
+        o.insert("ledger".into(), l.report());
+    }
     let text = serde_json::to_string(&report)? + "\n";
     if args.report == "-" {
         print!("{text}");
@@ -87,6 +106,13 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         let saved = crate::scene::save_scene(app.world_mut());
         std::fs::write(path, kos_scene::to_ron(&saved))
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(e) = app
+        .world()
+        .get_resource::<crate::ledger::Ledger>()
+        .and_then(|l| l.error.clone())
+    {
+        anyhow::bail!(e);
     }
     Ok(text)
 }

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod desktop;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod headless;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ledger;
 pub mod model;
 pub mod report;
 pub mod scene;

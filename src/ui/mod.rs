@@ -6,6 +6,8 @@
 pub mod citizen;
 pub mod citizen_report;
 pub mod energy;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ledger;
 pub mod map;
 pub mod panels;
 #[cfg(not(target_arch = "wasm32"))]
@@ -165,5 +167,5 @@ pub fn plugin(app: &mut App) {
         .add_systems(EguiPrimaryContextPass, overlay)
         .add_plugins(map::plugin);
     #[cfg(not(target_arch = "wasm32"))]
-    app.add_plugins(telemetry::plugin);
+    app.add_plugins((telemetry::plugin, ledger::plugin));
 }

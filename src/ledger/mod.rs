@@ -1,0 +1,387 @@
+//! The resource ledger in the twin: what each tick produced, appended to a transparency log
+//! on disk (kos-ledger) in the `Ledger` stage of the tick.
+//!
+//! Per tick, in this order: the births of every asset of the scene (first tick), units put
+//! in or out of service, alarms, battery wear milestones, and at the end of every period
+//! (an hour) the energy each consumer used with its suppliers from flow tracing and the
+//! energy each unit gave. Within a kind, entries follow the scene's order, so a run with the
+//! same scene, seed and inputs writes the same log, byte for byte.
+
+pub mod cli;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bevy::prelude::*;
+use kos_ledger::entry::{Body, DnaEvent, Supply};
+use kos_ledger::{DirStorage, Entry, LogWriter, NoteSigner};
+use kos_scene::{GeneratorSpec, StorageSpec};
+use serde_json::{Value, json};
+
+use crate::model::*;
+use crate::sim::alarms::{Alarm, Alarms, Severity};
+use crate::sim::monitor::EnergyMonitor;
+use crate::sim::wear::BatteryWear;
+use crate::sim::{SimClock, SimSet};
+
+/// Simulated seconds per energy period.
+pub const PERIOD_S: i64 = 3600;
+/// Entries kept in memory for the Ledger window.
+pub const RECENT: usize = 5000;
+/// The environment variable that may hold the log's private key (instead of a file).
+pub const KEY_ENV: &str = "KOS_LEDGER_KEY";
+
+/// Where the log goes and which key signs it.
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    /// The log directory (the tiles layout).
+    pub dir: PathBuf,
+    /// The private key file; created with owner-only permissions when missing. Left out:
+    /// `$KOS_LEDGER_KEY`, else `<dir>.key`.
+    pub key: Option<PathBuf>,
+}
+
+/// The log's origin (and its key's name) for a site: `<site slug>.kos-twin/ledger`.
+pub fn origin_for(site_name: &str) -> String {
+    format!("{}.kos-twin/ledger", kos_scene::site_slug(site_name))
+}
+
+/// The open log and what the next entries are measured from.
+#[derive(Resource)]
+pub struct Ledger {
+    writer: LogWriter<DirStorage>,
+    dir: PathBuf,
+    vkey: String,
+    started: bool,
+    alarms_seen: u64,
+    in_service: HashMap<Entity, bool>,
+    capacity_pct: HashMap<Entity, i64>,
+    /// Simulated seconds since the start at the end of the last period.
+    period_end: i64,
+    /// Per consumer or unit: used and produced kWh, and per supplier kWh, at the last period.
+    period_start: HashMap<Entity, (f64, f64, HashMap<String, f64>)>,
+    /// The last entries appended, with their indices, oldest first (for the Ledger window).
+    pub recent: std::collections::VecDeque<(u64, Entry)>,
+    /// Entries appended since the start of the run.
+    pub appended: u64,
+    /// Why the ledger stopped, if it did: nothing is appended after an error.
+    pub error: Option<String>,
+}
+
+impl Ledger {
+    /// The verifier key of the log.
+    pub fn vkey(&self) -> &str {
+        &self.vkey
+    }
+
+    /// The log directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The latest committed checkpoint.
+    pub fn checkpoint(&self) -> &kos_ledger::Checkpoint {
+        self.writer.checkpoint()
+    }
+
+    /// The report's `ledger` section.
+    pub fn report(&self) -> Value {
+        let cp = self.writer.checkpoint();
+        json!({
+            "dir": self.dir.display().to_string(),
+            "vkey": self.vkey,
+            "appended": self.appended,
+            "checkpoint": {
+                "origin": cp.origin,
+                "size": cp.size,
+                "root": kos_ledger::base64(&cp.root),
+                "text": String::from_utf8_lossy(self.writer.checkpoint_note()),
+            },
+            "error": self.error,
+        })
+    }
+}
+
+/// The signing key: the file given, `$KOS_LEDGER_KEY`, or `<dir>.key` (created when missing).
+fn signing_key(config: &LedgerConfig, name: &str) -> anyhow::Result<NoteSigner> {
+    use kos_ledger::keys::load_or_create;
+    use kos_ledger::note::ED25519;
+    if config.key.is_none()
+        && let Ok(text) = std::env::var(KEY_ENV)
+    {
+        return NoteSigner::from_private_text(&text)
+            .map_err(|e| anyhow::anyhow!("${KEY_ENV}: {e}"));
+    }
+    let path = config.key.clone().unwrap_or_else(|| {
+        let mut p = config.dir.components().as_path().as_os_str().to_owned();
+        p.push(".key");
+        PathBuf::from(p)
+    });
+    let (signer, created) = load_or_create(&path, name, ED25519)?;
+    if created {
+        eprintln!(
+            "ledger: created the signing key {} (keep it private)",
+            path.display()
+        );
+    }
+    Ok(signer)
+}
+
+/// Opens (or creates) the log of the site named `site` and adds the system that appends to
+/// it, from the next tick on.
+pub fn attach(app: &mut App, config: &LedgerConfig, site: &str) -> anyhow::Result<()> {
+    let signer = signing_key(config, &origin_for(site))?;
+    let vkey = signer.verifier_key();
+    let writer = open(&config.dir, signer)?;
+    let vkey_file = kos_ledger::keys::vkey_path(&config.dir);
+    std::fs::write(&vkey_file, format!("{vkey}\n"))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", vkey_file.display()))?;
+    eprintln!(
+        "ledger: {} ({} entries), verifier key {vkey}",
+        config.dir.display(),
+        writer.size()
+    );
+    app.insert_resource(Ledger {
+        writer,
+        dir: config.dir.clone(),
+        vkey,
+        started: false,
+        alarms_seen: 0,
+        in_service: HashMap::new(),
+        capacity_pct: HashMap::new(),
+        period_end: 0,
+        period_start: HashMap::new(),
+        recent: Default::default(),
+        appended: 0,
+        error: None,
+    });
+    app.init_resource::<AlarmsToRaise>();
+    app.add_systems(
+        FixedUpdate,
+        (record.in_set(SimSet::Ledger), raise.in_set(SimSet::Publish)),
+    );
+    Ok(())
+}
+
+fn open(dir: &Path, signer: NoteSigner) -> anyhow::Result<LogWriter<DirStorage>> {
+    let storage = DirStorage::new(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    LogWriter::open(storage, signer).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+}
+
+type UnitQuery<'w, 's> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static AssetTag,
+        &'static SceneOrder,
+        Option<&'static Spec<GeneratorSpec>>,
+        Option<&'static Spec<StorageSpec>>,
+        Option<&'static BatteryWear>,
+        Option<&'static EnergyMonitor>,
+    ),
+    With<UnitOutput>,
+>;
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    clock: Res<SimClock>,
+    alarms: Res<Alarms>,
+    mut ledger: ResMut<Ledger>,
+    assets: Query<(&AssetTag, &AssetKind, &SceneOrder)>,
+    units: UnitQuery,
+    consumers: Query<(Entity, &AssetTag, &SceneOrder, &EnergyMonitor), With<Demand>>,
+    mut log_alarms: ResMut<AlarmsToRaise>,
+) {
+    if ledger.error.is_some() {
+        return;
+    }
+    let ledger = &mut *ledger;
+    // The end of this tick, local simulated time.
+    let end = clock.elapsed_s + clock.tick_s;
+    let t = clock.start_s + end;
+    let mut entries: Vec<Entry> = Vec::new();
+
+    if !ledger.started {
+        ledger.started = true;
+        ledger.period_end = clock.elapsed_s;
+        let mut all: Vec<_> = assets.iter().collect();
+        all.sort_by_key(|(tag, kind, order)| (**kind, **order, tag.0.clone()));
+        for (tag, kind, _) in all {
+            let body = Body::Birth {
+                asset: tag.0.clone(),
+                asset_kind: kind.label().to_string(),
+            };
+            entries.push(Entry::new(t, body));
+        }
+    }
+
+    let mut units: Vec<_> = units.iter().collect();
+    units.sort_by_key(|u| (*u.2, u.1.0.clone()));
+    for &(e, tag, _, g, s, _, _) in &units {
+        let now = g
+            .map(|g| g.in_service)
+            .or(s.map(|s| s.in_service))
+            .unwrap_or(true);
+        let before = ledger.in_service.insert(e, now);
+        match before {
+            Some(b) if b != now => {
+                let body = if now {
+                    Body::Birth {
+                        asset: tag.0.clone(),
+                        asset_kind: if s.is_some() { "storage" } else { "generator" }.into(),
+                    }
+                } else {
+                    Body::Death {
+                        asset: tag.0.clone(),
+                        reason: "out of service".into(),
+                    }
+                };
+                entries.push(Entry::new(t, body));
+            }
+            _ => {}
+        }
+    }
+
+    let new_alarms = alarms
+        .total
+        .saturating_sub(ledger.alarms_seen)
+        .min(alarms.recent.len() as u64);
+    ledger.alarms_seen = alarms.total;
+    for a in alarms
+        .recent
+        .iter()
+        .skip(alarms.recent.len() - new_alarms as usize)
+    {
+        entries.push(Entry::new(
+            t,
+            Body::Dna {
+                asset: a.asset.clone().unwrap_or_else(|| "site".into()),
+                event: match a.severity {
+                    Severity::Critical => DnaEvent::Fault,
+                    Severity::Warning => DnaEvent::Alarm,
+                },
+                detail: a.message.clone(),
+            },
+        ));
+    }
+
+    for &(e, tag, _, _, _, wear, _) in &units {
+        let Some(w) = wear else { continue };
+        let pct = (w.capacity_factor * 100.0).floor() as i64;
+        let before = *ledger.capacity_pct.entry(e).or_insert(pct);
+        if pct < before {
+            ledger.capacity_pct.insert(e, pct);
+            entries.push(Entry::new(
+                t,
+                Body::Dna {
+                    asset: tag.0.clone(),
+                    event: DnaEvent::WearMilestone,
+                    detail: format!("capacity below {} % of nameplate", pct + 1),
+                },
+            ));
+        }
+    }
+
+    if end % PERIOD_S == 0 {
+        let period_s = end - ledger.period_end;
+        ledger.period_end = end;
+        let mut consumers: Vec<_> = consumers.iter().collect();
+        consumers.sort_by_key(|c| (*c.2, c.1.0.clone()));
+        for (e, tag, _, m) in consumers {
+            let (used0, _, sup0) = ledger.period_start.remove(&e).unwrap_or_default();
+            let mut suppliers = Vec::new();
+            let mut now = HashMap::new();
+            for (id, kwh) in m.suppliers() {
+                let wh = wh(kwh - sup0.get(id).copied().unwrap_or(0.0));
+                if wh != 0 {
+                    suppliers.push(Supply {
+                        asset: id.to_string(),
+                        wh,
+                    });
+                }
+                now.insert(id.to_string(), kwh);
+            }
+            let used = wh(m.used_kwh - used0);
+            if used != 0 || !suppliers.is_empty() {
+                entries.push(Entry::new(
+                    t,
+                    Body::Energy {
+                        consumer: tag.0.clone(),
+                        period_s,
+                        wh: used,
+                        suppliers,
+                    },
+                ));
+            }
+            ledger
+                .period_start
+                .insert(e, (m.used_kwh, m.produced_kwh, now));
+        }
+        for &(e, tag, _, _, _, _, m) in &units {
+            let Some(m) = m else { continue };
+            let (_, produced0, _) = ledger.period_start.remove(&e).unwrap_or_default();
+            let given = wh(m.produced_kwh - produced0);
+            if given != 0 {
+                entries.push(Entry::new(
+                    t,
+                    Body::Production {
+                        asset: tag.0.clone(),
+                        period_s,
+                        wh: given,
+                    },
+                ));
+            }
+            ledger
+                .period_start
+                .insert(e, (m.used_kwh, m.produced_kwh, HashMap::new()));
+        }
+    }
+
+    if entries.is_empty() {
+        return;
+    }
+    let bytes: Vec<Vec<u8>> = entries.iter().map(Entry::to_bytes).collect();
+    let first = ledger.writer.size();
+    match ledger.writer.append(&bytes) {
+        Ok(_) => {
+            ledger.appended += bytes.len() as u64;
+            for (i, e) in entries.into_iter().enumerate() {
+                if ledger.recent.len() == RECENT {
+                    ledger.recent.pop_front();
+                }
+                ledger.recent.push_back((first + i as u64, e));
+            }
+        }
+        Err(e) => {
+            let message = format!("the ledger stopped: {e}");
+            error!("{message}");
+            ledger.error = Some(message.clone());
+            log_alarms.0.push(Alarm {
+                t: kos_scene::time::format_datetime(t),
+                severity: Severity::Critical,
+                asset: None,
+                message,
+            });
+        }
+    }
+}
+
+/// Alarms the ledger raises, applied after it (the ledger reads `Alarms` itself).
+#[derive(Resource, Default)]
+struct AlarmsToRaise(Vec<Alarm>);
+
+fn raise(mut pending: ResMut<AlarmsToRaise>, mut alarms: ResMut<Alarms>) {
+    for a in pending.0.drain(..) {
+        alarms.raise(a);
+    }
+}
+
+/// Whole watt-hours of an energy in kWh.
+fn wh(kwh: f64) -> i64 {
+    if kwh.is_finite() {
+        (kwh * 1000.0).round() as i64
+    } else {
+        0
+    }
+}
