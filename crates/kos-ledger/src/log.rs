@@ -361,8 +361,9 @@ impl<S: Storage> LogWriter<S> {
         self.storage.sync()?;
         // Committed.
         apply(&mut self.storage, &staged)?;
+        // Not synced: a staging file that outlives a crash is older than the checkpoint, and
+        // opening the log discards it (or applies it again, which changes nothing).
         self.storage.remove(STAGING)?;
-        self.storage.sync()?;
         self.poisoned = false;
         self.edge = edge;
         self.checkpoint = checkpoint;
@@ -382,7 +383,8 @@ fn apply<S: Storage>(storage: &mut S, staged: &Staged) -> Result<(), Error> {
         }
         storage.write_atomic(path, data)?;
     }
-    storage.sync()?;
+    // One sync of the directories for the tiles and the checkpoint: until it returns, the
+    // staging file is still there to apply again after a crash.
     storage.write_atomic(CHECKPOINT, &staged.checkpoint)?;
     storage.sync()?;
     Ok(())
