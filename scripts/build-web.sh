@@ -6,7 +6,7 @@
 # what is missing; caches outside the clone under $KOS_CACHE (default ~/.cache/kos-twin):
 #   tools/        wasm-bindgen-cli      tools-target/  its build
 #   web-target/   the wasm32 build
-# The bundle (index.html, kos-twin.js, kos-twin_bg.wasm) goes to $KOS_WEB_BUNDLE (default
+# The bundle (index.html, kos-twin.js, kos-twin_bg.wasm, ledger.js) goes to $KOS_WEB_BUNDLE (default
 # target-web/bundle in the clone); any static file server can serve it.
 #   binaryen/      wasm-opt (npm binaryen 132; Debian's binaryen 108 breaks the module)
 # Environment: KOS_WEB_PROFILE: web-release (default: the bundle to publish, optimised for
@@ -84,11 +84,11 @@ fi
 wasm_bytes=$(stat -c %s "$stage/kos-twin_bg.wasm")
 sed "s/__WASM_BYTES__/$wasm_bytes/" web/index.html > "$stage/index.html"
 mkdir -p "$bundle"
-rm -f "$bundle"/index.html "$bundle"/kos-twin.js "$bundle"/kos-twin_bg.wasm "$bundle"/profile.txt
-cp "$stage"/index.html "$stage"/kos-twin.js "$stage"/kos-twin_bg.wasm "$bundle"/
+rm -f "$bundle"/index.html "$bundle"/kos-twin.js "$bundle"/kos-twin_bg.wasm "$bundle"/ledger.js "$bundle"/profile.txt
+cp "$stage"/index.html "$stage"/kos-twin.js "$stage"/kos-twin_bg.wasm web/ledger.js "$bundle"/
 echo "$profile" > "$bundle/profile.txt"
 gz=0
-for f in index.html kos-twin.js kos-twin_bg.wasm; do
+for f in index.html kos-twin.js kos-twin_bg.wasm ledger.js; do
     gz=$(( gz + $(gzip -9 -c "$bundle/$f" | wc -c) ))
 done
 echo "$gz" > "$bundle/gzip-bytes.txt"

@@ -33,7 +33,7 @@ fi
 limit=$((10 * 1000 * 1000))
 profile=$(cat "$bundle/profile.txt" 2>/dev/null || echo web-release)
 gz=0
-for f in index.html kos-twin.js kos-twin_bg.wasm; do
+for f in index.html kos-twin.js kos-twin_bg.wasm ledger.js; do
     gz=$(( gz + $(gzip -9 -c "$bundle/$f" | wc -c) ))
 done
 if [ "$profile" = web-release ]; then
@@ -53,3 +53,42 @@ for _ in $(seq 50); do
 done
 mkdir -p "$(dirname "$shot")"
 PLAYWRIGHT_CORE="$pw" node scripts/test-web.mjs "http://127.0.0.1:$port/" "$shot"
+
+# The ledger, checked by the page's own verifier (web/ledger.js, written from the public
+# specifications): a day's log of the default scene, in Node from disk (a changed entry, a
+# changed tile and a changed signature must each fail), then in the page (Chromium's
+# WebCrypto), which must prove the clinic's entries and reject a tampered copy.
+twin="${CARGO_TARGET_DIR:-$HOME/.cache/kos-twin/target}/debug/kos-twin"
+[ -x "$twin" ] || cargo build --locked --bin kos-twin
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work" "$bundle/ledger" "$bundle/ledger-tampered"' EXIT
+"$twin" headless --ticks 1440 --ledger "$work/ledger" --report /dev/null 2>/dev/null
+vkey=$(cat "$work/ledger.vkey")
+node scripts/ledger-check.mjs "$work/ledger" "$vkey" clinic
+tamper() { # COPY HOW: a copy of the log with one thing changed
+    rm -rf "$work/$1" && cp -r "$work/ledger" "$work/$1"
+    python3 - "$work/$1" "$2" <<'PY'
+import sys, pathlib
+d, how = pathlib.Path(sys.argv[1]), sys.argv[2]
+if how == "entry":
+    p = d / "tile/entries/000"; b = bytearray(p.read_bytes())
+    at = b.index(b'"wh":', b.index(b'"consumer":"clinic"')) + 5  # a digit of its energy
+    b[at] ^= 1
+elif how == "tile":
+    p = d / "tile/0/000"; b = bytearray(p.read_bytes()); b[32 * 3 + 7] ^= 1
+else:
+    p = d / "checkpoint"; b = bytearray(p.read_bytes()); b[-10] = ord("A") if b[-10] != ord("A") else ord("B")
+p.write_bytes(bytes(b))
+PY
+}
+for how in entry tile signature; do
+    tamper "tampered-$how" "$how"
+    if node scripts/ledger-check.mjs "$work/tampered-$how" "$vkey" clinic 2>/dev/null; then
+        echo "test-web: FAILED: the page's verifier accepted a log with a changed $how" >&2
+        exit 1
+    fi
+done
+echo "test-web: the page's verifier rejects a changed entry, tile and signature"
+cp -r "$work/ledger" "$bundle/ledger"
+cp -r "$work/tampered-entry" "$bundle/ledger-tampered"
+PLAYWRIGHT_CORE="$pw" node scripts/test-web-ledger.mjs "http://127.0.0.1:$port/" "$vkey" clinic

@@ -70,6 +70,8 @@ enum Command {
     /// Publish telemetry for a scene from its models over MQTT (demo feed, load generator).
     #[cfg(not(target_arch = "wasm32"))]
     TelemetrySim(crate::telemetry::simulator::TelemetrySimArgs),
+    /// Share scarce resources fairly: critical minimums, then weighted DRF (JSON in and out).
+    Allocate(crate::commons::AllocateArgs),
     /// The resource ledger: verify, prove, list, cosign; make keys.
     #[command(subcommand)]
     Ledger(crate::ledger::cli::LedgerCommand),
@@ -163,6 +165,7 @@ pub fn run() -> ExitCode {
             .map_err(|e| anyhow!("{e}")),
         Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
         Some(Command::Ledger(c)) => crate::ledger::cli::run(&c).map(Some),
+        Some(Command::Allocate(a)) => crate::commons::run(&a).map(Some),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
             .map(|_| None)
             .map_err(|e| anyhow!("{}: {e}", out.display())),

@@ -122,7 +122,6 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         resolution: WindowResolution::new(w, h),
         ..default()
     };
-    let site_name = scene.site.name.clone();
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -138,7 +137,7 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
             }),
     )
     .add_plugins((EguiPlugin::default(), MeshPickingPlugin))
-    .insert_resource(SceneToLoad(scene))
+    .insert_resource(SceneToLoad(scene.clone()))
     .add_plugins((crate::simulation_plugin, crate::presentation_plugin))
     .add_systems(PostStartup, first_tick);
     #[cfg(not(target_arch = "wasm32"))]
@@ -146,7 +145,7 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         crate::telemetry::connect(&mut app, &conn).map_err(|e| anyhow!(e))?;
     }
     if let Some(config) = &options.ledger {
-        crate::ledger::attach(&mut app, config, &site_name)?;
+        crate::ledger::attach(&mut app, config, &scene)?;
     }
     if let Some(id) = &options.select {
         app.insert_resource(SelectAtStart(id.clone()))

@@ -73,7 +73,7 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
             dir: dir.clone(),
             key: args.ledger_key.clone(),
         };
-        crate::ledger::attach(&mut app, &config, &scene.site.name)?;
+        crate::ledger::attach(&mut app, &config, &scene)?;
     }
     if args.mqtt.is_some() || args.mqtt_config.is_some() {
         #[cfg(not(target_arch = "wasm32"))]

@@ -100,7 +100,7 @@ fn a_week_of_the_default_scene_writes_a_ledger_that_verifies_and_a_witness_cosig
     }
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["birth", "energy", "production"]
+        ["birth", "dna", "energy", "production"]
     );
     let out = ok(&twin(
         &["ledger", "verify", "log", "--vkey", "log.vkey"],

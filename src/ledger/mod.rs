@@ -53,6 +53,8 @@ pub struct Ledger {
     dir: PathBuf,
     vkey: String,
     started: bool,
+    /// The scene's recorded asset history, appended on the first tick.
+    history: Vec<Body>,
     alarms_seen: u64,
     in_service: HashMap<Entity, bool>,
     capacity_pct: HashMap<Entity, i64>,
@@ -127,10 +129,15 @@ fn signing_key(config: &LedgerConfig, name: &str) -> anyhow::Result<NoteSigner> 
     Ok(signer)
 }
 
-/// Opens (or creates) the log of the site named `site` and adds the system that appends to
-/// it, from the next tick on.
-pub fn attach(app: &mut App, config: &LedgerConfig, site: &str) -> anyhow::Result<()> {
-    let signer = signing_key(config, &origin_for(site))?;
+/// Opens (or creates) the log of the scene's site and adds the system that appends to it,
+/// from the next tick on. The first tick records the scene's assets and their recorded
+/// history (commissioning and maintenance from their Infrastructure DNA).
+pub fn attach(
+    app: &mut App,
+    config: &LedgerConfig,
+    scene: &kos_scene::Scene,
+) -> anyhow::Result<()> {
+    let signer = signing_key(config, &origin_for(&scene.site.name))?;
     let vkey = signer.verifier_key();
     let writer = open(&config.dir, signer)?;
     let vkey_file = kos_ledger::keys::vkey_path(&config.dir);
@@ -146,6 +153,7 @@ pub fn attach(app: &mut App, config: &LedgerConfig, site: &str) -> anyhow::Resul
         dir: config.dir.clone(),
         vkey,
         started: false,
+        history: history(scene),
         alarms_seen: 0,
         in_service: HashMap::new(),
         capacity_pct: HashMap::new(),
@@ -161,6 +169,38 @@ pub fn attach(app: &mut App, config: &LedgerConfig, site: &str) -> anyhow::Resul
         (record.in_set(SimSet::Ledger), raise.in_set(SimSet::Publish)),
     );
     Ok(())
+}
+
+/// Commissioning and maintenance records of the scene's assets, in the scene's order.
+fn history(scene: &kos_scene::Scene) -> Vec<Body> {
+    let mut out = Vec::new();
+    for (id, dna) in scene.asset_dna() {
+        if !dna.commissioned.is_empty() || !dna.purpose.is_empty() || !dna.rated_limits.is_empty() {
+            let mut parts = Vec::new();
+            if !dna.commissioned.is_empty() {
+                parts.push(format!("commissioned {}", dna.commissioned));
+            }
+            if !dna.purpose.is_empty() {
+                parts.push(dna.purpose.clone());
+            }
+            if !dna.rated_limits.is_empty() {
+                parts.push(format!("rated {}", dna.rated_limits));
+            }
+            out.push(Body::Dna {
+                asset: id.to_string(),
+                event: DnaEvent::Commissioning,
+                detail: parts.join("; "),
+            });
+        }
+        for m in &dna.maintenance {
+            out.push(Body::Dna {
+                asset: id.to_string(),
+                event: DnaEvent::Maintenance,
+                detail: format!("{}: {}", m.date, m.note),
+            });
+        }
+    }
+    out
 }
 
 fn open(dir: &Path, signer: NoteSigner) -> anyhow::Result<LogWriter<DirStorage>> {
@@ -188,7 +228,7 @@ fn record(
     clock: Res<SimClock>,
     alarms: Res<Alarms>,
     mut ledger: ResMut<Ledger>,
-    assets: Query<(&AssetTag, &AssetKind, &SceneOrder)>,
+    new_assets: Query<(&AssetTag, &AssetKind, &SceneOrder), Added<AssetTag>>,
     units: UnitQuery,
     consumers: Query<(Entity, &AssetTag, &SceneOrder, &EnergyMonitor), With<Demand>>,
     mut log_alarms: ResMut<AlarmsToRaise>,
@@ -202,18 +242,22 @@ fn record(
     let t = clock.start_s + end;
     let mut entries: Vec<Entry> = Vec::new();
 
+    // Assets new since the last tick: all of the scene's on the first, then modules
+    // plugged in and assets announced by telemetry.
+    let mut born: Vec<_> = new_assets.iter().collect();
+    born.sort_by_key(|(tag, kind, order)| (**kind, **order, tag.0.clone()));
+    for (tag, kind, _) in born {
+        let body = Body::Birth {
+            asset: tag.0.clone(),
+            asset_kind: kind.label().to_string(),
+        };
+        entries.push(Entry::new(t, body));
+    }
     if !ledger.started {
         ledger.started = true;
         ledger.period_end = clock.elapsed_s;
-        let mut all: Vec<_> = assets.iter().collect();
-        all.sort_by_key(|(tag, kind, order)| (**kind, **order, tag.0.clone()));
-        for (tag, kind, _) in all {
-            let body = Body::Birth {
-                asset: tag.0.clone(),
-                asset_kind: kind.label().to_string(),
-            };
-            entries.push(Entry::new(t, body));
-        }
+        let history = std::mem::take(&mut ledger.history);
+        entries.extend(history.into_iter().map(|b| Entry::new(t, b)));
     }
 
     let mut units: Vec<_> = units.iter().collect();

@@ -176,20 +176,23 @@ mod tests {
             dir: dir.join("log"),
             key: Some(key),
         };
-        attach(&mut app, &config, &scene.site.name).unwrap();
+        attach(&mut app, &config, &scene).unwrap();
         crate::sim::run_ticks(&mut app, 130);
         let ledger = app.world().resource::<Ledger>();
         let view = gather(ledger, Some("clinic"), |i| prove(ledger, i));
         assert_eq!(view.size, ledger.checkpoint().size);
         let (id, rows, status) = view.selected.clone().unwrap();
         assert_eq!(id, "clinic");
-        // Its birth and two hours of energy, newest first.
-        assert_eq!(rows.len(), 3, "{rows:?}");
+        // Its birth, its commissioning (from the scene's DNA) and two hours of energy,
+        // newest first.
+        assert_eq!(rows.len(), 4, "{rows:?}");
         assert!(rows[0].2.starts_with("clinic used"), "{rows:?}");
+        assert!(rows[1].2.starts_with("clinic used"), "{rows:?}");
         assert!(
-            rows[2].2.starts_with("clinic (load) in service") || rows[2].2.contains("in service"),
+            rows[2].2.contains("Commissioning: commissioned 2014-11-10"),
             "{rows:?}"
         );
+        assert!(rows[3].2.ends_with("in service"), "{rows:?}");
         let status = status.unwrap();
         assert_eq!(status.index, rows[0].0);
         assert!(status.outcome.is_ok(), "{status:?}");

@@ -60,6 +60,25 @@ pub struct Scene {
     pub routes: Vec<RouteSpec>,
 }
 
+impl Scene {
+    /// Every asset's id and Infrastructure DNA, in the scene's order (buses, lines,
+    /// transformers, switches, generators, storage, loads, pods, depots, routes).
+    pub fn asset_dna(&self) -> Vec<(&str, &Dna)> {
+        let mut out: Vec<(&str, &Dna)> = Vec::new();
+        out.extend(self.buses.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.lines.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.transformers.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.switches.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.generators.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.storage.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.loads.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.pods.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.depots.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out.extend(self.routes.iter().map(|x| (x.id.as_str(), &x.dna)));
+        out
+    }
+}
+
 /// The site: location, clock and seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
