@@ -70,10 +70,10 @@ tamper() { # COPY HOW: a copy of the log with one thing changed
     python3 - "$work/$1" "$2" <<'PY'
 import sys, pathlib
 d, how = pathlib.Path(sys.argv[1]), sys.argv[2]
-if how == "entry":
-    p = d / "tile/entries/000"; b = bytearray(p.read_bytes())
-    at = b.index(b'"wh":', b.index(b'"consumer":"clinic"')) + 5  # a digit of its energy
-    b[at] ^= 1
+if how == "entry":  # a digit of the clinic's first energy entry
+    p = next(f for f in sorted((d / "tile/entries").rglob("*")) if f.is_file() and b'"consumer":"clinic"' in f.read_bytes())
+    b = bytearray(p.read_bytes())
+    b[b.index(b'"wh":', b.index(b'"consumer":"clinic"')) + 5] ^= 1
 elif how == "tile":
     p = d / "tile/0/000"; b = bytearray(p.read_bytes()); b[32 * 3 + 7] ^= 1
 else:
