@@ -208,22 +208,20 @@ fn open(dir: &Path, signer: NoteSigner) -> anyhow::Result<LogWriter<DirStorage>>
     LogWriter::open(storage, signer).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
 }
 
-type UnitQuery<'w, 's> = Query<
-    'w,
-    's,
-    (
-        Entity,
-        &'static AssetTag,
-        &'static SceneOrder,
-        Option<&'static Spec<GeneratorSpec>>,
-        Option<&'static Spec<StorageSpec>>,
-        Option<&'static BatteryWear>,
-        Option<&'static EnergyMonitor>,
-    ),
-    With<UnitOutput>,
->;
+/// What the ledger reads of a unit.
+type UnitData = (
+    Entity,
+    &'static AssetTag,
+    &'static SceneOrder,
+    Option<&'static Spec<GeneratorSpec>>,
+    Option<&'static Spec<StorageSpec>>,
+    Option<&'static BatteryWear>,
+    Option<&'static EnergyMonitor>,
+);
+type UnitQuery<'w, 's> = Query<'w, 's, UnitData, With<UnitOutput>>;
+type UnitItem<'a> = bevy::ecs::query::QueryItem<'a, 'a, UnitData>;
 
-#[allow(clippy::too_many_arguments)]
+/// Appends what this tick produced, as one batch (see the module's description).
 fn record(
     clock: Res<SimClock>,
     alarms: Res<Alarms>,
@@ -240,175 +238,195 @@ fn record(
     // The end of this tick, local simulated time.
     let end = clock.elapsed_s + clock.tick_s;
     let t = clock.start_s + end;
-    let mut entries: Vec<Entry> = Vec::new();
+    let mut units: Vec<UnitItem> = units.iter().collect();
+    units.sort_by_key(|u| (*u.2, u.1.0.clone()));
 
-    // Assets new since the last tick: all of the scene's on the first, then modules
-    // plugged in and assets announced by telemetry.
-    let mut born: Vec<_> = new_assets.iter().collect();
-    born.sort_by_key(|(tag, kind, order)| (**kind, **order, tag.0.clone()));
-    for (tag, kind, _) in born {
-        let body = Body::Birth {
-            asset: tag.0.clone(),
-            asset_kind: kind.label().to_string(),
-        };
-        entries.push(Entry::new(t, body));
-    }
+    let mut bodies = births(&new_assets);
     if !ledger.started {
         ledger.started = true;
         ledger.period_end = clock.elapsed_s;
-        let history = std::mem::take(&mut ledger.history);
-        entries.extend(history.into_iter().map(|b| Entry::new(t, b)));
+        bodies.append(&mut ledger.history);
     }
-
-    let mut units: Vec<_> = units.iter().collect();
-    units.sort_by_key(|u| (*u.2, u.1.0.clone()));
-    for &(e, tag, _, g, s, _, _) in &units {
-        let now = g
-            .map(|g| g.in_service)
-            .or(s.map(|s| s.in_service))
-            .unwrap_or(true);
-        let before = ledger.in_service.insert(e, now);
-        match before {
-            Some(b) if b != now => {
-                let body = if now {
-                    Body::Birth {
-                        asset: tag.0.clone(),
-                        asset_kind: if s.is_some() { "storage" } else { "generator" }.into(),
-                    }
-                } else {
-                    Body::Death {
-                        asset: tag.0.clone(),
-                        reason: "out of service".into(),
-                    }
-                };
-                entries.push(Entry::new(t, body));
-            }
-            _ => {}
-        }
-    }
-
-    let new_alarms = alarms
-        .total
-        .saturating_sub(ledger.alarms_seen)
-        .min(alarms.recent.len() as u64);
-    ledger.alarms_seen = alarms.total;
-    for a in alarms
-        .recent
-        .iter()
-        .skip(alarms.recent.len() - new_alarms as usize)
-    {
-        entries.push(Entry::new(
-            t,
-            Body::Dna {
-                asset: a.asset.clone().unwrap_or_else(|| "site".into()),
-                event: match a.severity {
-                    Severity::Critical => DnaEvent::Fault,
-                    Severity::Warning => DnaEvent::Alarm,
-                },
-                detail: a.message.clone(),
-            },
-        ));
-    }
-
-    for &(e, tag, _, _, _, wear, _) in &units {
-        let Some(w) = wear else { continue };
-        let pct = (w.capacity_factor * 100.0).floor() as i64;
-        let before = *ledger.capacity_pct.entry(e).or_insert(pct);
-        if pct < before {
-            ledger.capacity_pct.insert(e, pct);
-            entries.push(Entry::new(
-                t,
-                Body::Dna {
-                    asset: tag.0.clone(),
-                    event: DnaEvent::WearMilestone,
-                    detail: format!("capacity below {} % of nameplate", pct + 1),
-                },
-            ));
-        }
-    }
-
+    bodies.extend(service_changes(ledger, &units));
+    bodies.extend(new_alarms(ledger, &alarms));
+    bodies.extend(wear_milestones(ledger, &units));
     if end % PERIOD_S == 0 {
         let period_s = end - ledger.period_end;
         ledger.period_end = end;
         let mut consumers: Vec<_> = consumers.iter().collect();
         consumers.sort_by_key(|c| (*c.2, c.1.0.clone()));
-        for (e, tag, _, m) in consumers {
-            let (used0, _, sup0) = ledger.period_start.remove(&e).unwrap_or_default();
-            let mut suppliers = Vec::new();
-            let mut now = HashMap::new();
-            for (id, kwh) in m.suppliers() {
-                let wh = wh(kwh - sup0.get(id).copied().unwrap_or(0.0));
-                if wh != 0 {
-                    suppliers.push(Supply {
-                        asset: id.to_string(),
-                        wh,
-                    });
-                }
-                now.insert(id.to_string(), kwh);
-            }
-            let used = wh(m.used_kwh - used0);
-            if used != 0 || !suppliers.is_empty() {
-                entries.push(Entry::new(
-                    t,
-                    Body::Energy {
-                        consumer: tag.0.clone(),
-                        period_s,
-                        wh: used,
-                        suppliers,
-                    },
-                ));
-            }
-            ledger
-                .period_start
-                .insert(e, (m.used_kwh, m.produced_kwh, now));
-        }
-        for &(e, tag, _, _, _, _, m) in &units {
-            let Some(m) = m else { continue };
-            let (_, produced0, _) = ledger.period_start.remove(&e).unwrap_or_default();
-            let given = wh(m.produced_kwh - produced0);
-            if given != 0 {
-                entries.push(Entry::new(
-                    t,
-                    Body::Production {
-                        asset: tag.0.clone(),
-                        period_s,
-                        wh: given,
-                    },
-                ));
-            }
-            ledger
-                .period_start
-                .insert(e, (m.used_kwh, m.produced_kwh, HashMap::new()));
-        }
+        bodies.extend(energy_used(ledger, &consumers, period_s));
+        bodies.extend(energy_given(ledger, &units, period_s));
     }
-
-    if entries.is_empty() {
+    if bodies.is_empty() {
         return;
     }
-    let bytes: Vec<Vec<u8>> = entries.iter().map(Entry::to_bytes).collect();
-    let first = ledger.writer.size();
-    match ledger.writer.append(&bytes) {
-        Ok(_) => {
-            ledger.appended += bytes.len() as u64;
-            for (i, e) in entries.into_iter().enumerate() {
-                if ledger.recent.len() == RECENT {
-                    ledger.recent.pop_front();
-                }
-                ledger.recent.push_back((first + i as u64, e));
-            }
-        }
-        Err(e) => {
+    let entries: Vec<Entry> = bodies.into_iter().map(|b| Entry::new(t, b)).collect();
+    if let Err(message) = ledger.append(entries) {
+        error!("{message}");
+        log_alarms.0.push(Alarm {
+            t: kos_scene::time::format_datetime(t),
+            severity: Severity::Critical,
+            asset: None,
+            message,
+        });
+    }
+}
+
+impl Ledger {
+    /// Appends a tick's entries; after a failure the ledger stops (and says why).
+    fn append(&mut self, entries: Vec<Entry>) -> Result<(), String> {
+        let bytes: Vec<Vec<u8>> = entries.iter().map(Entry::to_bytes).collect();
+        let first = self.writer.size();
+        if let Err(e) = self.writer.append(&bytes) {
             let message = format!("the ledger stopped: {e}");
-            error!("{message}");
-            ledger.error = Some(message.clone());
-            log_alarms.0.push(Alarm {
-                t: kos_scene::time::format_datetime(t),
-                severity: Severity::Critical,
-                asset: None,
-                message,
+            self.error = Some(message.clone());
+            return Err(message);
+        }
+        self.appended += bytes.len() as u64;
+        for (i, e) in entries.into_iter().enumerate() {
+            if self.recent.len() == RECENT {
+                self.recent.pop_front();
+            }
+            self.recent.push_back((first + i as u64, e));
+        }
+        Ok(())
+    }
+}
+
+/// Assets new since the last tick: all of the scene's on the first, then modules plugged in
+/// and assets announced by telemetry.
+fn births(new_assets: &Query<(&AssetTag, &AssetKind, &SceneOrder), Added<AssetTag>>) -> Vec<Body> {
+    let mut born: Vec<_> = new_assets.iter().collect();
+    born.sort_by_key(|(tag, kind, order)| (**kind, **order, tag.0.clone()));
+    born.into_iter()
+        .map(|(tag, kind, _)| Body::Birth {
+            asset: tag.0.clone(),
+            asset_kind: kind.label().to_string(),
+        })
+        .collect()
+}
+
+/// Units put in or out of service since the last tick.
+fn service_changes(ledger: &mut Ledger, units: &[UnitItem]) -> Vec<Body> {
+    let mut out = Vec::new();
+    for &(e, tag, _, g, s, _, _) in units {
+        let now = g
+            .map(|g| g.in_service)
+            .or(s.map(|s| s.in_service))
+            .unwrap_or(true);
+        match ledger.in_service.insert(e, now) {
+            Some(before) if before != now && now => out.push(Body::Birth {
+                asset: tag.0.clone(),
+                asset_kind: if s.is_some() { "storage" } else { "generator" }.into(),
+            }),
+            Some(before) if before != now => out.push(Body::Death {
+                asset: tag.0.clone(),
+                reason: "out of service".into(),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Alarms raised since the last tick (critical ones as faults).
+fn new_alarms(ledger: &mut Ledger, alarms: &Alarms) -> Vec<Body> {
+    let new = alarms
+        .total
+        .saturating_sub(ledger.alarms_seen)
+        .min(alarms.recent.len() as u64) as usize;
+    ledger.alarms_seen = alarms.total;
+    alarms
+        .recent
+        .iter()
+        .skip(alarms.recent.len() - new)
+        .map(|a| Body::Dna {
+            asset: a.asset.clone().unwrap_or_else(|| "site".into()),
+            event: match a.severity {
+                Severity::Critical => DnaEvent::Fault,
+                Severity::Warning => DnaEvent::Alarm,
+            },
+            detail: a.message.clone(),
+        })
+        .collect()
+}
+
+/// Batteries whose capacity crossed a whole percent of nameplate.
+fn wear_milestones(ledger: &mut Ledger, units: &[UnitItem]) -> Vec<Body> {
+    let mut out = Vec::new();
+    for &(e, tag, _, _, _, wear, _) in units {
+        let Some(w) = wear else { continue };
+        let pct = (w.capacity_factor * 100.0).floor() as i64;
+        let before = *ledger.capacity_pct.entry(e).or_insert(pct);
+        if pct < before {
+            ledger.capacity_pct.insert(e, pct);
+            out.push(Body::Dna {
+                asset: tag.0.clone(),
+                event: DnaEvent::WearMilestone,
+                detail: format!("capacity below {} % of nameplate", pct + 1),
             });
         }
     }
+    out
+}
+
+/// Energy each consumer used over the period, with its suppliers from flow tracing.
+fn energy_used(
+    ledger: &mut Ledger,
+    consumers: &[(Entity, &AssetTag, &SceneOrder, &EnergyMonitor)],
+    period_s: i64,
+) -> Vec<Body> {
+    let mut out = Vec::new();
+    for &(e, tag, _, m) in consumers {
+        let (used0, _, sup0) = ledger.period_start.remove(&e).unwrap_or_default();
+        let mut suppliers = Vec::new();
+        let mut now = HashMap::new();
+        for (id, kwh) in m.suppliers() {
+            let wh = wh(kwh - sup0.get(id).copied().unwrap_or(0.0));
+            if wh != 0 {
+                suppliers.push(Supply {
+                    asset: id.to_string(),
+                    wh,
+                });
+            }
+            now.insert(id.to_string(), kwh);
+        }
+        let used = wh(m.used_kwh - used0);
+        if used != 0 || !suppliers.is_empty() {
+            out.push(Body::Energy {
+                consumer: tag.0.clone(),
+                period_s,
+                wh: used,
+                suppliers,
+            });
+        }
+        ledger
+            .period_start
+            .insert(e, (m.used_kwh, m.produced_kwh, now));
+    }
+    out
+}
+
+/// Energy each unit gave over the period.
+fn energy_given(ledger: &mut Ledger, units: &[UnitItem], period_s: i64) -> Vec<Body> {
+    let mut out = Vec::new();
+    for &(e, tag, _, _, _, _, m) in units {
+        let Some(m) = m else { continue };
+        let (_, produced0, _) = ledger.period_start.remove(&e).unwrap_or_default();
+        let given = wh(m.produced_kwh - produced0);
+        if given != 0 {
+            out.push(Body::Production {
+                asset: tag.0.clone(),
+                period_s,
+                wh: given,
+            });
+        }
+        ledger
+            .period_start
+            .insert(e, (m.used_kwh, m.produced_kwh, HashMap::new()));
+    }
+    out
 }
 
 /// Alarms the ledger raises, applied after it (the ledger reads `Alarms` itself).
