@@ -19,6 +19,8 @@ pub mod hash;
 pub mod keys;
 pub mod log;
 pub mod note;
+#[cfg(feature = "object-store")]
+pub mod object;
 pub mod storage;
 pub mod tile;
 pub mod tree;

@@ -9,32 +9,51 @@ use crate::log::CHECKPOINT;
 use crate::note::{COSIGNATURE, Note, NoteVerifier};
 use crate::tile::{Tile, TileHashes, WIDTH, level_len, parse_bundle, parse_hashes};
 use crate::tree::{consistency_proof, inclusion_proof, root, verify_consistency, verify_inclusion};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// A log as published: a directory in the tiles layout, read only.
-#[derive(Debug, Clone)]
+/// Reads a file of a published log by its path in the layout.
+type Reader = std::sync::Arc<dyn Fn(&str) -> Result<Vec<u8>, Error> + Send + Sync>;
+
+/// A log as published, read only: a directory in the tiles layout, or any other source of
+/// its files (an object store, say).
+#[derive(Clone)]
 pub struct LogDir {
-    root: PathBuf,
+    name: String,
+    read: Reader,
+}
+
+impl std::fmt::Debug for LogDir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LogDir({})", self.name)
+    }
 }
 
 impl LogDir {
+    /// The log in a directory.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        let root: PathBuf = root.into();
+        let name = root.display().to_string();
+        Self::from_reader(name, move |path| {
+            std::fs::read(root.join(path)).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::Corrupt { what: path.into(), why: "missing".into() },
+                _ => Error::Io(e),
+            })
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.root
+    /// A log whose files `read` returns (a missing file is an error naming it).
+    pub fn from_reader(name: String, read: impl Fn(&str) -> Result<Vec<u8>, Error> + Send + Sync + 'static) -> Self {
+        Self { name, read: std::sync::Arc::new(read) }
+    }
+
+    /// Where the log is read from.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// A file of the layout; a missing one is an error naming it.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
-        std::fs::read(self.root.join(path)).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::Corrupt {
-                what: path.into(),
-                why: "missing".into(),
-            },
-            _ => Error::Io(e),
-        })
+        (self.read)(path)
     }
 
     fn tile(&self, t: &Tile) -> Result<Vec<u8>, Error> {

@@ -6,8 +6,10 @@ use kos_ledger::note::{COSIGNATURE, ED25519};
 use kos_ledger::tile::tiles_for_size;
 use kos_ledger::tree::{MemoryTree, root};
 use kos_ledger::verify::{self, LogDir};
-use kos_ledger::{DirStorage, Error, LogWriter, NoteSigner, NoteVerifier, Storage, hash};
-use std::io;
+use kos_ledger::{DirStorage, Error, LogWriter, NoteSigner, NoteVerifier, hash};
+mod common;
+
+use common::Faulty;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -245,53 +247,6 @@ fn witnesses_cosign_and_a_threshold_is_enforced() {
     assert!(verify::verify(&log, &v, std::slice::from_ref(&w), 0).is_err());
 }
 
-/// Storage that fails at one write step, and then at every later one (the process stopped).
-struct Faulty {
-    inner: DirStorage,
-    step: u64,
-    fail_at: u64,
-    torn: bool,
-}
-
-impl Faulty {
-    fn step(&mut self) -> io::Result<()> {
-        self.step += 1;
-        if self.step >= self.fail_at {
-            return Err(io::Error::other(format!(
-                "injected failure at step {}",
-                self.step
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl Storage for Faulty {
-    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
-        self.inner.read(path)
-    }
-    fn write_atomic(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
-        if self.step + 1 == self.fail_at && self.torn {
-            // Half of a temporary file, then the stop.
-            let t = self.inner.temp_path();
-            std::fs::write(t, &data[..data.len() / 2])?;
-        }
-        self.step()?;
-        self.inner.write_atomic(path, data)
-    }
-    fn remove(&mut self, path: &str) -> io::Result<()> {
-        self.step()?;
-        self.inner.remove(path)
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        self.step()?;
-        self.inner.sync()
-    }
-    fn clean(&mut self) -> io::Result<()> {
-        self.inner.clean()
-    }
-}
-
 #[test]
 fn a_crash_at_any_write_step_loses_no_acknowledged_entry() {
     let v = signer().verifier();
@@ -318,7 +273,7 @@ fn a_crash_at_any_write_step_loses_no_acknowledged_entry() {
                     inner: DirStorage::new(&dir.0).unwrap(),
                     step: 0,
                     fail_at,
-                    torn,
+                    torn: torn.then(|| dir.0.join(".kos-ledger/tmp")),
                 };
                 let mut acked = n;
                 let mut last_ack = before.clone();
