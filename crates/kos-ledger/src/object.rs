@@ -41,8 +41,14 @@ fn io_err(e: object_store::Error) -> io::Error {
 impl ObjectStorage {
     /// A log under `prefix` (no leading or trailing `/`) of `store`.
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> io::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Self { store, prefix: prefix.trim_matches('/').to_string(), runtime })
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            store,
+            prefix: prefix.trim_matches('/').to_string(),
+            runtime,
+        })
     }
 
     /// An S3 bucket (or an S3-compatible server at `endpoint`, e.g. `http://127.0.0.1:9000`),
@@ -63,7 +69,11 @@ impl ObjectStorage {
     }
 
     fn path(&self, path: &str) -> Path {
-        if self.prefix.is_empty() { Path::from(path) } else { Path::from(format!("{}/{path}", self.prefix)) }
+        if self.prefix.is_empty() {
+            Path::from(path)
+        } else {
+            Path::from(format!("{}/{path}", self.prefix))
+        }
     }
 
     /// A reader of the published log, for verification and proofs.
@@ -71,7 +81,10 @@ impl ObjectStorage {
         let me = Self::new(Arc::clone(&self.store), &self.prefix)?;
         let name = format!("{}/{}", self.store, self.prefix);
         Ok(LogDir::from_reader(name, move |p| {
-            me.read(p)?.ok_or_else(|| Error::Corrupt { what: p.into(), why: "missing".into() })
+            me.read(p)?.ok_or_else(|| Error::Corrupt {
+                what: p.into(),
+                why: "missing".into(),
+            })
         }))
     }
 }
@@ -91,7 +104,10 @@ impl Storage for ObjectStorage {
     fn write_atomic(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
         let p = self.path(path);
         let payload = PutPayload::from(data.to_vec());
-        self.runtime.block_on(self.store.put(&p, payload)).map(|_| ()).map_err(io_err)
+        self.runtime
+            .block_on(self.store.put(&p, payload))
+            .map(|_| ())
+            .map_err(io_err)
     }
 
     fn remove(&mut self, path: &str) -> io::Result<()> {

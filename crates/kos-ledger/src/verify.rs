@@ -35,15 +35,24 @@ impl LogDir {
         let name = root.display().to_string();
         Self::from_reader(name, move |path| {
             std::fs::read(root.join(path)).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::Corrupt { what: path.into(), why: "missing".into() },
+                std::io::ErrorKind::NotFound => Error::Corrupt {
+                    what: path.into(),
+                    why: "missing".into(),
+                },
                 _ => Error::Io(e),
             })
         })
     }
 
     /// A log whose files `read` returns (a missing file is an error naming it).
-    pub fn from_reader(name: String, read: impl Fn(&str) -> Result<Vec<u8>, Error> + Send + Sync + 'static) -> Self {
-        Self { name, read: std::sync::Arc::new(read) }
+    pub fn from_reader(
+        name: String,
+        read: impl Fn(&str) -> Result<Vec<u8>, Error> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name,
+            read: std::sync::Arc::new(read),
+        }
     }
 
     /// Where the log is read from.

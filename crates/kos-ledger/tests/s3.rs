@@ -29,7 +29,11 @@ impl Drop for Server {
 
 fn server() -> Server {
     let bin = std::env::var("KOS_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&bin)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
@@ -39,7 +43,10 @@ fn server() -> Server {
     let s = Server(child, port);
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(60), "moto_server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "moto_server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     s
@@ -83,7 +90,8 @@ fn a_log_in_a_bucket_is_written_verified_proven_and_survives_failures() {
     let mut w = LogWriter::open(storage(s.1, "ledger", "aldermoor/log"), signer()).unwrap();
     let mut n = 0;
     for b in [1u64, 255, 300, 700] {
-        w.append(&(n..n + b).map(entry).collect::<Vec<_>>()).unwrap();
+        w.append(&(n..n + b).map(entry).collect::<Vec<_>>())
+            .unwrap();
         n += b;
     }
     let root = w.checkpoint().root;
@@ -112,13 +120,20 @@ fn a_log_in_a_bucket_is_written_verified_proven_and_survives_failures() {
     let mut acked = n;
     for fail_at in 1..=14 {
         let before = raw.read(CHECKPOINT).unwrap().unwrap();
-        let faulty = Faulty { inner: storage(s.1, "ledger", "aldermoor/log"), step: 0, fail_at, torn: None };
+        let faulty = Faulty {
+            inner: storage(s.1, "ledger", "aldermoor/log"),
+            step: 0,
+            fail_at,
+            torn: None,
+        };
         if let Ok(mut w) = LogWriter::open(faulty, signer()) {
             // What the opened log holds is committed (recovered batches included).
             acked = acked.max(w.size());
             for b in [3u64, 256] {
                 let size = w.size();
-                if w.append(&(size..size + b).map(entry).collect::<Vec<_>>()).is_err() {
+                if w.append(&(size..size + b).map(entry).collect::<Vec<_>>())
+                    .is_err()
+                {
                     break;
                 }
                 acked = w.size();
@@ -128,6 +143,9 @@ fn a_log_in_a_bucket_is_written_verified_proven_and_survives_failures() {
         assert!(w.size() >= acked, "step {fail_at}: {} < {acked}", w.size());
         let ok = verify::verify(&reader, &v, &[], 0).unwrap();
         verify::consistency(&reader, &v, &before).unwrap();
-        assert_eq!(reader.entry(acked - 1, ok.entries).unwrap(), entry(acked - 1));
+        assert_eq!(
+            reader.entry(acked - 1, ok.entries).unwrap(),
+            entry(acked - 1)
+        );
     }
 }

@@ -51,4 +51,3 @@ impl<S: Storage> Storage for Faulty<S> {
         self.inner.clean()
     }
 }
-
