@@ -122,10 +122,6 @@ fn default_vkey(dir: &Path, arg: Option<&str>) -> anyhow::Result<NoteVerifier> {
     }
 }
 
-fn b64(h: &kos_ledger::Hash) -> String {
-    kos_ledger::base64(h)
-}
-
 fn parse_time(s: &str) -> anyhow::Result<i64> {
     kos_scene::time::parse_local_datetime(s)
         .map_err(|e| anyhow!("{s:?} is not a time like 2026-06-21T12:00: {e}"))
@@ -158,7 +154,7 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
                 dir.display(),
                 ok.entries,
                 ok.tiles,
-                b64(&cp.root),
+                kos_ledger::base64(&cp.root),
                 log.name
             );
             for (name, t) in &ok.signed.cosigners {
@@ -173,10 +169,10 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
             let out = json!({
                 "index": p.index,
                 "tree_size": p.checkpoint.size,
-                "root": b64(&p.checkpoint.root),
+                "root": kos_ledger::base64(&p.checkpoint.root),
                 "entry": String::from_utf8_lossy(&p.entry),
-                "leaf_hash": b64(&kos_ledger::hash::leaf_hash(&p.entry)),
-                "proof": p.proof.iter().map(b64).collect::<Vec<_>>(),
+                "leaf_hash": kos_ledger::base64(&kos_ledger::hash::leaf_hash(&p.entry)),
+                "proof": p.proof.iter().map(|h| kos_ledger::base64(h)).collect::<Vec<_>>(),
                 "verified": true,
             });
             Ok(serde_json::to_string_pretty(&out)?)
@@ -187,9 +183,9 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
             let (o, n, proof) = verify::consistency(&LogDir::new(dir), &log, &old_bytes)
                 .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
             let out = json!({
-                "old": { "size": o.size, "root": b64(&o.root) },
-                "new": { "size": n.size, "root": b64(&n.root) },
-                "proof": proof.iter().map(b64).collect::<Vec<_>>(),
+                "old": { "size": o.size, "root": kos_ledger::base64(&o.root) },
+                "new": { "size": n.size, "root": kos_ledger::base64(&n.root) },
+                "proof": proof.iter().map(|h| kos_ledger::base64(h)).collect::<Vec<_>>(),
                 "verified": true,
             });
             Ok(serde_json::to_string_pretty(&out)?)

@@ -114,11 +114,10 @@ fn signing_key(config: &LedgerConfig, name: &str) -> anyhow::Result<NoteSigner> 
         return NoteSigner::from_private_text(&text)
             .map_err(|e| anyhow::anyhow!("${KEY_ENV}: {e}"));
     }
-    let path = config.key.clone().unwrap_or_else(|| {
-        let mut p = config.dir.components().as_path().as_os_str().to_owned();
-        p.push(".key");
-        PathBuf::from(p)
-    });
+    let path = config
+        .key
+        .clone()
+        .unwrap_or_else(|| kos_ledger::keys::beside(&config.dir, "key"));
     let (signer, created) = load_or_create(&path, name, ED25519)?;
     if created {
         eprintln!(

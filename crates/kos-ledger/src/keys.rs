@@ -2,17 +2,23 @@
 //! printed. Its verifier key is written beside it, for anyone.
 
 use crate::Error;
-use crate::note::{ED25519, NoteSigner};
+use crate::note::NoteSigner;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The verifier key's file beside a log directory (or a key file): the path with `.vkey`
-/// appended (`ledger/` gives `ledger.vkey`).
-pub fn vkey_path(path: &Path) -> PathBuf {
+/// A file beside a log directory (or a key file): the path with `.<extension>` appended
+/// (`ledger/` and `vkey` give `ledger.vkey`).
+pub fn beside(path: &Path, extension: &str) -> PathBuf {
     let mut s = path.components().as_path().as_os_str().to_owned();
-    s.push(".vkey");
+    s.push(".");
+    s.push(extension);
     PathBuf::from(s)
+}
+
+/// Where a log's (or a key's) verifier key is stored: `<path>.vkey`.
+pub fn vkey_path(path: &Path) -> PathBuf {
+    beside(path, "vkey")
 }
 
 /// Reads the private key in `path`, or creates one named `name` (type `kind`) there with
@@ -33,12 +39,6 @@ pub fn load_or_create(path: &Path, name: &str, kind: u8) -> Result<(NoteSigner, 
         }
         Err(e) => Err(Error::Io(e)),
     }
-}
-
-/// A new log key (type 0x01).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn generate_log_key(name: &str) -> Result<NoteSigner, Error> {
-    NoteSigner::generate(name, ED25519)
 }
 
 /// Writes a private key to a new file readable by its owner only; an existing file is
@@ -84,6 +84,7 @@ fn check_private(path: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::note::ED25519;
 
     #[test]
     fn a_key_is_created_once_for_its_owner_and_read_back() {

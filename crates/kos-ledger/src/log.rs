@@ -17,6 +17,7 @@ use crate::note::{Note, NoteSigner};
 use crate::storage::{PRIVATE_DIR, Storage};
 use crate::tile::{HEIGHT, Tile, WIDTH, level_len, parse_bundle, parse_hashes, push_bundle_entry};
 use crate::tree::{HashSource, root};
+use crate::verify::read_signed;
 use std::collections::BTreeMap;
 
 /// The published checkpoint's path below the log's prefix.
@@ -261,9 +262,9 @@ impl<S: Storage> LogWriter<S> {
         let verifier = signer.verifier();
         if let Some(bytes) = storage.read(STAGING)? {
             let staged = Staged::decode(&bytes)?;
-            let staged_cp = read_checkpoint(&staged.checkpoint, &verifier)?;
+            let staged_cp = read_signed(&staged.checkpoint, &verifier, &[], 0)?.checkpoint;
             let current = match storage.read(CHECKPOINT)? {
-                Some(b) => Some(read_checkpoint(&b, &verifier)?),
+                Some(b) => Some(read_signed(&b, &verifier, &[], 0)?.checkpoint),
                 None => None,
             };
             if current.as_ref().is_none_or(|c| c.size <= staged_cp.size) {
@@ -273,7 +274,7 @@ impl<S: Storage> LogWriter<S> {
             storage.sync()?;
         }
         let (checkpoint, note) = match storage.read(CHECKPOINT)? {
-            Some(bytes) => (read_checkpoint(&bytes, &verifier)?, bytes),
+            Some(bytes) => (read_signed(&bytes, &verifier, &[], 0)?.checkpoint, bytes),
             None => {
                 let cp = Checkpoint {
                     origin: signer.name().to_string(),
@@ -287,13 +288,6 @@ impl<S: Storage> LogWriter<S> {
                 (cp, note)
             }
         };
-        if checkpoint.origin != signer.name() {
-            return Err(Error::Checkpoint(format!(
-                "the log's origin is {:?}, the key's name {:?}",
-                checkpoint.origin,
-                signer.name()
-            )));
-        }
         let edge = Edge::load(&storage, checkpoint.size)?;
         let root = edge.root()?;
         if root != checkpoint.root {
@@ -388,13 +382,4 @@ fn apply<S: Storage>(storage: &mut S, staged: &Staged) -> Result<(), Error> {
     storage.write_atomic(CHECKPOINT, &staged.checkpoint)?;
     storage.sync()?;
     Ok(())
-}
-
-fn read_checkpoint(
-    bytes: &[u8],
-    verifier: &crate::note::NoteVerifier,
-) -> Result<Checkpoint, Error> {
-    let note = Note::parse(bytes)?;
-    note.verify(std::slice::from_ref(verifier))?;
-    Checkpoint::parse(&note.text)
 }

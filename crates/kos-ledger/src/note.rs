@@ -3,7 +3,7 @@
 //! (signature type 0x04).
 
 use crate::Error;
-use crate::hash::{hex, sha256};
+use crate::hash::sha256;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
@@ -415,11 +415,6 @@ fn check_text(text: &str) -> Result<(), Error> {
         return Err(Error::Note("a note's text has a control character".into()));
     }
     Ok(())
-}
-
-/// The key id of a verifier key, as the text of a vkey shows it.
-pub fn key_id_hex(id: u32) -> String {
-    hex(&id.to_be_bytes())
 }
 
 #[cfg(test)]

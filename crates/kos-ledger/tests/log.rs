@@ -98,30 +98,26 @@ fn flip(path: &Path, at: usize) {
     std::fs::write(path, b).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a directory tree file by file with `file` (a copy, or a hard link).
+fn tree(from: &Path, to: &Path, file: fn(&Path, &Path) -> std::io::Result<()>) {
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let target = to.join(e.file_name());
         if e.file_type().unwrap().is_dir() {
             std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
+            tree(&e.path(), &target, file);
+        } else if e.file_name() != "lock" {
+            file(&e.path(), &target).unwrap();
         }
     }
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    tree(from, to, |a, b| std::fs::copy(a, b).map(|_| ()));
+}
+
 fn link_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            link_dir(&e.path(), &target);
-        } else if e.file_name() != "lock" {
-            std::fs::hard_link(e.path(), target).unwrap();
-        }
-    }
+    tree(from, to, |a, b| std::fs::hard_link(a, b));
 }
 
 fn verify_err(dir: &Path) -> String {
