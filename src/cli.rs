@@ -72,6 +72,10 @@ enum Command {
     TelemetrySim(crate::telemetry::simulator::TelemetrySimArgs),
     /// Share scarce resources fairly: critical minimums, then weighted DRF (JSON in and out).
     Allocate(crate::commons::AllocateArgs),
+    /// Short-circuit currents at every bus (IEC 60909): I"k, ip, S"k, I"k2.
+    Shortcircuit(crate::protection::cli::ShortCircuitArgs),
+    /// Protection devices: the coordination check.
+    Protection(crate::protection::cli::ProtectionCommand),
     /// The resource ledger: verify, prove, list, cosign; make keys.
     #[command(subcommand)]
     Ledger(crate::ledger::cli::LedgerCommand),
@@ -166,6 +170,8 @@ pub fn run() -> ExitCode {
         Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
         Some(Command::Ledger(c)) => crate::ledger::cli::run(&c).map(Some),
         Some(Command::Allocate(a)) => crate::commons::run(&a).map(Some),
+        Some(Command::Shortcircuit(a)) => crate::protection::cli::run(&a).map(Some),
+        Some(Command::Protection(c)) => crate::protection::cli::protection(&c).map(Some),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)
             .map(|_| None)
             .map_err(|e| anyhow!("{}: {e}", out.display())),

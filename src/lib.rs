@@ -17,6 +17,8 @@ pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ledger;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod protection;
 pub mod report;
 pub mod scene;
 pub mod sim;

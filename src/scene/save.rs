@@ -64,6 +64,7 @@ pub fn save_scene(world: &mut World) -> Scene {
         lines: specs(world),
         transformers: specs(world),
         switches,
+        protection: specs(world),
         generators: specs(world),
         storage,
         loads: specs(world),

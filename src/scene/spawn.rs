@@ -146,6 +146,11 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
             .insert((Spec(r.clone()), Neighbourhood("supply".into()), span));
     }
 
+    // Protection devices: their settings, kept for saving (they are not drawn).
+    for (i, p) in scene.protection.iter().enumerate() {
+        world.spawn((AssetTag(p.id.clone()), SceneOrder(i), Spec(p.clone())));
+    }
+
     let grid = Grid::for_world(world, build_grid(scene));
     world.insert_resource(grid);
     world.insert_resource(SiteInfo(scene.site.clone()));

@@ -290,6 +290,7 @@ pub(crate) fn plan_dispatch(
                 GeneratorKind::GridTie {
                     import_limit_kw,
                     export_limit_kw,
+                    ..
                 } => UnitRole::Tie(TieLimits {
                     import_kw: import_limit_kw,
                     export_kw: export_limit_kw,

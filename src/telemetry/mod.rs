@@ -202,6 +202,7 @@ fn class_of(world: &World, e: Entity) -> AssetClass {
                 Some(kos_scene::GeneratorKind::GridTie {
                     import_limit_kw,
                     export_limit_kw,
+                    ..
                 }) => AssetClass::Generator {
                     p_min_kw: -export_limit_kw,
                     p_max_kw: *import_limit_kw,

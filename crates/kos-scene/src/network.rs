@@ -177,6 +177,7 @@ pub fn build_grid(scene: &Scene) -> GridModel {
         if let GeneratorKind::GridTie {
             import_limit_kw,
             export_limit_kw,
+            ..
         } = g.kind
         {
             unit.pmax_mw = import_limit_kw / 1000.0;

@@ -229,3 +229,80 @@ proptest::proptest! {
         }
     }
 }
+
+/// The tiny scene with a protection list.
+fn with_protection(devices: &str) -> String {
+    TINY.replace(
+        "    generators: [",
+        &format!("    protection: [\n{devices}\n    ],\n    generators: ["),
+    )
+}
+
+#[test]
+fn protection_devices_parse_and_round_trip() {
+    let text = with_protection(
+        r#"        (id: "rly1", branch: "c01", at_bus: "lv0", device: Relay(ct_ratio: 80.0, pickup_a: 4.0, curve: Iec(curve: StandardInverse, tms: 0.1))),
+        (id: "fu1", branch: "t1", device: Fuse(rating_a: 40.0, curve: Table(points: [(2.0, 300.0), (22.0, 0.1)]))),
+        (id: "rc1", branch: "c12", device: Recloser(pickup_a: 320.0, fast: Ieee(curve: ExtremelyInverse, td: 0.05), delayed: Ieee(curve: VeryInverse, td: 1.0))),
+        (id: "fpi1", branch: "c12", device: FaultIndicator(pickup_a: 400.0)),"#,
+    );
+    let s = parse(&text, "t.ron").unwrap();
+    assert_eq!(s.protection.len(), 4);
+    // OpenDSS's recloser defaults fill what is left out.
+    match &s.protection[2].device {
+        DeviceSpec::Recloser {
+            shots,
+            fast_shots,
+            intervals_s,
+            reset_s,
+            ..
+        } => {
+            assert_eq!((*shots, *fast_shots, *reset_s), (4, 1, 15.0));
+            assert_eq!(intervals_s, &vec![0.5, 2.0, 2.0]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let back = parse(&to_ron(&s), "back.ron").unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn a_curve_that_is_not_monotone_is_named_at_its_line() {
+    let text = with_protection(
+        r#"        (id: "fu1", branch: "t1",
+         device: Fuse(rating_a: 40.0, curve: Table(points: [(2.0, 30.0), (3.0, 100.0)]))),"#,
+    );
+    let (e, shown) = one_error(&text);
+    assert_eq!(e.id.as_deref(), Some("fu1"));
+    assert_eq!(e.line, line_of(&text, "device: Fuse"));
+    assert!(shown.contains("not monotone"), "{shown}");
+}
+
+#[test]
+fn a_relay_that_would_trip_on_load_is_an_error() {
+    // 80 x 3 A = 240 A primary on a 300 A cable.
+    let text = with_protection(
+        r#"        (id: "rly1", branch: "c01", device: Relay(ct_ratio: 80.0, pickup_a: 3.0, curve: Iec(curve: VeryInverse, tms: 0.1))),"#,
+    );
+    let (e, shown) = one_error(&text);
+    assert_eq!(e.line, line_of(&text, "id: \"rly1\""));
+    assert!(shown.contains("would trip on load"), "{shown}");
+    assert!(shown.contains("240 A"), "{shown}");
+}
+
+#[test]
+fn a_device_must_sit_on_a_branch_end() {
+    let text = with_protection(
+        r#"        (id: "fu1", branch: "c01", at_bus: "lv3", device: Fuse(rating_a: 40.0, curve: DefiniteTime(delay_s: 0.1))),
+        (id: "fu2", branch: "lv2", device: Fuse(rating_a: 40.0, curve: DefiniteTime(delay_s: 0.1))),"#,
+    );
+    let e = errors(&text);
+    assert!(
+        e.iter()
+            .any(|e| e.id.as_deref() == Some("fu1") && e.message.contains("not an end"))
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.id.as_deref() == Some("fu2") && e.message.contains("not a line"))
+    );
+}

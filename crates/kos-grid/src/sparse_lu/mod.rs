@@ -28,10 +28,12 @@ use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use crate::GridError;
 
 mod block;
+mod ldl;
 mod supernodes;
 
 pub(crate) use block::Blocks;
 pub use block::{Block, BlockLu};
+pub use ldl::SymmetricLdl;
 
 use supernodes::{Supernodes, relax_supernodes};
 

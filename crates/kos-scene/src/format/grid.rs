@@ -198,7 +198,29 @@ pub enum GeneratorKind {
         import_limit_kw: f64,
         /// Largest export, kW.
         export_limit_kw: f64,
+        /// Initial short-circuit power of the regional grid at the tie, S"kQ max, MVA (the
+        /// network feeder of IEC 60909).
+        #[serde(default = "default_tie_short_circuit_mva")]
+        short_circuit_mva: f64,
+        /// R/X of the regional grid's impedance at that short-circuit power.
+        #[serde(default = "default_tie_short_circuit_rx")]
+        short_circuit_rx: f64,
     },
+}
+
+/// Fault level of a grid tie that does not give one, MVA: a typical 11 kV primary
+/// substation's.
+pub const DEFAULT_TIE_SHORT_CIRCUIT_MVA: f64 = 250.0;
+
+/// R/X of a grid tie that does not give one.
+pub const DEFAULT_TIE_SHORT_CIRCUIT_RX: f64 = 0.1;
+
+fn default_tie_short_circuit_mva() -> f64 {
+    DEFAULT_TIE_SHORT_CIRCUIT_MVA
+}
+
+fn default_tie_short_circuit_rx() -> f64 {
+    DEFAULT_TIE_SHORT_CIRCUIT_RX
 }
 
 impl GeneratorKind {

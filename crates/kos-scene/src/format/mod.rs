@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 mod grid;
+mod protection;
 
 pub use grid::*;
+pub use protection::*;
 
 /// The format version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,6 +42,9 @@ pub struct Scene {
     /// Switches and breakers between two buses.
     #[serde(default)]
     pub switches: Vec<SwitchSpec>,
+    /// Protection devices: relays, fuses, reclosers, sectionalisers, fault indicators.
+    #[serde(default)]
+    pub protection: Vec<ProtectionSpec>,
     /// Generation modules.
     #[serde(default)]
     pub generators: Vec<GeneratorSpec>,

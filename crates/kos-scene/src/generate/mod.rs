@@ -337,6 +337,7 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
             lines: Vec::new(),
             transformers: Vec::new(),
             switches: Vec::new(),
+            protection: Vec::new(),
             generators: Vec::new(),
             storage: Vec::new(),
             loads: Vec::new(),
@@ -484,6 +485,8 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
     let grid = GeneratorKind::GridTie {
         import_limit_kw: import,
         export_limit_kw: (import * 0.6).round(),
+        short_circuit_mva: crate::DEFAULT_TIE_SHORT_CIRCUIT_MVA,
+        short_circuit_rx: crate::DEFAULT_TIE_SHORT_CIRCUIT_RX,
     };
     g.unit("grid".into(), "gsp", grid, import, 0.0, 1.02);
     // The grid tie is the reference: put it first, as a reader expects.

@@ -1,0 +1,362 @@
+//! Protection coordination of a scene: for a fault at every bus, which device clears it and
+//! in what time, and every pair of devices in series whose grading margin is below the one
+//! asked for.
+//!
+//! The path of a fault runs from the scene's main source (the grid tie, else the largest
+//! grid-forming unit) to the faulted bus through the network as it is switched (radial
+//! operation: the first path found breadth-first). Each device on the path sees the current
+//! through its branch at its end (kos-protection's [`fault_flows`]); the sequence of
+//! operations follows ([`sequence`]) for a permanent fault. Two devices in series grade
+//! when the upstream one, at the current it sees, is slower than the downstream one by at
+//! least the margin; a recloser grades on its delayed curve, a fuse on its melting time.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use kos_scene::{GeneratorKind, Scene};
+use serde::{Deserialize, Serialize};
+
+use crate::sc::{FaultFlows, ScError, ScOptions, fault_flows};
+use crate::scene::sc_case;
+use crate::sequence::{Action, Device, InPath, Sequence, sequence};
+
+/// Options of the check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckOptions {
+    /// Least grading margin between devices in series, s.
+    pub margin_s: f64,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self { margin_s: 0.3 }
+    }
+}
+
+/// How a fault at one bus is cleared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clearing {
+    /// The faulted bus.
+    pub bus: String,
+    /// I"k there, kA.
+    pub ikss_ka: f64,
+    /// The devices on the path from the source, with the current each sees, A.
+    pub path: Vec<(String, f64)>,
+    /// The device that isolates the fault (`None`: nothing does).
+    pub cleared_by: Option<String>,
+    /// When it first interrupts the fault current, ms from the fault.
+    pub first_interruption_ms: Option<f64>,
+    /// When the fault is isolated for good, ms.
+    pub isolated_ms: Option<f64>,
+}
+
+/// Two devices in series that do not grade.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Grading {
+    /// The faulted bus.
+    pub bus: String,
+    /// The device nearer the source.
+    pub upstream: String,
+    /// The device nearer the fault.
+    pub downstream: String,
+    /// Their operating times at this fault, ms.
+    pub upstream_ms: f64,
+    /// The downstream device's, ms.
+    pub downstream_ms: f64,
+    /// The margin, ms (negative: the upstream device is faster).
+    pub margin_ms: f64,
+}
+
+/// The whole check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coordination {
+    /// The source the paths start from.
+    pub source_bus: Option<String>,
+    /// One per energised bus reached from it, in the scene's order.
+    pub faults: Vec<Clearing>,
+    /// Pairs below the margin.
+    pub violations: Vec<Grading>,
+    /// The margin asked for, ms.
+    pub margin_ms: f64,
+}
+
+/// The bus of the scene's main source: the grid tie in service, else the grid-forming unit
+/// with the largest rating.
+pub fn main_source(scene: &Scene) -> Option<&str> {
+    let tie = scene
+        .generators
+        .iter()
+        .find(|g| g.in_service && matches!(g.kind, GeneratorKind::GridTie { .. }));
+    if let Some(g) = tie {
+        return Some(&g.bus);
+    }
+    let units = scene
+        .generators
+        .iter()
+        .filter(|g| g.in_service && g.kind.grid_forming())
+        .map(|g| (g.rated_kw, g.bus.as_str()))
+        .chain(
+            scene
+                .storage
+                .iter()
+                .filter(|b| b.in_service && b.grid_forming)
+                .map(|b| (b.power_kw, b.bus.as_str())),
+        );
+    units
+        .fold(None, |best: Option<(f64, &str)>, (kw, bus)| match best {
+            Some((b, _)) if b >= kw => best,
+            _ => Some((kw, bus)),
+        })
+        .map(|(_, bus)| bus)
+}
+
+/// A conducting branch of the scene: (id, from, to).
+fn conducting(scene: &Scene) -> Vec<(&str, &str, &str)> {
+    scene
+        .lines
+        .iter()
+        .filter(|l| l.in_service)
+        .map(|l| (l.id.as_str(), l.from.as_str(), l.to.as_str()))
+        .chain(
+            scene
+                .transformers
+                .iter()
+                .filter(|t| t.in_service)
+                .map(|t| (t.id.as_str(), t.hv_bus.as_str(), t.lv_bus.as_str())),
+        )
+        .chain(
+            scene
+                .switches
+                .iter()
+                .filter(|s| s.is_closed())
+                .map(|s| (s.id.as_str(), s.from.as_str(), s.to.as_str())),
+        )
+        .collect()
+}
+
+/// The branch by which breadth-first search from `root` reached each bus: (branch id, the
+/// bus it came from).
+pub fn feeding_tree<'a>(scene: &'a Scene, root: &'a str) -> BTreeMap<&'a str, (&'a str, &'a str)> {
+    let mut adj: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for (id, a, b) in conducting(scene) {
+        adj.entry(a).or_default().push((id, b));
+        adj.entry(b).or_default().push((id, a));
+    }
+    let mut parent = BTreeMap::new();
+    let mut queue = VecDeque::from([root]);
+    let mut seen = std::collections::BTreeSet::from([root]);
+    while let Some(a) = queue.pop_front() {
+        for &(id, b) in adj.get(a).map(|v| v.as_slice()).unwrap_or(&[]) {
+            if seen.insert(b) {
+                parent.insert(b, (id, a));
+                queue.push_back(b);
+            }
+        }
+    }
+    parent
+}
+
+/// The current a device sees at its end of its branch, A.
+fn device_current(scene: &Scene, flows: &FaultFlows, branch: &str, at_bus: Option<&str>) -> f64 {
+    if let Some(k) = scene
+        .lines
+        .iter()
+        .filter(|l| l.in_service)
+        .position(|l| l.id == branch)
+    {
+        return flows.line_ka[k] * 1e3;
+    }
+    if let Some(k) = scene
+        .transformers
+        .iter()
+        .filter(|t| t.in_service)
+        .position(|t| t.id == branch)
+    {
+        let t = scene
+            .transformers
+            .iter()
+            .filter(|t| t.in_service)
+            .nth(k)
+            .expect("found above");
+        let (hv, lv) = flows.trafo_ka[k];
+        return if at_bus == Some(t.lv_bus.as_str()) {
+            lv
+        } else {
+            hv
+        } * 1e3;
+    }
+    if let Some(k) = scene
+        .switches
+        .iter()
+        .filter(|s| s.is_closed())
+        .position(|s| s.id == branch)
+    {
+        return flows.switch_ka[k] * 1e3;
+    }
+    0.0
+}
+
+/// The time a device operates at `current_a` when grading: a recloser on its delayed curve.
+fn grading_time(device: &Device, current_a: f64) -> Option<f64> {
+    let trip = match device {
+        Device::Recloser { fast_shots, .. } => *fast_shots,
+        _ => 0,
+    };
+    device.time(current_a, trip)
+}
+
+/// A fault at one bus and what the protection does about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultAnalysis {
+    /// The faulted bus.
+    pub bus: String,
+    /// I"k there, kA.
+    pub ikss_ka: f64,
+    /// The branches from the source to the bus, in order.
+    pub branches: Vec<String>,
+    /// The devices on the path from the source, with the current each sees.
+    pub path: Vec<InPath>,
+    /// The branch each device of the path sits on.
+    pub device_branch: Vec<String>,
+    /// The operations.
+    pub sequence: Sequence,
+}
+
+/// The sequence of operations for a fault at `bus` of `scene` as it is switched: `None`
+/// where the main source does not feed the bus.
+pub fn analyse_fault(
+    scene: &Scene,
+    bus: &str,
+    permanent: bool,
+) -> Result<Option<FaultAnalysis>, ScError> {
+    let Some(root) = main_source(scene) else {
+        return Ok(None);
+    };
+    let tree = feeding_tree(scene, root);
+    analyse_in(scene, &sc_case(scene), &tree, root, bus, permanent)
+}
+
+fn analyse_in(
+    scene: &Scene,
+    case: &crate::sc::ScCase,
+    tree: &BTreeMap<&str, (&str, &str)>,
+    root: &str,
+    bus: &str,
+    permanent: bool,
+) -> Result<Option<FaultAnalysis>, ScError> {
+    if bus != root && !tree.contains_key(bus) {
+        return Ok(None);
+    }
+    // Branches from the source to the bus, with the bus each is entered from.
+    let mut branches = Vec::new();
+    let mut at = bus;
+    while let Some(&(branch, from)) = tree.get(at) {
+        branches.push((branch, from));
+        at = from;
+    }
+    branches.reverse();
+    let flows = fault_flows(case, bus, &ScOptions::default())?;
+    if flows.ikss_ka <= 0.0 {
+        return Ok(None);
+    }
+    let mut path: Vec<InPath> = Vec::new();
+    let mut device_branch = Vec::new();
+    for (branch, entered_from) in &branches {
+        // Devices at the end nearer the source first.
+        let mut on: Vec<_> = scene
+            .protection
+            .iter()
+            .filter(|p| p.branch == *branch)
+            .collect();
+        on.sort_by_key(|p| p.at_bus.as_deref().is_some_and(|x| x != *entered_from));
+        for p in on {
+            if let Some(device) = Device::from_spec(&p.device) {
+                path.push(InPath {
+                    name: p.id.clone(),
+                    device,
+                    current_a: device_current(scene, &flows, branch, p.at_bus.as_deref()),
+                });
+                device_branch.push(branch.to_string());
+            }
+        }
+    }
+    let sequence = sequence(&path, permanent);
+    Ok(Some(FaultAnalysis {
+        bus: bus.to_string(),
+        ikss_ka: flows.ikss_ka,
+        branches: branches.iter().map(|(b, _)| b.to_string()).collect(),
+        path,
+        device_branch,
+        sequence,
+    }))
+}
+
+/// Checks the protection of `scene` for a fault at every bus.
+pub fn coordination(scene: &Scene, options: &CheckOptions) -> Result<Coordination, ScError> {
+    let case = sc_case(scene);
+    let Some(root) = main_source(scene) else {
+        return Ok(Coordination {
+            source_bus: None,
+            faults: Vec::new(),
+            violations: Vec::new(),
+            margin_ms: options.margin_s * 1e3,
+        });
+    };
+    let tree = feeding_tree(scene, root);
+    let mut faults = Vec::new();
+    let mut violations = Vec::new();
+    for bus in &scene.buses {
+        let b = bus.id.as_str();
+        let Some(a) = analyse_in(scene, &case, &tree, root, b, true)? else {
+            continue;
+        };
+        let (path, seq) = (&a.path, &a.sequence);
+        let first = seq
+            .operations
+            .iter()
+            .find(|o| matches!(o.action, Action::Trip | Action::Melt));
+        let isolated = seq.isolated_by.and_then(|d| {
+            seq.operations
+                .iter()
+                .rev()
+                .find(|o| o.device == Some(d) && matches!(o.action, Action::Lockout | Action::Open))
+                .map(|o| o.t_ms)
+        });
+        for (k, down) in path.iter().enumerate() {
+            let Some(td) = grading_time(&down.device, down.current_a) else {
+                continue;
+            };
+            for up in &path[..k] {
+                if matches!(up.device, Device::Sectionaliser { .. }) {
+                    continue;
+                }
+                let Some(tu) = grading_time(&up.device, up.current_a) else {
+                    continue;
+                };
+                if tu - td < options.margin_s {
+                    violations.push(Grading {
+                        bus: b.to_string(),
+                        upstream: up.name.clone(),
+                        downstream: down.name.clone(),
+                        upstream_ms: tu * 1e3,
+                        downstream_ms: td * 1e3,
+                        margin_ms: (tu - td) * 1e3,
+                    });
+                }
+            }
+        }
+        faults.push(Clearing {
+            bus: b.to_string(),
+            ikss_ka: a.ikss_ka,
+            path: path.iter().map(|p| (p.name.clone(), p.current_a)).collect(),
+            cleared_by: seq.isolated_by.map(|d| path[d].name.clone()),
+            first_interruption_ms: first.map(|o| o.t_ms),
+            isolated_ms: isolated,
+        });
+    }
+    Ok(Coordination {
+        source_bus: Some(root.to_string()),
+        faults,
+        violations,
+        margin_ms: options.margin_s * 1e3,
+    })
+}

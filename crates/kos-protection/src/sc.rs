@@ -1,0 +1,794 @@
+//! Short-circuit currents by IEC 60909-0:2016, three-phase and phase-to-phase, at every bus,
+//! for the maximum case, as pandapower's `calc_sc` computes them (so that the two can be
+//! compared number for number).
+//!
+//! The method of the equivalent voltage source at the fault: a source `c Uₙ / √3` at the
+//! faulted bus, every other source replaced by its internal impedance, loads, line
+//! capacitances and shunts neglected (IEC 60909-0 §2.3.1). With Z the bus impedance matrix of
+//! the network and its sources,
+//! - `I"k3 = c Uₙ / (√3 |Z_ff|)` (§4.2.1, eq. 29), `S"k = √3 Uₙ I"k` (eq. 1);
+//! - `I"k2 = (√3 / 2) c Uₙ / (√3 |Z_ff|)` with equal positive- and negative-sequence
+//!   impedances (§4.3, eq. 44);
+//! - `ip = κ √2 I"k` (eq. 54) with `κ = 1.02 + 0.98 e^(−3R/X)` (eq. 55) and R/X by the method
+//!   of the equivalent frequency (method C, §8.1.3 c): Z at `fc = 20 Hz` (24 Hz in 60 Hz
+//!   systems), `R/X = (Rc / Xc)(fc / f)`.
+//!
+//! Sources and their impedances:
+//! - network feeders (the grid tie): `Z_Q = c Uₙ² / S"kQ`, with `R_Q / X_Q` given (§6.2);
+//! - transformers: `Z_T = (u_kr / 100) U_rT² / S_rT` on the low-voltage side, corrected by
+//!   `K_T = 0.95 c_max / (1 + 0.6 x_T)` (§6.3.3, eq. 12a), x_T in per unit of the rating;
+//! - synchronous (and grid-forming) units: `Z_G = R_G + j X"d` corrected by
+//!   `K_G = (Uₙ / U_rG) c_max / (1 + x"d sin φ_rG)` (§6.6.1, eq. 18); for κ, R_G is replaced by
+//!   the fictitious `R_Gf` (0.05 X"d above 1 kV and 100 MVA, 0.07 X"d above 1 kV, 0.15 X"d at
+//!   or below 1 kV, §6.6.1 note);
+//! - full-converter units (photovoltaics, most wind turbines, grid-following inverters):
+//!   current sources of `k I_rG` (§6.8; k = 1.2 by default in the scene), added by
+//!   superposition: `ΔI_f = |Σ_j Z_fj I_j e^(−j arg Z_jj)| / |Z_ff|` (pandapower's `_calc_ikss`
+//!   with converters), and without the angle for I"k2; they add `√2 ΔI_f` to ip.
+//!
+//! `c_max` is 1.10 above 1 kV and at low voltage with a 10 % tolerance (1.05 with 6 %)
+//! (Table 1). Closed bus-bus switches join their buses. A part of the network with no
+//! voltage source (feeder, transformer-fed or synchronous unit) has no result: it is
+//! de-energised.
+//!
+//! Per unit on 1 MVA and each bus's nominal voltage; the LDLᵀ factors of kos-grid's
+//! [`SymmetricLdl`] give the diagonal of Z (Takahashi's equations) and the converters' sums
+//! (one solve each for I"k3 and I"k2, whatever their number).
+
+use std::collections::BTreeMap;
+use std::f64::consts::SQRT_2;
+
+use kos_grid::sparse_lu::SymmetricLdl;
+use kos_grid::ybus::Ybus;
+use kos_grid::{Branch, Bus, BusKind, Network};
+use num_complex::Complex64;
+use serde::{Deserialize, Serialize};
+
+/// The interchange format's name.
+pub const SC_CASE_FORMAT: &str = "sc-case/1";
+
+/// A network for short-circuit calculation (`sc-case/1`: the data IEC 60909 needs, in the
+/// units of pandapower's element tables, so that a case can be solved by both).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScCase {
+    /// `sc-case/1`.
+    pub format: String,
+    /// Name.
+    pub name: String,
+    /// System frequency, Hz (50 or 60).
+    #[serde(default = "fifty")]
+    pub frequency_hz: f64,
+    /// Buses.
+    pub buses: Vec<ScBus>,
+    /// Network feeders.
+    #[serde(default)]
+    pub ext_grids: Vec<ExtGrid>,
+    /// Lines and cables.
+    #[serde(default)]
+    pub lines: Vec<ScLine>,
+    /// Two-winding transformers.
+    #[serde(default)]
+    pub trafos: Vec<ScTrafo>,
+    /// Closed bus-bus switches.
+    #[serde(default)]
+    pub switches: Vec<ScSwitch>,
+    /// Full-converter units (current sources).
+    #[serde(default)]
+    pub sgens: Vec<ScConverter>,
+    /// Synchronous and grid-forming units (voltage sources behind X"d).
+    #[serde(default)]
+    pub gens: Vec<ScMachine>,
+}
+
+fn fifty() -> f64 {
+    50.0
+}
+
+/// A bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScBus {
+    /// Id.
+    pub id: String,
+    /// Nominal voltage Uₙ, kV.
+    pub vn_kv: f64,
+}
+
+/// A network feeder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtGrid {
+    /// Id.
+    pub id: String,
+    /// Bus id.
+    pub bus: String,
+    /// Maximum initial short-circuit power S"kQ max, MVA.
+    pub s_sc_max_mva: f64,
+    /// R/X of the feeder's impedance at maximum short-circuit power.
+    pub rx_max: f64,
+}
+
+/// A line or cable: its whole series impedance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScLine {
+    /// Id.
+    pub id: String,
+    /// From bus id.
+    pub from: String,
+    /// To bus id.
+    pub to: String,
+    /// Resistance, Ω.
+    pub r_ohm: f64,
+    /// Reactance, Ω.
+    pub x_ohm: f64,
+}
+
+/// A two-winding transformer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScTrafo {
+    /// Id.
+    pub id: String,
+    /// High-voltage bus id.
+    pub hv_bus: String,
+    /// Low-voltage bus id.
+    pub lv_bus: String,
+    /// Rated power, MVA.
+    pub sn_mva: f64,
+    /// Rated high voltage, kV.
+    pub vn_hv_kv: f64,
+    /// Rated low voltage, kV.
+    pub vn_lv_kv: f64,
+    /// Short-circuit voltage, %.
+    pub vk_percent: f64,
+    /// Its resistive part, %.
+    pub vkr_percent: f64,
+}
+
+/// A closed bus-bus switch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScSwitch {
+    /// Id.
+    pub id: String,
+    /// One bus id.
+    pub from: String,
+    /// The other bus id.
+    pub to: String,
+}
+
+/// A full-converter unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScConverter {
+    /// Id.
+    pub id: String,
+    /// Bus id.
+    pub bus: String,
+    /// Rated apparent power, MVA.
+    pub sn_mva: f64,
+    /// Short-circuit current over rated current.
+    pub k: f64,
+}
+
+/// A synchronous or grid-forming unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScMachine {
+    /// Id.
+    pub id: String,
+    /// Bus id.
+    pub bus: String,
+    /// Rated apparent power, MVA.
+    pub sn_mva: f64,
+    /// Rated voltage, kV.
+    pub vn_kv: f64,
+    /// Subtransient reactance, per unit of its rating.
+    pub xdss_pu: f64,
+    /// Stator resistance, Ω.
+    pub rdss_ohm: f64,
+    /// Rated power factor.
+    pub cos_phi: f64,
+}
+
+/// Results at one bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScBusResult {
+    /// Bus id.
+    pub id: String,
+    /// Nominal voltage, kV.
+    pub vn_kv: f64,
+    /// Whether a voltage source feeds the bus (the numbers are zero where not).
+    pub energised: bool,
+    /// Three-phase initial symmetrical short-circuit current I"k, kA.
+    pub ikss_ka: f64,
+    /// Peak short-circuit current ip, kA.
+    pub ip_ka: f64,
+    /// Initial symmetrical short-circuit power S"k, MVA.
+    pub skss_mva: f64,
+    /// Phase-to-phase initial short-circuit current I"k2, kA.
+    pub ikss_2ph_ka: f64,
+    /// Short-circuit resistance at the bus, Ω.
+    pub rk_ohm: f64,
+    /// Short-circuit reactance at the bus, Ω.
+    pub xk_ohm: f64,
+    /// Peak factor κ.
+    pub kappa: f64,
+}
+
+/// Options of the calculation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScOptions {
+    /// Voltage tolerance of low-voltage systems, % (10 gives c_max 1.10, 6 gives 1.05).
+    pub lv_tol_percent: f64,
+}
+
+impl Default for ScOptions {
+    fn default() -> Self {
+        Self {
+            lv_tol_percent: 10.0,
+        }
+    }
+}
+
+/// What is wrong with a case.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ScError {
+    /// An element names a bus that is not in the case.
+    #[error("{element}: unknown bus `{bus}`")]
+    UnknownBus {
+        /// The element (kind and id).
+        element: String,
+        /// The bus id.
+        bus: String,
+    },
+    /// A value out of its range.
+    #[error("{element}: {message}")]
+    Invalid {
+        /// The element (kind and id).
+        element: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The impedance matrix could not be factorised.
+    #[error("the network's impedance matrix is singular ({0})")]
+    Singular(String),
+}
+
+/// The voltage factor c_max of IEC 60909-0 Table 1 for a nominal voltage.
+pub fn c_max(vn_kv: f64, options: &ScOptions) -> f64 {
+    if vn_kv < 1.0 && options.lv_tol_percent <= 6.0 {
+        1.05
+    } else {
+        1.10
+    }
+}
+
+/// The peak factor κ for a ratio R/X (IEC 60909-0 eq. 55).
+pub fn kappa(r_over_x: f64) -> f64 {
+    1.02 + 0.98 * (-3.0 * r_over_x).exp()
+}
+
+/// The transformer correction factor K_T (IEC 60909-0 eq. 12a), x_T per unit of the rating.
+pub fn k_t(c_max: f64, x_t: f64) -> f64 {
+    0.95 * c_max / (1.0 + 0.6 * x_t)
+}
+
+/// The generator correction factor K_G (IEC 60909-0 eq. 18).
+pub fn k_g(vn_kv: f64, vr_kv: f64, c_max: f64, xdss_pu: f64, cos_phi: f64) -> f64 {
+    let sin_phi = (1.0 - cos_phi * cos_phi).max(0.0).sqrt();
+    vn_kv / vr_kv * c_max / (1.0 + xdss_pu * sin_phi)
+}
+
+const ONE: Complex64 = Complex64::new(1.0, 0.0);
+const ZERO: Complex64 = Complex64::new(0.0, 0.0);
+
+/// The case indexed: nodes (buses joined by closed switches), branches and sources in per
+/// unit of 1 MVA and the node's nominal voltage.
+struct Model {
+    /// Node of each bus.
+    node: Vec<usize>,
+    /// Nominal voltage of each node, kV.
+    vn: Vec<f64>,
+    /// c_max of each node.
+    c: Vec<f64>,
+    /// (from, to, z, tap on the from side).
+    branches: Vec<(usize, usize, Complex64, f64)>,
+    /// Branch of each line (`None`: both ends on one node), each transformer and each
+    /// switch that is a branch (see [`Model::new`]).
+    line_branch: Vec<Option<usize>>,
+    trafo_branch: Vec<usize>,
+    switch_branch: Vec<Option<usize>>,
+    /// Source admittance at each node (feeders, machines with K_G).
+    y_source: Vec<Complex64>,
+    /// Source admittance at the equivalent frequency, for κ: each source's reactance scaled
+    /// by fc / f, machines with R_Gf in place of R_G.
+    y_source_c: Vec<Complex64>,
+    /// fc / f.
+    ratio: f64,
+    /// Converters' rated current times k at each node, pu.
+    converter: Vec<f64>,
+    /// Whether each node has a voltage source.
+    source: Vec<bool>,
+}
+
+fn element(kind: &str, id: &str) -> String {
+    format!("{kind} `{id}`")
+}
+
+fn positive(what: &str, kind: &str, id: &str, v: f64) -> Result<f64, ScError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(ScError::Invalid {
+            element: element(kind, id),
+            message: format!("{what} must be a positive number, not {v}"),
+        })
+    }
+}
+
+fn non_negative(what: &str, kind: &str, id: &str, v: f64) -> Result<f64, ScError> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(ScError::Invalid {
+            element: element(kind, id),
+            message: format!("{what} must be zero or more, not {v}"),
+        })
+    }
+}
+
+fn find(parent: &mut [usize], mut a: usize) -> usize {
+    while parent[a] != a {
+        parent[a] = parent[parent[a]];
+        a = parent[a];
+    }
+    a
+}
+
+/// Impedance of a closed switch where switches are kept as branches (for the currents through
+/// them), pu: a few micro-ohms at low voltage, invisible in the currents.
+const SWITCH_Z_PU: Complex64 = Complex64::new(0.0, 1e-6);
+
+impl Model {
+    /// The case indexed. Closed switches join their buses, as in pandapower, or with
+    /// `switch_branches` stay branches of [`SWITCH_Z_PU`] so that the currents through them
+    /// can be had.
+    fn new(case: &ScCase, options: &ScOptions, switch_branches: bool) -> Result<Self, ScError> {
+        if case.format != SC_CASE_FORMAT {
+            return Err(ScError::Invalid {
+                element: "case".into(),
+                message: format!("format `{}`, expected `{SC_CASE_FORMAT}`", case.format),
+            });
+        }
+        if !(case.frequency_hz == 50.0 || case.frequency_hz == 60.0) {
+            return Err(ScError::Invalid {
+                element: "case".into(),
+                message: format!("frequency_hz must be 50 or 60, not {}", case.frequency_hz),
+            });
+        }
+        let mut index = BTreeMap::new();
+        for (i, b) in case.buses.iter().enumerate() {
+            positive("vn_kv", "bus", &b.id, b.vn_kv)?;
+            if index.insert(b.id.as_str(), i).is_some() {
+                return Err(ScError::Invalid {
+                    element: element("bus", &b.id),
+                    message: "the id is used twice".into(),
+                });
+            }
+        }
+        let bus = |kind: &str, id: &str, b: &str| {
+            index.get(b).copied().ok_or_else(|| ScError::UnknownBus {
+                element: element(kind, id),
+                bus: b.to_string(),
+            })
+        };
+        // Closed switches join buses into nodes (union-find, the smallest bus index leads).
+        let nb = case.buses.len();
+        let mut parent: Vec<usize> = (0..nb).collect();
+        let mut switch_ends = Vec::new();
+        for s in &case.switches {
+            let (a, b) = (bus("switch", &s.id, &s.from)?, bus("switch", &s.id, &s.to)?);
+            switch_ends.push((a, b));
+            if switch_branches {
+                continue;
+            }
+            let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+        let mut node = vec![usize::MAX; nb];
+        let mut vn = Vec::new();
+        for i in 0..nb {
+            let r = find(&mut parent, i);
+            if r == i {
+                node[i] = vn.len();
+                vn.push(case.buses[i].vn_kv);
+            }
+        }
+        for i in 0..nb {
+            node[i] = node[find(&mut parent, i)];
+        }
+        let n = vn.len();
+        let c: Vec<f64> = vn.iter().map(|&v| c_max(v, options)).collect();
+        let zbase = |k: usize| vn[k] * vn[k];
+        let mut branches = Vec::new();
+        let mut line_branch = Vec::new();
+        let mut trafo_branch = Vec::new();
+        for l in &case.lines {
+            let (f, t) = (bus("line", &l.id, &l.from)?, bus("line", &l.id, &l.to)?);
+            non_negative("r_ohm", "line", &l.id, l.r_ohm)?;
+            // Series-compensated lines have a negative reactance.
+            if !l.x_ohm.is_finite() {
+                return Err(ScError::Invalid {
+                    element: element("line", &l.id),
+                    message: format!("x_ohm must be a number, not {}", l.x_ohm),
+                });
+            }
+            let z = Complex64::new(l.r_ohm, l.x_ohm);
+            if z.norm() == 0.0 {
+                return Err(ScError::Invalid {
+                    element: element("line", &l.id),
+                    message: "zero impedance (use a switch)".into(),
+                });
+            }
+            let (f, t) = (node[f], node[t]);
+            line_branch.push((f != t).then_some(branches.len()));
+            if f != t {
+                branches.push((f, t, z / zbase(f), 1.0));
+            }
+        }
+        for tr in &case.trafos {
+            let id = &tr.id;
+            let (f, t) = (bus("trafo", id, &tr.hv_bus)?, bus("trafo", id, &tr.lv_bus)?);
+            let sn = positive("sn_mva", "trafo", id, tr.sn_mva)?;
+            let vk = positive("vk_percent", "trafo", id, tr.vk_percent)?;
+            let vkr = non_negative("vkr_percent", "trafo", id, tr.vkr_percent)?;
+            let vhv = positive("vn_hv_kv", "trafo", id, tr.vn_hv_kv)?;
+            let vlv = positive("vn_lv_kv", "trafo", id, tr.vn_lv_kv)?;
+            if vkr > vk {
+                return Err(ScError::Invalid {
+                    element: element("trafo", id),
+                    message: format!("vkr_percent {vkr} exceeds vk_percent {vk}"),
+                });
+            }
+            let (f, t) = (node[f], node[t]);
+            if f == t {
+                return Err(ScError::Invalid {
+                    element: element("trafo", id),
+                    message: "both sides on the same bus".into(),
+                });
+            }
+            // On the low-voltage side's base, with the rated low voltage against the bus's.
+            let scale = (vlv / vn[t]).powi(2) / sn;
+            let (zk, rk) = (vk / 100.0 * scale, vkr / 100.0 * scale);
+            let xk = (zk * zk - rk * rk).max(0.0).sqrt();
+            let x_t = (vk * vk - vkr * vkr).max(0.0).sqrt() / 100.0;
+            let kt = k_t(c[t], x_t);
+            let tap = (vhv / vlv) / (vn[f] / vn[t]);
+            trafo_branch.push(branches.len());
+            branches.push((f, t, Complex64::new(rk, xk) * kt, tap));
+        }
+        let switch_branch = switch_ends
+            .iter()
+            .map(|&(a, b)| {
+                let (f, t) = (node[a], node[b]);
+                (f != t).then(|| {
+                    branches.push((f, t, SWITCH_Z_PU, 1.0));
+                    branches.len() - 1
+                })
+            })
+            .collect();
+        let ratio = if case.frequency_hz == 60.0 {
+            24.0
+        } else {
+            20.0
+        } / case.frequency_hz;
+        let mut y_source = vec![ZERO; n];
+        let mut y_source_c = vec![ZERO; n];
+        let mut converter = vec![0.0; n];
+        let mut source = vec![false; n];
+        for e in &case.ext_grids {
+            let k = node[bus("ext_grid", &e.id, &e.bus)?];
+            let s = positive("s_sc_max_mva", "ext_grid", &e.id, e.s_sc_max_mva)?;
+            let rx = non_negative("rx_max", "ext_grid", &e.id, e.rx_max)?;
+            let z = c[k] / s;
+            let x = z / (1.0 + rx * rx).sqrt();
+            y_source[k] += Complex64::new(rx * x, x).inv();
+            y_source_c[k] += Complex64::new(rx * x, x * ratio).inv();
+            source[k] = true;
+        }
+        for g in &case.gens {
+            let id = &g.id;
+            let k = node[bus("gen", id, &g.bus)?];
+            let sn = positive("sn_mva", "gen", id, g.sn_mva)?;
+            let vr = positive("vn_kv", "gen", id, g.vn_kv)?;
+            let xd = positive("xdss_pu", "gen", id, g.xdss_pu)?;
+            let rd = non_negative("rdss_ohm", "gen", id, g.rdss_ohm)?;
+            if !(g.cos_phi > 0.0 && g.cos_phi <= 1.0) {
+                return Err(ScError::Invalid {
+                    element: element("gen", id),
+                    message: format!("cos_phi must be in (0, 1], not {}", g.cos_phi),
+                });
+            }
+            let x_ohm = xd * vr * vr / sn;
+            let kg = k_g(vn[k], vr, c[k], xd, g.cos_phi);
+            y_source[k] += (Complex64::new(rd, x_ohm) * kg / zbase(k)).inv();
+            let rf = if vr <= 1.0 {
+                0.15
+            } else if sn < 100.0 {
+                0.07
+            } else {
+                0.05
+            } * x_ohm;
+            y_source_c[k] += (Complex64::new(rf, x_ohm * ratio) * kg / zbase(k)).inv();
+            source[k] = true;
+        }
+        for s in &case.sgens {
+            let k = node[bus("sgen", &s.id, &s.bus)?];
+            let sn = positive("sn_mva", "sgen", &s.id, s.sn_mva)?;
+            let kk = non_negative("k", "sgen", &s.id, s.k)?;
+            converter[k] += kk * sn;
+        }
+        Ok(Self {
+            node,
+            vn,
+            c,
+            branches,
+            line_branch,
+            trafo_branch,
+            switch_branch,
+            y_source,
+            y_source_c,
+            ratio,
+            converter,
+            source,
+        })
+    }
+
+    /// Nodes reached from a voltage source over the branches.
+    fn energised(&self) -> Vec<bool> {
+        let n = self.vn.len();
+        let mut adj = vec![Vec::new(); n];
+        for &(f, t, _, _) in &self.branches {
+            adj[f].push(t);
+            adj[t].push(f);
+        }
+        let mut live = self.source.clone();
+        let mut stack: Vec<usize> = (0..n).filter(|&k| live[k]).collect();
+        while let Some(a) = stack.pop() {
+            for &b in &adj[a] {
+                if !live[b] {
+                    live[b] = true;
+                    stack.push(b);
+                }
+            }
+        }
+        live
+    }
+
+    /// A kos-grid network of the nodes and branches, reactances scaled by `x_scale`, for its
+    /// admittance matrix.
+    fn network(&self, x_scale: f64) -> Network {
+        let mut net = Network::new("short circuit", 1.0);
+        net.buses = self
+            .vn
+            .iter()
+            .map(|&v| Bus::new("", BusKind::Pq, v))
+            .collect();
+        net.branches = self
+            .branches
+            .iter()
+            .map(|&(f, t, z, tap)| {
+                let mut br = Branch::line(f, t, z.re, z.im * x_scale, 0.0);
+                br.tap = tap;
+                br
+            })
+            .collect();
+        net
+    }
+}
+
+/// Admittance matrix values with the given shunts on the diagonal; a node without supply
+/// gets 1 pu to ground so that the matrix stays regular (its results are not used).
+fn admittance(model: &Model, x_scale: f64, shunt: &[Complex64], live: &[bool]) -> Ybus {
+    let mut y = Ybus::build(&model.network(x_scale), |_, _| true);
+    for k in 0..model.vn.len() {
+        y.val[y.diag[k]] += if live[k] { shunt[k] } else { ONE };
+    }
+    y
+}
+
+/// I"k3, I"k2, ip and S"k at every bus of `case` (IEC 60909, maximum case).
+pub fn short_circuit(case: &ScCase, options: &ScOptions) -> Result<Vec<ScBusResult>, ScError> {
+    let model = Model::new(case, options, false)?;
+    let n = model.vn.len();
+    let live = model.energised();
+    let y = admittance(&model, 1.0, &model.y_source, &live);
+    let mut ldl = SymmetricLdl::new(n, &y.col_ptr, &y.row_idx)
+        .map_err(|e| ScError::Singular(e.to_string()))?;
+    if !ldl.factor(&y.col_ptr, &y.row_idx, &y.val) {
+        return Err(ScError::Singular(
+            "a zero pivot at the system frequency".into(),
+        ));
+    }
+    let zd = ldl.inverse_diagonal();
+    // Converters: one solve for I"k3's sum (each current at the angle of its own Z_jj), one
+    // for I"k2's.
+    let has_converters = model.converter.iter().any(|&i| i > 0.0);
+    let (mut u3, mut u2) = (vec![ZERO; n], vec![ZERO; n]);
+    if has_converters {
+        for k in 0..n {
+            if live[k] && model.converter[k] > 0.0 {
+                let i = model.converter[k];
+                u3[k] = Complex64::from_polar(i, -zd[k].arg());
+                u2[k] = Complex64::new(i, 0.0);
+            }
+        }
+        ldl.solve(&mut u3);
+        ldl.solve(&mut u2);
+    }
+    // κ by the equivalent frequency: reactances at fc / f, machines with R_Gf.
+    let ratio = model.ratio;
+    let yc = admittance(&model, ratio, &model.y_source_c, &live);
+    if !ldl.factor(&yc.col_ptr, &yc.row_idx, &yc.val) {
+        return Err(ScError::Singular(
+            "a zero pivot at the equivalent frequency".into(),
+        ));
+    }
+    let zc = ldl.inverse_diagonal();
+    let sqrt3 = 3f64.sqrt();
+    let results = case
+        .buses
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let k = model.node[i];
+            let vn = model.vn[k];
+            if !live[k] {
+                return ScBusResult {
+                    id: b.id.clone(),
+                    vn_kv: b.vn_kv,
+                    energised: false,
+                    ikss_ka: 0.0,
+                    ip_ka: 0.0,
+                    skss_mva: 0.0,
+                    ikss_2ph_ka: 0.0,
+                    rk_ohm: 0.0,
+                    xk_ohm: 0.0,
+                    kappa: 0.0,
+                };
+            }
+            let zff = zd[k].norm();
+            let ibase = 1.0 / (sqrt3 * vn);
+            let i1 = model.c[k] / zff;
+            let (i2, i2_2ph) = if has_converters {
+                (u3[k].norm() / zff, u2[k].norm() / zff)
+            } else {
+                (0.0, 0.0)
+            };
+            let rx_c = zc[k].re / zc[k].im * ratio;
+            let kappa = kappa(rx_c);
+            let ikss = (i1 + i2) * ibase;
+            ScBusResult {
+                id: b.id.clone(),
+                vn_kv: b.vn_kv,
+                energised: true,
+                ikss_ka: ikss,
+                ip_ka: SQRT_2 * (kappa * i1 + i2) * ibase,
+                skss_mva: sqrt3 * ikss * vn,
+                ikss_2ph_ka: (sqrt3 / 2.0 * i1 + i2_2ph) * ibase,
+                rk_ohm: zd[k].re * vn * vn,
+                xk_ohm: zd[k].im * vn * vn,
+                kappa,
+            }
+        })
+        .collect();
+    Ok(results)
+}
+
+/// Currents through the branches during a three-phase fault at one bus, kA (initial
+/// symmetrical values, from the change of the bus voltages: prefault currents are neglected,
+/// as in IEC 60909).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultFlows {
+    /// The faulted bus.
+    pub bus: String,
+    /// I"k at the bus, kA (0 when it is de-energised).
+    pub ikss_ka: f64,
+    /// Current through each line, kA, in the case's order.
+    pub line_ka: Vec<f64>,
+    /// Current on the high- and low-voltage sides of each transformer, kA.
+    pub trafo_ka: Vec<(f64, f64)>,
+    /// Current through each closed switch, kA.
+    pub switch_ka: Vec<f64>,
+}
+
+/// Branch currents for a bolted three-phase fault at `bus` (maximum case): the voltage
+/// sources' part by the equivalent voltage source at the fault, the converters' part by
+/// superposition with the faulted bus held at zero.
+pub fn fault_flows(case: &ScCase, bus: &str, options: &ScOptions) -> Result<FaultFlows, ScError> {
+    let model = Model::new(case, options, true)?;
+    let i = case
+        .buses
+        .iter()
+        .position(|b| b.id == bus)
+        .ok_or_else(|| ScError::UnknownBus {
+            element: "fault".into(),
+            bus: bus.to_string(),
+        })?;
+    let f = model.node[i];
+    let n = model.vn.len();
+    let live = model.energised();
+    let empty = FaultFlows {
+        bus: bus.to_string(),
+        ikss_ka: 0.0,
+        line_ka: vec![0.0; case.lines.len()],
+        trafo_ka: vec![(0.0, 0.0); case.trafos.len()],
+        switch_ka: vec![0.0; case.switches.len()],
+    };
+    if !live[f] {
+        return Ok(empty);
+    }
+    let y = admittance(&model, 1.0, &model.y_source, &live);
+    let mut ldl = SymmetricLdl::new(n, &y.col_ptr, &y.row_idx)
+        .map_err(|e| ScError::Singular(e.to_string()))?;
+    if !ldl.factor(&y.col_ptr, &y.row_idx, &y.val) {
+        return Err(ScError::Singular(
+            "a zero pivot at the system frequency".into(),
+        ));
+    }
+    let mut zf = vec![ZERO; n];
+    zf[f] = ONE;
+    ldl.solve(&mut zf);
+    let zff = zf[f];
+    // The voltage sources' part: ΔV = −Z e_f c / Z_ff.
+    let i_f = Complex64::new(model.c[f], 0.0) / zff;
+    let mut dv: Vec<Complex64> = zf.iter().map(|&z| -z * i_f).collect();
+    let mut total = i_f;
+    // Converters: ΔV += w − Z e_f w_f / Z_ff with w = Z J.
+    if model.converter.iter().any(|&c| c > 0.0) {
+        let zd = ldl.inverse_diagonal();
+        let mut w = vec![ZERO; n];
+        for k in 0..n {
+            if live[k] && model.converter[k] > 0.0 {
+                w[k] = Complex64::from_polar(model.converter[k], -zd[k].arg());
+            }
+        }
+        ldl.solve(&mut w);
+        let wf = w[f] / zff;
+        total += wf;
+        for k in 0..n {
+            dv[k] += w[k] - zf[k] * wf;
+        }
+    }
+    let sqrt3 = 3f64.sqrt();
+    let ends = |b: usize| {
+        let (from, to, z, tap) = model.branches[b];
+        let ys = z.inv();
+        let i_from = ys / (tap * tap) * dv[from] - ys / tap * dv[to];
+        let i_to = -ys / tap * dv[from] + ys * dv[to];
+        (
+            i_from.norm() / (sqrt3 * model.vn[from]),
+            i_to.norm() / (sqrt3 * model.vn[to]),
+        )
+    };
+    Ok(FaultFlows {
+        bus: bus.to_string(),
+        ikss_ka: total.norm() / (sqrt3 * model.vn[f]),
+        line_ka: model
+            .line_branch
+            .iter()
+            .map(|b| b.map_or(0.0, |b| ends(b).0))
+            .collect(),
+        trafo_ka: model.trafo_branch.iter().map(|&b| ends(b)).collect(),
+        switch_ka: model
+            .switch_branch
+            .iter()
+            .map(|b| b.map_or(0.0, |b| ends(b).0))
+            .collect(),
+    })
+}
