@@ -34,6 +34,23 @@ pub struct HeadlessArgs {
     /// `$KOS_LEDGER_KEY`, else `<ledger dir>.key`.
     #[arg(long, requires = "ledger")]
     pub ledger_key: Option<PathBuf>,
+    /// A fault at a time of the run: `ASSET@MINUTES` (permanent) or
+    /// `ASSET@MINUTES:temporary`, on a bus, line, transformer or switch; repeatable. The
+    /// protection devices operate, FLISR follows, and the report gains a `protection` object.
+    #[arg(long = "fault")]
+    pub faults: Vec<crate::protection::ScheduledFault>,
+    /// Seconds from a lockout to FLISR's switching.
+    #[arg(long, default_value_t = 60.0)]
+    pub flisr_delay: f64,
+    /// FLISR advises (events) and switches nothing: the trainee does.
+    #[arg(long)]
+    pub advise_only: bool,
+    /// Interruptions at least this long are sustained (IEEE 1366: 300 s; EN 50160: 180 s).
+    #[arg(long, default_value_t = 300.0)]
+    pub sustained_seconds: f64,
+    /// Simulated seconds per tick.
+    #[arg(long, default_value_t = 60)]
+    pub tick_seconds: i64,
     /// Run live against this MQTT broker (`mqtt://host:port`, `mqtts://...`): ticks are
     /// paced by the wall clock at the clock's speed and telemetry is applied between them.
     /// `--ticks` is then ignored; the run lasts `--wall-seconds`.
@@ -68,6 +85,28 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     if let Some(seed) = args.seed {
         app.world_mut().resource_mut::<SimClock>().seed = seed;
     }
+    anyhow::ensure!(
+        (1..=3600).contains(&args.tick_seconds),
+        "--tick-seconds must lie in 1..=3600, not {}",
+        args.tick_seconds
+    );
+    app.world_mut().resource_mut::<SimClock>().tick_s = args.tick_seconds;
+    if !args.faults.is_empty() {
+        anyhow::ensure!(
+            args.flisr_delay.is_finite() && args.flisr_delay >= 0.0,
+            "--flisr-delay must be zero or more seconds"
+        );
+        anyhow::ensure!(
+            args.sustained_seconds.is_finite() && args.sustained_seconds > 0.0,
+            "--sustained-seconds must be a positive number"
+        );
+        let config = crate::protection::ProtectionConfig {
+            flisr_delay_s: args.flisr_delay,
+            advise_only: args.advise_only,
+            sustained_threshold_s: args.sustained_seconds,
+        };
+        crate::protection::attach(&mut app, args.faults.clone(), config);
+    }
     if let Some(dir) = &args.ledger {
         let config = crate::ledger::LedgerConfig {
             dir: dir.clone(),
@@ -95,6 +134,11 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     let ledger = app.world().get_resource::<crate::ledger::Ledger>();
     if let (Some(l), Some(o)) = (ledger, report.as_object_mut()) {
         o.insert("ledger".into(), l.report());
+    }
+    let protection = app.world().get_resource::<crate::protection::Protection>();
+    if let (Some(p), Some(o)) = (protection, report.as_object_mut()) {
+        let now = app.world().resource::<SimClock>().elapsed_s as f64;
+        o.insert("protection".into(), p.report(&scene, now));
     }
     let text = serde_json::to_string(&report)? + "\n";
     if args.report == "-" {

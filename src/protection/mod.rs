@@ -1,3 +1,7 @@
-//! Protection and resilience: `kos-twin shortcircuit` (IEC 60909 fault levels at every bus).
+//! Protection and resilience: faults in the tick with FLISR (`faults`), and the
+//! `shortcircuit` and `protection check` commands (`cli`).
 
 pub mod cli;
+pub mod faults;
+
+pub use faults::{Protection, ProtectionConfig, ProtectionEvent, ScheduledFault, attach};

@@ -14,7 +14,10 @@
 //!    that cannot carry a whole dead part carries what it can: switchable branches inside the
 //!    part open, the farthest from the tie first, until the rest fits.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use kos_grid::{Network, PowerFlow, PowerFlowOptions};
+use kos_scene::{DeviceSpec, GeneratorKind, Priority, Scene};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +32,15 @@ pub struct Edge {
     pub closed: bool,
     /// Can be opened and closed by the plan.
     pub switchable: bool,
+}
+
+/// Where the fault is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultAt {
+    /// On a branch (a cable or line section).
+    Branch(usize),
+    /// On a bus (a busbar, a ring main unit).
+    Bus(usize),
 }
 
 /// The plan.
@@ -81,7 +93,7 @@ fn reach(
     seen
 }
 
-/// Plans the isolation of `faulted_edge` and the restoration of the rest, from the state
+/// Plans the isolation of the fault and the restoration of the rest, from the state
 /// after the protection operated (the tripped device's branch open). `priority[b]` is the
 /// most critical load's priority at bus `b` (0 the most critical; `u8::MAX` for none).
 /// `acceptable(closed)` judges a switching state (true: it may be used).
@@ -89,14 +101,28 @@ pub fn plan(
     buses: usize,
     edges: &[Edge],
     sources: &[usize],
-    faulted_edge: usize,
+    fault: FaultAt,
     priority: &[u8],
     mut acceptable: impl FnMut(&[bool]) -> bool,
 ) -> Plan {
     let mut state: Vec<bool> = edges.iter().map(|e| e.closed).collect();
     let mut out = Plan::default();
-    let Some(fe) = edges.get(faulted_edge) else {
-        return out;
+    // A bus fault: the section around the bus; a branch fault: the branch's.
+    let (faulted_edge, fe) = match fault {
+        FaultAt::Branch(k) => match edges.get(k) {
+            Some(e) => (k, *e),
+            None => return out,
+        },
+        FaultAt::Bus(b) if b < buses => (
+            usize::MAX,
+            Edge {
+                from: b,
+                to: b,
+                closed: true,
+                switchable: false,
+            },
+        ),
+        FaultAt::Bus(_) => return out,
     };
     // 1. The faulted section: across closed, non-switchable branches from the faulted one;
     // a switchable faulted branch is a section by itself (opening it isolates the fault).
@@ -124,7 +150,9 @@ pub fn plan(
     let before = live(&state);
     // 3. Restoration, one closing at a time.
     let mut tried = vec![false; edges.len()];
-    tried[faulted_edge] = true;
+    if let Some(t) = tried.get_mut(faulted_edge) {
+        *t = true;
+    }
     loop {
         let energised = live(&state);
         // Candidates: open switchable branches joining a live bus to a dead one outside the
@@ -218,6 +246,107 @@ fn distances(
     d
 }
 
+/// Whether a switching state may be used: the AC power flow of `net` with the branches
+/// `closed` converges, no branch is above its rating and every energised bus lies within
+/// 0.9-1.1 pu (EN 50160's band for supply voltage).
+pub fn restoration_ok(net: &Network, closed: &[bool]) -> bool {
+    let mut trial = net.clone();
+    for (br, &c) in trial.branches.iter_mut().zip(closed) {
+        br.in_service = c;
+    }
+    let Ok(r) = PowerFlow::new().solve(&trial, &PowerFlowOptions::default()) else {
+        return false;
+    };
+    r.converged
+        && trial
+            .branches
+            .iter()
+            .zip(&r.branch_loading_pct)
+            .all(|(b, &l)| !b.in_service || b.rate_a_mva <= 0.0 || l <= 100.0)
+        && r.vm_pu
+            .iter()
+            .zip(&r.bus_island)
+            .all(|(&v, i)| i.is_none() || v == 0.0 || (0.9..=1.1).contains(&v))
+}
+
+/// The rank of a load priority for restoration (0 first).
+pub fn priority_rank(p: Priority) -> u8 {
+    match p {
+        Priority::Critical => 0,
+        Priority::Essential => 1,
+        Priority::Deferrable => 2,
+    }
+}
+
+/// FLISR for a scene: `net` is its network as switched now (with the demands of the moment;
+/// branch `k` is the asset `branch_ids[k]`, bus `b` is `bus_index`'s), `location` the
+/// faulted bus or branch. Switchable: switches and branches carrying a relay, recloser,
+/// sectionaliser or fault indicator (a fuse is not operable). Sources: the grid ties in
+/// service, else every grid-forming unit (an island a battery holds meanwhile is joined
+/// back: the battery resynchronises). Each closing is checked by [`restoration_ok`].
+/// `None` when `location` names nothing in the network.
+pub fn plan_scene(
+    scene: &Scene,
+    net: &Network,
+    branch_ids: &[String],
+    bus_index: &BTreeMap<String, usize>,
+    location: &str,
+) -> Option<Plan> {
+    let operable: BTreeSet<&str> = scene
+        .protection
+        .iter()
+        .filter(|p| !matches!(p.device, DeviceSpec::Fuse { .. }))
+        .map(|p| p.branch.as_str())
+        .chain(scene.switches.iter().map(|s| s.id.as_str()))
+        .collect();
+    let edges: Vec<Edge> = net
+        .branches
+        .iter()
+        .zip(branch_ids)
+        .map(|(br, id)| Edge {
+            from: br.from,
+            to: br.to,
+            closed: br.in_service,
+            switchable: operable.contains(id.as_str()),
+        })
+        .collect();
+    let ties: Vec<usize> = scene
+        .generators
+        .iter()
+        .filter(|g| g.in_service && matches!(g.kind, GeneratorKind::GridTie { .. }))
+        .filter_map(|g| bus_index.get(&g.bus).copied())
+        .collect();
+    let sources: Vec<usize> = if ties.is_empty() {
+        net.generators
+            .iter()
+            .filter(|g| g.in_service && g.grid_forming)
+            .map(|g| g.bus)
+            .collect()
+    } else {
+        ties
+    };
+    let mut priority = vec![u8::MAX; net.buses.len()];
+    let loads = scene.loads.iter().map(|l| (&l.bus, l.priority));
+    for (bus, p) in loads.chain(scene.pods.iter().map(|p| (&p.bus, p.priority))) {
+        if let Some(&b) = bus_index.get(bus) {
+            priority[b] = priority[b].min(priority_rank(p));
+        }
+    }
+    let fault = if let Some(&b) = bus_index.get(location) {
+        FaultAt::Bus(b)
+    } else {
+        FaultAt::Branch(branch_ids.iter().position(|id| id == location)?)
+    };
+    Some(plan(
+        net.buses.len(),
+        &edges,
+        &sources,
+        fault,
+        &priority,
+        |s| restoration_ok(net, s),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,7 +394,7 @@ mod tests {
         let mut edges = ring();
         edges[0].closed = false; // the west breaker locked out
         let priority = [u8::MAX; 9];
-        let p = plan(9, &edges, &[0], 2, &priority, |s| {
+        let p = plan(9, &edges, &[0], FaultAt::Branch(2), &priority, |s| {
             tie_ok(&ring(), s, 1000.0)
         });
         assert_eq!(p.faulted, vec![2, 3]);
@@ -284,7 +413,7 @@ mod tests {
         edges[0].closed = false;
         let mut priority = [u8::MAX; 9];
         priority[4] = 0;
-        let p = plan(9, &edges, &[0], 2, &priority, |_| true);
+        let p = plan(9, &edges, &[0], FaultAt::Branch(2), &priority, |_| true);
         assert_eq!(p.close, vec![8, 0]);
     }
 
@@ -296,7 +425,7 @@ mod tests {
     fn a_weak_tie_restores_what_it_can() {
         let mut edges = ring();
         edges[0].closed = false;
-        let p = plan(9, &edges, &[0], 0, &[u8::MAX; 9], |s| {
+        let p = plan(9, &edges, &[0], FaultAt::Branch(0), &[u8::MAX; 9], |s| {
             tie_ok(&ring(), s, 80.0 + 130.0)
         });
         assert!(p.faulted.is_empty());
@@ -311,8 +440,27 @@ mod tests {
     fn an_unusable_tie_leaves_the_part_unserved() {
         let mut edges = ring();
         edges[0].closed = false;
-        let p = plan(9, &edges, &[0], 2, &[u8::MAX; 9], |s| !s[8]);
+        let p = plan(9, &edges, &[0], FaultAt::Branch(2), &[u8::MAX; 9], |s| {
+            !s[8]
+        });
         assert_eq!(p.close, vec![0]);
         assert_eq!(p.unserved, vec![4]);
+    }
+
+    /// A busbar fault at bus 3: its section is the bus and the cable 2-3 it reaches without a
+    /// panel; the panels 1-2 and 3-4 open, and the rest comes back.
+    #[test]
+    fn a_busbar_fault_takes_out_its_section() {
+        let mut edges = ring();
+        edges[0].closed = false;
+        let p = plan(9, &edges, &[0], FaultAt::Bus(3), &[u8::MAX; 9], |_| true);
+        assert_eq!(p.faulted, vec![2, 3]);
+        assert_eq!(p.open, vec![1, 3]);
+        assert_eq!(p.restored, vec![1, 4]);
+        assert!(
+            plan(9, &edges, &[0], FaultAt::Bus(99), &[u8::MAX; 9], |_| true)
+                .faulted
+                .is_empty()
+        );
     }
 }

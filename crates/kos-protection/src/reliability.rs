@@ -35,6 +35,9 @@ pub struct Interruption {
     pub end_s: f64,
     /// Demand not served meanwhile, kW.
     pub power_kw: f64,
+    /// Still without supply at the end of the period: sustained whatever its length so far.
+    #[serde(default)]
+    pub ongoing: bool,
 }
 
 impl Interruption {
@@ -93,10 +96,10 @@ pub fn indices(
         };
         let n = f64::from(load.customers);
         let d = i.duration_s();
-        if d <= 0.0 {
+        if d <= 0.0 && !i.ongoing {
             continue;
         }
-        if d >= sustained_threshold_s {
+        if d >= sustained_threshold_s || i.ongoing {
             sustained_customers += n;
             customer_minutes += n * d / 60.0;
             interrupted[i.load] = true;
@@ -173,6 +176,7 @@ mod tests {
             start_s,
             end_s: start_s + minutes * 60.0,
             power_kw,
+            ongoing: false,
         };
         let list = [
             out(0, 3600.0, 30.0, 40.0),
@@ -205,6 +209,7 @@ mod tests {
             start_s,
             end_s: start_s + 240.0,
             power_kw: 1.0,
+            ongoing: false,
         };
         let list = [four(0.0), four(1000.0)];
         let ieee = indices(&loads, &list, 3600.0, IEEE_1366_SUSTAINED_S);
@@ -230,5 +235,24 @@ mod tests {
         assert_eq!(x.asai, 1.0);
         let empty = indices(&[], &[], 86_400.0, IEEE_1366_SUSTAINED_S);
         assert_eq!(empty.saifi, 0.0);
+    }
+
+    /// An interruption still open at the end of the period is sustained, however short so far.
+    #[test]
+    fn an_ongoing_interruption_is_sustained() {
+        let loads = [Customers {
+            customers: 4,
+            priority: 1,
+        }];
+        let out = Interruption {
+            load: 0,
+            start_s: 3000.0,
+            end_s: 3060.0,
+            power_kw: 2.0,
+            ongoing: true,
+        };
+        let x = indices(&loads, &[out], 3060.0, IEEE_1366_SUSTAINED_S);
+        assert_eq!((x.saifi, x.maifi), (1.0, 0.0));
+        assert!(close(x.saidi_min, 1.0));
     }
 }
