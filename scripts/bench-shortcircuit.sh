@@ -18,10 +18,14 @@ trap 'rm -rf "$dir"' EXIT
 cargo bench --locked -q -p kos-protection --bench shortcircuit -- --export "$dir" >/dev/null
 for case in case9241pegase generated-10000; do
     # inverse_y=False is pandapower's faster option at this size (one solve per bus).
-    pp=$("$venv/bin/python" scripts/pandapower-sc.py time "$dir/$case.json" --inverse-y false |
-        tee /dev/stderr | sed -n 's/.*fastest: inverse_y=[A-Za-z]* \([0-9.]*\) s.*/\1/p')
-    ours=$(cargo bench --locked -q -p kos-protection --bench shortcircuit -- "$dir/$case.json" |
-        tee /dev/stderr | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+    pp_out=$("$venv/bin/python" scripts/pandapower-sc.py time "$dir/$case.json" --inverse-y false)
+    echo "$pp_out"
+    pp=$(sed -n 's/.*fastest: inverse_y=[A-Za-z]* \([0-9.]*\) s.*/\1/p' <<<"$pp_out")
+    ours_out=$(cargo bench --locked -q -p kos-protection --bench shortcircuit -- "$dir/$case.json")
+    echo "$ours_out"
+    ours=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$ours_out")
     awk -v pp="$pp" -v ours="$ours" -v c="$case" \
         'BEGIN { printf "%s: pandapower %.3f s, kos-protection %.2f ms: %.0f x faster\n", c, pp, ours, pp * 1000 / ours }'
 done
+# The default and a generated 10,000-bus scene, and one fault's whole sequence with FLISR.
+cargo bench --locked -q -p kos-protection --bench shortcircuit

@@ -420,12 +420,15 @@ impl Model {
         let mut trafo_branch = Vec::new();
         for l in &case.lines {
             let (f, t) = (bus("line", &l.id, &l.from)?, bus("line", &l.id, &l.to)?);
-            non_negative("r_ohm", "line", &l.id, l.r_ohm)?;
-            // Series-compensated lines have a negative reactance.
-            if !l.x_ohm.is_finite() {
+            // Series-compensated lines have a negative reactance, and the branches of network
+            // equivalents (case9241pegase's) a negative resistance at times.
+            if !(l.r_ohm.is_finite() && l.x_ohm.is_finite()) {
                 return Err(ScError::Invalid {
                     element: element("line", &l.id),
-                    message: format!("x_ohm must be a number, not {}", l.x_ohm),
+                    message: format!(
+                        "r_ohm and x_ohm must be numbers, not {} and {}",
+                        l.r_ohm, l.x_ohm
+                    ),
                 });
             }
             let z = Complex64::new(l.r_ohm, l.x_ohm);
@@ -446,13 +449,14 @@ impl Model {
             let (f, t) = (bus("trafo", id, &tr.hv_bus)?, bus("trafo", id, &tr.lv_bus)?);
             let sn = positive("sn_mva", "trafo", id, tr.sn_mva)?;
             let vk = positive("vk_percent", "trafo", id, tr.vk_percent)?;
-            let vkr = non_negative("vkr_percent", "trafo", id, tr.vkr_percent)?;
+            // Equivalents (case9241pegase's) carry a negative resistance at times.
+            let vkr = tr.vkr_percent;
             let vhv = positive("vn_hv_kv", "trafo", id, tr.vn_hv_kv)?;
             let vlv = positive("vn_lv_kv", "trafo", id, tr.vn_lv_kv)?;
-            if vkr > vk {
+            if !(vkr.is_finite() && vkr.abs() <= vk) {
                 return Err(ScError::Invalid {
                     element: element("trafo", id),
-                    message: format!("vkr_percent {vkr} exceeds vk_percent {vk}"),
+                    message: format!("vkr_percent {vkr} must lie within ±vk_percent {vk}"),
                 });
             }
             let (f, t) = (node[f], node[t]);
