@@ -80,15 +80,7 @@ fn table_time(points: &[(f64, f64)], m: f64) -> Option<f64> {
 /// The melting curve of OpenDSS's `tlink` fuse (multiples of rated current, seconds).
 pub fn tlink() -> Curve {
     Curve::Table {
-        points: vec![
-            (2.0, 300.0),
-            (2.1, 100.0),
-            (3.0, 10.1),
-            (4.0, 4.0),
-            (6.0, 1.4),
-            (22.0, 0.1),
-            (50.0, 0.02),
-        ],
+        points: kos_scene::TLINK_POINTS.to_vec(),
     }
 }
 

@@ -606,19 +606,25 @@ fn admittance(model: &Model, x_scale: f64, shunt: &[Complex64], live: &[bool]) -
     y
 }
 
-/// I"k3, I"k2, ip and S"k at every bus of `case` (IEC 60909, maximum case).
-pub fn short_circuit(case: &ScCase, options: &ScOptions) -> Result<Vec<ScBusResult>, ScError> {
-    let model = Model::new(case, options, false)?;
-    let n = model.vn.len();
-    let live = model.energised();
-    let y = admittance(&model, 1.0, &model.y_source, &live);
-    let mut ldl = SymmetricLdl::new(n, &y.col_ptr, &y.row_idx)
+/// The LDLᵀ factors of the admittance matrix with its sources at the system frequency.
+fn factorise(model: &Model, live: &[bool]) -> Result<SymmetricLdl, ScError> {
+    let y = admittance(model, 1.0, &model.y_source, live);
+    let mut ldl = SymmetricLdl::new(model.vn.len(), &y.col_ptr, &y.row_idx)
         .map_err(|e| ScError::Singular(e.to_string()))?;
     if !ldl.factor(&y.col_ptr, &y.row_idx, &y.val) {
         return Err(ScError::Singular(
             "a zero pivot at the system frequency".into(),
         ));
     }
+    Ok(ldl)
+}
+
+/// I"k3, I"k2, ip and S"k at every bus of `case` (IEC 60909, maximum case).
+pub fn short_circuit(case: &ScCase, options: &ScOptions) -> Result<Vec<ScBusResult>, ScError> {
+    let model = Model::new(case, options, false)?;
+    let n = model.vn.len();
+    let live = model.energised();
+    let mut ldl = factorise(&model, &live)?;
     let zd = ldl.inverse_diagonal();
     // Converters: one solve for I"k3's sum (each current at the angle of its own Z_jj), one
     // for I"k2's.
@@ -737,14 +743,7 @@ pub fn fault_flows(case: &ScCase, bus: &str, options: &ScOptions) -> Result<Faul
     if !live[f] {
         return Ok(empty);
     }
-    let y = admittance(&model, 1.0, &model.y_source, &live);
-    let mut ldl = SymmetricLdl::new(n, &y.col_ptr, &y.row_idx)
-        .map_err(|e| ScError::Singular(e.to_string()))?;
-    if !ldl.factor(&y.col_ptr, &y.row_idx, &y.val) {
-        return Err(ScError::Singular(
-            "a zero pivot at the system frequency".into(),
-        ));
-    }
+    let ldl = factorise(&model, &live)?;
     let mut zf = vec![ZERO; n];
     zf[f] = ONE;
     ldl.solve(&mut zf);

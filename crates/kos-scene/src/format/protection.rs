@@ -106,6 +106,17 @@ impl Curve {
     }
 }
 
+/// The melting curve of OpenDSS's `tlink` fuse: (multiple of the rated current, seconds).
+pub const TLINK_POINTS: [(f64, f64); 7] = [
+    (2.0, 300.0),
+    (2.1, 100.0),
+    (3.0, 10.1),
+    (4.0, 4.0),
+    (6.0, 1.4),
+    (22.0, 0.1),
+    (50.0, 0.02),
+];
+
 fn breaker_s() -> f64 {
     0.05
 }

@@ -502,15 +502,6 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
 /// transformer (OpenDSS's tlink curve, about 2.5 x its rated current) and a fuse at the head
 /// of each LV feeder.
 fn protect(g: &mut Gen, feeders: &[Vec<usize>], kv: f64) {
-    const TLINK: [(f64, f64); 7] = [
-        (2.0, 300.0),
-        (2.1, 100.0),
-        (3.0, 10.1),
-        (4.0, 4.0),
-        (6.0, 1.4),
-        (22.0, 0.1),
-        (50.0, 0.02),
-    ];
     let rating = |g: &Gen, id: &str| {
         g.s.lines
             .iter()
@@ -587,7 +578,7 @@ fn protect(g: &mut Gen, feeders: &[Vec<usize>], kv: f64) {
             device: DeviceSpec::Fuse {
                 rating_a: fuse,
                 curve: Curve::Table {
-                    points: TLINK.to_vec(),
+                    points: TLINK_POINTS.to_vec(),
                 },
             },
         });
@@ -610,7 +601,7 @@ fn protect(g: &mut Gen, feeders: &[Vec<usize>], kv: f64) {
             device: DeviceSpec::Fuse {
                 rating_a: fuse,
                 curve: Curve::Table {
-                    points: TLINK.to_vec(),
+                    points: TLINK_POINTS.to_vec(),
                 },
             },
         });
