@@ -15,6 +15,7 @@ use kos_grid::find_islands;
 use kos_protection::check::{analyse_fault, feeding_tree, main_source};
 use kos_protection::flisr::{self, priority_rank};
 use kos_protection::reliability::{self, Customers, Interruption};
+use kos_protection::sequence::Action;
 use kos_scene::{Scene, build_grid};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -400,21 +401,21 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
     let mut isolated_at = None;
     for op in &analysis.sequence.operations {
         let t = t0 + op.t_ms / 1e3;
-        let (asset, action) = match op.device {
-            Some(d) => (analysis.path[d].name.as_str(), format!("{:?}", op.action)),
-            None => (f.asset.as_str(), format!("{:?}", op.action)),
-        };
-        let action = snake(&action);
+        let asset = op
+            .device
+            .map_or(f.asset.as_str(), |d| analysis.path[d].name.as_str());
+        // The action's name as the report writes it (snake case).
+        let action = serde_json::to_value(op.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let mut customers = 0;
-        if op.device.is_some()
+        if let Some(d) = op.device
             && op.device == analysis.sequence.isolated_by
-            && matches!(
-                op.action,
-                kos_protection::sequence::Action::Lockout | kos_protection::sequence::Action::Open
-            )
+            && matches!(op.action, Action::Lockout | Action::Open)
             && isolated_at.is_none()
         {
-            let branch = analysis.device_branch[op.device.unwrap_or(0)].clone();
+            let branch = analysis.device_branch[d].clone();
             state.switched.insert(branch, false);
             let mut after = scene.clone();
             apply_to_scene(&mut after, &state.switched);
@@ -431,17 +432,6 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
                 .push((t + state.config.flisr_delay_s, f.asset.clone(), cause));
         }
     }
-}
-
-fn snake(camel: &str) -> String {
-    let mut s = String::new();
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            s.push('_');
-        }
-        s.push(c.to_ascii_lowercase());
-    }
-    s
 }
 
 fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str, cause: &str) {

@@ -1,7 +1,7 @@
 //! IEC 60909 short-circuit currents against pandapower's `calc_sc` (maximum case, 3ph and
 //! 2ph, κ by method C): two of pandapower's networks exported to `sc-case/1` and the default
 //! scene, each solved by pandapower 3.5.6. The references were made by
-//! `scripts/pandapower-sc.py` (see its header); the issue asks for 1 %, the numbers agree to
+//! `scripts/pandapower-sc.py` (see its header); the goal was 1 %, the numbers agree to
 //! far better (about 1e-13), and the test holds them to 1e-6.
 
 use kos_protection::sc::{ScCase, ScOptions, short_circuit};
