@@ -37,13 +37,12 @@ pub const CONVERTER_K: f64 = 1.2;
 /// The short-circuit case of `scene` (a validated scene: unknown references are left out).
 pub fn sc_case(scene: &Scene) -> ScCase {
     let site = &scene.site;
-    let kv = |id: &str| {
-        scene
-            .buses
-            .iter()
-            .find(|b| b.id == id)
-            .map(|b| b.nominal_kv)
-    };
+    let nominal: std::collections::BTreeMap<&str, f64> = scene
+        .buses
+        .iter()
+        .map(|b| (b.id.as_str(), b.nominal_kv))
+        .collect();
+    let kv = |id: &str| nominal.get(id).copied();
     let mut case = ScCase {
         format: SC_CASE_FORMAT.into(),
         name: site.name.clone(),
