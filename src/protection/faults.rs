@@ -11,12 +11,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bevy::prelude::*;
-use kos_grid::find_islands;
 use kos_protection::check::{analyse_fault, feeding_tree, main_source};
-use kos_protection::flisr::{self, priority_rank};
+use kos_protection::flisr;
 use kos_protection::reliability::{self, Customers, Interruption};
+use kos_protection::scene::{CustomerGroup, customer_groups, set_positions, unsupplied_buses};
 use kos_protection::sequence::Action;
-use kos_scene::{Scene, build_grid};
+use kos_scene::Scene;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -97,14 +97,6 @@ pub struct ProtectionEvent {
     pub customers: i64,
 }
 
-/// A customer group: a load (its households) or a pod (one customer).
-#[derive(Debug, Clone)]
-struct Group {
-    bus: String,
-    customers: Customers,
-    kw: f64,
-}
-
 /// Faults, operations, FLISR and interruptions of a run.
 #[derive(Resource, Debug, Default)]
 pub struct Protection {
@@ -134,65 +126,11 @@ pub fn attach(app: &mut App, faults: Vec<ScheduledFault>, config: ProtectionConf
     app.add_systems(FixedUpdate, protection_stage.in_set(SimSet::Protection));
 }
 
-fn groups(scene: &Scene) -> Vec<Group> {
-    scene
-        .loads
-        .iter()
-        .map(|l| Group {
-            bus: l.bus.clone(),
-            customers: Customers {
-                customers: l.households.max(1),
-                priority: priority_rank(l.priority),
-            },
-            kw: l.peak_kw,
-        })
-        .chain(scene.pods.iter().map(|p| Group {
-            bus: p.bus.clone(),
-            customers: Customers {
-                customers: 1,
-                priority: priority_rank(p.priority),
-            },
-            kw: p.power_kw,
-        }))
-        .collect()
-}
-
 /// The world's scene with protection's switching applied.
 fn current_scene(world: &mut World, switched: &BTreeMap<String, bool>) -> Scene {
     let mut scene = crate::scene::save_scene(world);
-    apply_to_scene(&mut scene, switched);
+    set_positions(&mut scene, switched);
     scene
-}
-
-fn apply_to_scene(scene: &mut Scene, switched: &BTreeMap<String, bool>) {
-    for l in &mut scene.lines {
-        if let Some(&c) = switched.get(&l.id) {
-            l.in_service = c;
-        }
-    }
-    for t in &mut scene.transformers {
-        if let Some(&c) = switched.get(&t.id) {
-            t.in_service = c;
-        }
-    }
-    for s in &mut scene.switches {
-        if let Some(&c) = switched.get(&s.id) {
-            s.closed = Some(c);
-        }
-    }
-}
-
-/// Buses that no grid-forming source holds.
-fn dead_buses(scene: &Scene) -> BTreeSet<String> {
-    let model = build_grid(scene);
-    let net = &model.network;
-    let islands = find_islands(net, |k| net.branches[k].in_service);
-    net.buses
-        .iter()
-        .enumerate()
-        .filter(|(b, _)| islands.of_bus[*b].is_none_or(|i| islands.islands[i].reference.is_none()))
-        .map(|(_, bus)| bus.name.clone())
-        .collect()
 }
 
 /// Sets the world's switch positions to protection's.
@@ -220,7 +158,7 @@ impl Protection {
 
     /// Opens and closes interruptions at `t` from the buses dead now; returns customers who
     /// lost supply minus those who regained it.
-    fn settle(&mut self, groups: &[Group], dead: &BTreeSet<String>, t: f64) -> i64 {
+    fn settle(&mut self, groups: &[CustomerGroup], dead: &BTreeSet<String>, t: f64) -> i64 {
         let mut change = 0i64;
         for (k, g) in groups.iter().enumerate() {
             let out = dead.contains(&g.bus);
@@ -248,7 +186,7 @@ impl Protection {
 
     /// The report's `protection` object at simulated time `now_s`.
     pub fn report(&self, scene: &Scene, now_s: f64) -> Value {
-        let groups = groups(scene);
+        let groups = customer_groups(scene);
         let loads: Vec<Customers> = groups.iter().map(|g| g.customers.clone()).collect();
         let mut all = self.interruptions.clone();
         for (&k, &start) in &self.open {
@@ -370,7 +308,7 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
             return;
         }
     };
-    let groups = groups(&scene);
+    let groups = customer_groups(&scene);
     state.event(
         t0,
         &f.asset,
@@ -383,9 +321,9 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
         let mut open = state.switched.clone();
         open.insert(analysis.device_branch[d].clone(), false);
         let mut trial = scene.clone();
-        apply_to_scene(&mut trial, &open);
-        let dead = dead_buses(&trial);
-        let before = dead_buses(&scene);
+        set_positions(&mut trial, &open);
+        let dead = unsupplied_buses(&trial);
+        let before = unsupplied_buses(&scene);
         for (k, g) in groups.iter().enumerate() {
             if dead.contains(&g.bus) && !before.contains(&g.bus) {
                 state.interruptions.push(Interruption {
@@ -418,8 +356,8 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
             let branch = analysis.device_branch[d].clone();
             state.switched.insert(branch, false);
             let mut after = scene.clone();
-            apply_to_scene(&mut after, &state.switched);
-            customers = state.settle(&groups, &dead_buses(&after), t);
+            set_positions(&mut after, &state.switched);
+            customers = state.settle(&groups, &unsupplied_buses(&after), t);
             isolated_at = Some(t);
         }
         state.event(t, asset, &action, &cause, customers);
@@ -448,13 +386,13 @@ fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str,
         .map(|(id, _)| id.clone())
         .collect();
     let bus_index = grid.model.bus_index.clone();
-    let fresh = build_grid(&scene);
+    let fresh = kos_scene::build_grid(&scene);
     for (k, br) in net.branches.iter_mut().enumerate() {
         if let Some(b) = fresh.network.branches.get(k) {
             br.in_service = b.in_service;
         }
     }
-    let groups = groups(&scene);
+    let groups = customer_groups(&scene);
     let Some(plan) = flisr::plan_scene(&scene, &net, &assets, &bus_index, location) else {
         return;
     };
@@ -511,8 +449,8 @@ fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str,
         // Customers the isolation leaves out are counted at its last opening.
         let lost = if i + 1 == plan.open.len() {
             let mut after = scene.clone();
-            apply_to_scene(&mut after, &state.switched);
-            state.settle(&groups, &dead_buses(&after), at)
+            set_positions(&mut after, &state.switched);
+            state.settle(&groups, &unsupplied_buses(&after), at)
         } else {
             0
         };
@@ -527,8 +465,8 @@ fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str,
     for &k in &plan.close {
         state.switched.insert(name(k), true);
         let mut after = scene.clone();
-        apply_to_scene(&mut after, &state.switched);
-        let regained = state.settle(&groups, &dead_buses(&after), at);
+        set_positions(&mut after, &state.switched);
+        let regained = state.settle(&groups, &unsupplied_buses(&after), at);
         state.event(
             at,
             &name(k),

@@ -17,7 +17,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use kos_grid::{Network, PowerFlow, PowerFlowOptions};
-use kos_scene::{DeviceSpec, GeneratorKind, Priority, Scene};
+use kos_scene::{DeviceSpec, GeneratorKind, Scene};
+
+use crate::scene::customer_groups;
 
 use serde::{Deserialize, Serialize};
 
@@ -269,15 +271,6 @@ pub fn restoration_ok(net: &Network, closed: &[bool]) -> bool {
             .all(|(&v, i)| i.is_none() || v == 0.0 || (0.9..=1.1).contains(&v))
 }
 
-/// The rank of a load priority for restoration (0 first).
-pub fn priority_rank(p: Priority) -> u8 {
-    match p {
-        Priority::Critical => 0,
-        Priority::Essential => 1,
-        Priority::Deferrable => 2,
-    }
-}
-
 /// FLISR for a scene: `net` is its network as switched now (with the demands of the moment;
 /// branch `k` is the asset `branch_ids[k]`, bus `b` is `bus_index`'s), `location` the
 /// faulted bus or branch. Switchable: switches and branches carrying a relay, recloser,
@@ -326,10 +319,9 @@ pub fn plan_scene(
         ties
     };
     let mut priority = vec![u8::MAX; net.buses.len()];
-    let loads = scene.loads.iter().map(|l| (&l.bus, l.priority));
-    for (bus, p) in loads.chain(scene.pods.iter().map(|p| (&p.bus, p.priority))) {
-        if let Some(&b) = bus_index.get(bus) {
-            priority[b] = priority[b].min(priority_rank(p));
+    for g in customer_groups(scene) {
+        if let Some(&b) = bus_index.get(&g.bus) {
+            priority[b] = priority[b].min(g.customers.priority);
         }
     }
     let fault = if let Some(&b) = bus_index.get(location) {

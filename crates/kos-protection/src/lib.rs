@@ -4,7 +4,8 @@
 //!   `sc-case/1` interchange form that pandapower can solve too;
 //! - [`scene`]: the short-circuit case of a scene (the grid tie's fault level, transformers,
 //!   cables, synchronous and grid-forming units behind their subtransient reactance,
-//!   converters as limited current sources);
+//!   converters as limited current sources), its customer groups, the buses no source holds,
+//!   and switching applied to a scene;
 //! - [`curves`]: relay characteristics of IEC 60255-151 and IEEE C37.112, definite-time
 //!   stages, fuse and recloser tables interpolated log-log;
 //! - [`sequence`]: the operations after a fault, with their times in milliseconds: relays,

@@ -12,8 +12,16 @@
 //!   current).
 //! - Photovoltaics, wind turbines, other modules and grid-following batteries are full
 //!   converters: current sources of [`CONVERTER_K`] times their rated current.
+//!
+//! Also what the indices and restoration count of a scene: its customer groups, the buses
+//! that no source holds, and switching applied to a scene.
 
-use kos_scene::{GeneratorKind, Impedance, Scene};
+use std::collections::{BTreeMap, BTreeSet};
+
+use kos_grid::find_islands;
+use kos_scene::{GeneratorKind, Impedance, Priority, Scene, build_grid};
+
+use crate::reliability::Customers;
 
 use crate::sc::{
     ExtGrid, SC_CASE_FORMAT, ScBus, ScCase, ScConverter, ScLine, ScMachine, ScSwitch, ScTrafo,
@@ -158,4 +166,81 @@ pub fn sc_case(scene: &Scene) -> ScCase {
         }
     }
     case
+}
+
+/// The rank of a load priority for the indices and restoration (0 first).
+pub fn priority_rank(p: Priority) -> u8 {
+    match p {
+        Priority::Critical => 0,
+        Priority::Essential => 1,
+        Priority::Deferrable => 2,
+    }
+}
+
+/// A customer group: a load (its households, at least one) or a pod (one customer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerGroup {
+    /// Its bus.
+    pub bus: String,
+    /// Customers and priority.
+    pub customers: Customers,
+    /// Its peak demand, kW.
+    pub kw: f64,
+}
+
+/// The customer groups of a scene: its loads, then its pods.
+pub fn customer_groups(scene: &Scene) -> Vec<CustomerGroup> {
+    scene
+        .loads
+        .iter()
+        .map(|l| CustomerGroup {
+            bus: l.bus.clone(),
+            customers: Customers {
+                customers: l.households.max(1),
+                priority: priority_rank(l.priority),
+            },
+            kw: l.peak_kw,
+        })
+        .chain(scene.pods.iter().map(|p| CustomerGroup {
+            bus: p.bus.clone(),
+            customers: Customers {
+                customers: 1,
+                priority: priority_rank(p.priority),
+            },
+            kw: p.power_kw,
+        }))
+        .collect()
+}
+
+/// Sets branch positions in a scene: lines and transformers in or out of service, switches
+/// closed or open, by id.
+pub fn set_positions(scene: &mut Scene, closed: &BTreeMap<String, bool>) {
+    for l in &mut scene.lines {
+        if let Some(&c) = closed.get(&l.id) {
+            l.in_service = c;
+        }
+    }
+    for t in &mut scene.transformers {
+        if let Some(&c) = closed.get(&t.id) {
+            t.in_service = c;
+        }
+    }
+    for s in &mut scene.switches {
+        if let Some(&c) = closed.get(&s.id) {
+            s.closed = Some(c);
+        }
+    }
+}
+
+/// Buses that no grid-forming source holds, by the islands the power flow would find.
+pub fn unsupplied_buses(scene: &Scene) -> BTreeSet<String> {
+    let model = build_grid(scene);
+    let net = &model.network;
+    let islands = find_islands(net, |k| net.branches[k].in_service);
+    net.buses
+        .iter()
+        .enumerate()
+        .filter(|(b, _)| islands.of_bus[*b].is_none_or(|i| islands.islands[i].reference.is_none()))
+        .map(|(_, bus)| bus.name.clone())
+        .collect()
 }
