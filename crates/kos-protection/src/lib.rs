@@ -12,11 +12,17 @@
 //!   fuses (heat kept between shots), reclosers with fast and delayed curves, sectionalisers;
 //! - [`check`]: the coordination of a scene's devices: who clears a fault at every bus, in
 //!   what time, and which pairs in series grade by less than the margin;
+//! - [`blackstart`]: a dead community energised again from its grid-forming unit along a
+//!   cranking path, critical load first, with cold-load pickup within the units' limits;
+//! - [`cascade`]: cascading overloads by Grid2Op's rules, the flow solved again after every
+//!   round of trips;
 //! - [`flisr`]: fault location, isolation and service restoration on the switching graph,
 //!   critical load first, each closing checked by the caller's power flow;
 //! - [`reliability`]: the IEEE 1366 indices (SAIFI, SAIDI, CAIDI, CAIFI, MAIFI, ASAI) and the
 //!   energy not supplied by priority.
 
+pub mod blackstart;
+pub mod cascade;
 pub mod check;
 pub mod curves;
 pub mod flisr;

@@ -180,6 +180,8 @@ pub fn priority_rank(p: Priority) -> u8 {
 /// A customer group: a load (its households, at least one) or a pod (one customer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerGroup {
+    /// The load's or pod's id.
+    pub id: String,
     /// Its bus.
     pub bus: String,
     /// Customers and priority.
@@ -194,6 +196,7 @@ pub fn customer_groups(scene: &Scene) -> Vec<CustomerGroup> {
         .loads
         .iter()
         .map(|l| CustomerGroup {
+            id: l.id.clone(),
             bus: l.bus.clone(),
             customers: Customers {
                 customers: l.households.max(1),
@@ -202,6 +205,7 @@ pub fn customer_groups(scene: &Scene) -> Vec<CustomerGroup> {
             kw: l.peak_kw,
         })
         .chain(scene.pods.iter().map(|p| CustomerGroup {
+            id: p.id.clone(),
             bus: p.bus.clone(),
             customers: Customers {
                 customers: 1,
