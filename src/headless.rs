@@ -39,6 +39,23 @@ pub struct HeadlessArgs {
     /// protection devices operate, FLISR follows, and the report gains a `protection` object.
     #[arg(long = "fault")]
     pub faults: Vec<crate::protection::ScheduledFault>,
+    /// An operator's switching at a time of the run: `BRANCH@MINUTES:open` or
+    /// `BRANCH@MINUTES:close`; repeatable. Closing two live islands together is refused.
+    #[arg(long = "switch")]
+    pub switching: Vec<crate::protection::ScheduledSwitching>,
+    /// Everything goes dark at this minute of the run (the grid tie lost, every breaker
+    /// open) and the grid-forming battery black-starts the community.
+    #[arg(long, value_name = "MINUTES")]
+    pub black_start: Option<f64>,
+    /// Cold-load pickup of the black start: draw at pickup as a multiple of normal demand.
+    #[arg(long, default_value_t = 2.0)]
+    pub cold_load_multiple: f64,
+    /// Cold-load pickup of the black start: minutes for its excess to decay by 1/e.
+    #[arg(long, default_value_t = 10.0)]
+    pub cold_load_minutes: f64,
+    /// Leave overloaded branches in (no cascading trips).
+    #[arg(long)]
+    pub no_cascade: bool,
     /// Seconds from a lockout to FLISR's switching.
     #[arg(long, default_value_t = 60.0)]
     pub flisr_delay: f64,
@@ -91,21 +108,52 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         args.tick_seconds
     );
     app.world_mut().resource_mut::<SimClock>().tick_s = args.tick_seconds;
-    if !args.faults.is_empty() {
-        anyhow::ensure!(
-            args.flisr_delay.is_finite() && args.flisr_delay >= 0.0,
-            "--flisr-delay must be zero or more seconds"
-        );
-        anyhow::ensure!(
-            args.sustained_seconds.is_finite() && args.sustained_seconds > 0.0,
-            "--sustained-seconds must be a positive number"
-        );
-        let config = crate::protection::ProtectionConfig {
-            flisr_delay_s: args.flisr_delay,
-            advise_only: args.advise_only,
-            sustained_threshold_s: args.sustained_seconds,
-        };
-        crate::protection::attach(&mut app, args.faults.clone(), config);
+    let live = args.mqtt.is_some() || args.mqtt_config.is_some();
+    let engaged =
+        !args.faults.is_empty() || !args.switching.is_empty() || args.black_start.is_some();
+    anyhow::ensure!(
+        args.flisr_delay.is_finite() && args.flisr_delay >= 0.0,
+        "--flisr-delay must be zero or more seconds"
+    );
+    anyhow::ensure!(
+        args.sustained_seconds.is_finite() && args.sustained_seconds > 0.0,
+        "--sustained-seconds must be a positive number"
+    );
+    anyhow::ensure!(
+        args.black_start.is_none_or(|m| m.is_finite() && m >= 0.0),
+        "--black-start must be zero or more minutes"
+    );
+    anyhow::ensure!(
+        args.cold_load_multiple.is_finite() && args.cold_load_multiple >= 1.0,
+        "--cold-load-multiple must be 1 or more"
+    );
+    anyhow::ensure!(
+        args.cold_load_minutes.is_finite() && args.cold_load_minutes > 0.0,
+        "--cold-load-minutes must be a positive number"
+    );
+    let config = crate::protection::ProtectionConfig {
+        flisr_delay_s: args.flisr_delay,
+        advise_only: args.advise_only,
+        sustained_threshold_s: args.sustained_seconds,
+        // A live mirror follows the real breakers: the twin trips nothing on its own.
+        cascade: (!args.no_cascade && !live).then(Default::default),
+        black_start: kos_protection::blackstart::BlackStartOptions {
+            clpu_multiple: args.cold_load_multiple,
+            clpu_decay_s: args.cold_load_minutes * 60.0,
+            ..Default::default()
+        },
+    };
+    crate::protection::attach(
+        &mut app,
+        args.faults.clone(),
+        args.switching.clone(),
+        args.black_start.map(|m| m * 60.0),
+        config,
+    );
+    if !engaged {
+        app.world_mut()
+            .resource_mut::<crate::protection::Protection>()
+            .engaged = false;
     }
     if let Some(dir) = &args.ledger {
         let config = crate::ledger::LedgerConfig {
@@ -114,7 +162,7 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         };
         crate::ledger::attach(&mut app, &config, &scene)?;
     }
-    if args.mqtt.is_some() || args.mqtt_config.is_some() {
+    if live {
         #[cfg(not(target_arch = "wasm32"))]
         run_live(&mut app, args, &scene.site.name)?;
         #[cfg(target_arch = "wasm32")]
@@ -136,7 +184,7 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         o.insert("ledger".into(), l.report());
     }
     let protection = app.world().get_resource::<crate::protection::Protection>();
-    if let (Some(p), Some(o)) = (protection, report.as_object_mut()) {
+    if let (Some(p), Some(o)) = (protection.filter(|p| p.in_report()), report.as_object_mut()) {
         let now = app.world().resource::<SimClock>().elapsed_s as f64;
         o.insert("protection".into(), p.report(&scene, now));
     }

@@ -17,7 +17,6 @@ pub mod headless;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ledger;
 pub mod model;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod protection;
 pub mod report;
 pub mod scene;
@@ -34,7 +33,12 @@ use bevy::prelude::*;
 
 /// Everything that runs without a window: scene loading, the tick, the report.
 pub fn simulation_plugin(app: &mut App) {
-    app.add_plugins((scene::plugin, sim::plugin, report::plugin));
+    app.add_plugins((
+        scene::plugin,
+        sim::plugin,
+        protection::plugin,
+        report::plugin,
+    ));
     // Live telemetry over MQTT: native only (the browser build runs on the simulator).
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins(telemetry::plugin);

@@ -309,3 +309,134 @@ fn bad_faults_are_named_and_the_run_goes_on() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ASSET@MINUTES"));
 }
+
+/// Loss of the grid tie at the evening peak (19:00): the community runs as an island on
+/// its grid-forming battery and biogas unit, the dispatch sheds to fit, and no critical load
+/// is shed in any tick after.
+#[test]
+fn losing_the_grid_tie_at_evening_peak_sheds_no_critical_load() {
+    let r = run_with_faults(&["--ticks", "840", "--fault", "grid@780"]);
+    let ev = events(&r);
+    let lost = find(&ev, "grid", "tie_lost");
+    assert_eq!(lost.0, 780.0 * 60.0);
+    let causes: Vec<&str> = r["protection"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cause"].as_str().unwrap())
+        .collect();
+    assert!(
+        causes
+            .iter()
+            .any(|c| c.contains("island held by bat-north")),
+        "{causes:?}"
+    );
+    assert!(
+        causes.iter().any(|c| c.contains("shed: critical 0.0 kW")),
+        "{causes:?}"
+    );
+    let mut shed_other = 0.0f64;
+    for t in r["summary"].as_array().unwrap().iter().skip(781) {
+        assert_eq!(t["import_kw"].as_f64().unwrap(), 0.0, "tick {}", t["tick"]);
+        for i in t["islands"].as_array().unwrap() {
+            if i["status"] != "solved" {
+                continue;
+            }
+            let shed = &i["load_shed_kw"];
+            assert!(
+                shed["critical"].as_f64().unwrap() < 1e-9,
+                "tick {}: {shed}",
+                t["tick"]
+            );
+            shed_other +=
+                shed["essential"].as_f64().unwrap() + shed["deferrable"].as_f64().unwrap();
+        }
+    }
+    assert!(
+        shed_other > 0.0,
+        "the island carried the whole evening peak"
+    );
+    for id in ["clinic", "waterworks", "shelter-north", "shelter-east"] {
+        assert_eq!(r["assets"][id]["served_fraction"], 1.0, "{id}");
+    }
+    let bat = &r["assets"]["bat-north"];
+    assert!(bat["p_kw"].as_f64().unwrap().abs() <= 200.0 + 1e-6, "{bat}");
+}
+
+/// A black start from all dead at 19:00: every customer out at once, the biogas unit and
+/// the other batteries cranked, then the shelters, the water works and the clinic picked up
+/// before any other load, and an hour later they are served.
+#[test]
+fn a_black_start_restores_critical_load_first() {
+    let r = run_with_faults(&["--ticks", "840", "--black-start", "780"]);
+    let ev = events(&r);
+    let out = find(&ev, "bat-north", "blackout");
+    assert_eq!(out.3, 300, "every customer out");
+    let targets: Vec<String> = r["protection"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "black_start_pickup")
+        .map(|e| {
+            let c = e["cause"].as_str().unwrap();
+            let rest = c.strip_prefix("black start: pick up ").unwrap();
+            rest.split(';').next().unwrap().to_string()
+        })
+        .collect();
+    let mut first4 = targets[..4].to_vec();
+    first4.sort();
+    assert_eq!(
+        first4,
+        vec!["clinic", "shelter-east", "shelter-north", "waterworks"],
+        "{targets:?}"
+    );
+    let cranks = ev.iter().filter(|e| e.2 == "black_start_crank").count();
+    assert_eq!(cranks, 3);
+    let first_pickup = ev.iter().position(|e| e.2 == "black_start_pickup").unwrap();
+    assert!(
+        ev[..first_pickup]
+            .iter()
+            .filter(|e| e.2 == "black_start_crank")
+            .count()
+            == 3
+    );
+    let regained: i64 = -ev
+        .iter()
+        .filter(|e| e.2.starts_with("black_start"))
+        .map(|e| e.3)
+        .sum::<i64>();
+    assert!(regained > 100, "{regained}");
+    for id in ["clinic", "waterworks", "shelter-north", "shelter-east"] {
+        assert_eq!(r["assets"][id]["served"], true, "{id}");
+        assert_eq!(r["assets"][id]["served_fraction"], 1.0, "{id}");
+    }
+    assert!(ev.iter().all(|e| e.2 != "rejected"), "{ev:?}");
+}
+
+/// Closing a tie between two live islands, each with its own source, is refused with the
+/// reason; the run goes on with the tie open.
+#[test]
+fn closing_two_live_islands_together_is_refused() {
+    let r = run_with_faults(&[
+        "--ticks",
+        "5",
+        "--switch",
+        "mvc-01@1:open",
+        "--switch",
+        "nop-04-05@2:close",
+    ]);
+    let ev = events(&r);
+    find(&ev, "mvc-01", "open");
+    let refused = r["protection"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["asset"] == "nop-04-05")
+        .unwrap();
+    assert_eq!(refused["action"], "rejected", "{refused}");
+    assert!(
+        refused["cause"].as_str().unwrap().contains("out of phase"),
+        "{refused}"
+    );
+    assert_eq!(r["assets"]["nop-04-05"]["closed"], false);
+}

@@ -1,252 +1,26 @@
-//! Faults in the tick: a fault (scripted, from a drill or the overlay) runs through the
-//! protection devices of the scene as kos-protection computes it, the isolating device opens
-//! in the world, and after the configured delay FLISR isolates the faulted section and
-//! restores the rest through the ring's ties. Every operation is an event with its time,
-//! device, cause and the customers it affected; interruptions feed the IEEE 1366 indices.
-//!
-//! Times come from the characteristics and the delay, never from the tick: a fault at a
-//! given time gives the same events with one-second and one-minute ticks; the world's
-//! switching follows in the tick that contains each time.
+//! A fault and what follows: the sequence of operations of the devices in series, the
+//! isolating device opening in the world, and FLISR after the configured delay.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use bevy::prelude::*;
 use kos_protection::check::{analyse_fault, feeding_tree, main_source};
 use kos_protection::flisr;
-use kos_protection::reliability::{self, Customers, Interruption};
-use kos_protection::scene::{CustomerGroup, customer_groups, set_positions, unsupplied_buses};
+use kos_protection::reliability::Interruption;
+use kos_protection::scene::{customer_groups, set_positions, unsupplied_buses};
 use kos_protection::sequence::Action;
-use kos_scene::Scene;
-use serde::Serialize;
-use serde_json::{Value, json};
 
-use crate::model::{AssetTag, SwitchState};
-use crate::sim::{SimClock, SimSet};
+use bevy::prelude::*;
 
-/// A fault at a set time of a run: `ASSET@MINUTES[:temporary]` on the command line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScheduledFault {
-    /// Simulated seconds from the start.
-    pub at_s: f64,
-    /// The faulted bus, line, transformer or switch.
-    pub asset: String,
-    /// Stays until the section is isolated (a temporary fault clears when it goes dead).
-    pub permanent: bool,
-}
+use super::{Protection, ScheduledFault, apply_to_world, current_scene};
 
-impl std::str::FromStr for ScheduledFault {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}`: expected ASSET@MINUTES or ASSET@MINUTES:temporary");
-        let (asset, rest) = s.rsplit_once('@').ok_or_else(bad)?;
-        let (minutes, kind) = match rest.split_once(':') {
-            Some((m, k)) => (m, k),
-            None => (rest, "permanent"),
-        };
-        let minutes: f64 = minutes.trim().parse().map_err(|_| bad())?;
-        let permanent = match kind {
-            "permanent" => true,
-            "temporary" => false,
-            _ => return Err(bad()),
-        };
-        if asset.is_empty() || !(minutes.is_finite() && minutes >= 0.0) {
-            return Err(bad());
-        }
-        Ok(Self {
-            at_s: minutes * 60.0,
-            asset: asset.to_string(),
-            permanent,
-        })
-    }
-}
-
-/// Settings of the protection layer in a run.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ProtectionConfig {
-    /// Seconds from lockout to FLISR's switching.
-    pub flisr_delay_s: f64,
-    /// FLISR plans but does not switch (a drill's trainee does).
-    pub advise_only: bool,
-    /// Interruptions at least this long are sustained, s (IEEE 1366: 300).
-    pub sustained_threshold_s: f64,
-}
-
-impl Default for ProtectionConfig {
-    fn default() -> Self {
-        Self {
-            flisr_delay_s: 60.0,
-            advise_only: false,
-            sustained_threshold_s: reliability::IEEE_1366_SUSTAINED_S,
-        }
-    }
-}
-
-/// One operation, as the timeline and the report show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProtectionEvent {
-    /// Simulated seconds from the start (milliseconds kept).
-    pub time_s: f64,
-    /// The device, branch or bus.
-    pub asset: String,
-    /// What happened (`trip`, `melt`, `reclose`, `lockout`, `flisr_open`, ...).
-    pub action: String,
-    /// Why.
-    pub cause: String,
-    /// Customers who lost (negative: regained) supply by it.
-    pub customers: i64,
-}
-
-/// Faults, operations, FLISR and interruptions of a run.
-#[derive(Resource, Debug, Default)]
-pub struct Protection {
-    /// Settings.
-    pub config: ProtectionConfig,
-    /// Faults still to come.
-    pub scheduled: Vec<ScheduledFault>,
-    /// Every operation so far.
-    pub events: Vec<ProtectionEvent>,
-    /// Branches whose position protection or FLISR set: id, closed.
-    pub switched: BTreeMap<String, bool>,
-    /// FLISR runs to come: time, the fault's location, its cause text.
-    pending: Vec<(f64, String, String)>,
-    /// Finished interruptions.
-    interruptions: Vec<Interruption>,
-    /// Groups without supply now: start time.
-    open: BTreeMap<usize, f64>,
-}
-
-/// Adds the protection layer to a run with these faults.
-pub fn attach(app: &mut App, faults: Vec<ScheduledFault>, config: ProtectionConfig) {
-    app.insert_resource(Protection {
-        config,
-        scheduled: faults,
-        ..default()
-    });
-    app.add_systems(FixedUpdate, protection_stage.in_set(SimSet::Protection));
-}
-
-/// The world's scene with protection's switching applied.
-fn current_scene(world: &mut World, switched: &BTreeMap<String, bool>) -> Scene {
-    let mut scene = crate::scene::save_scene(world);
-    set_positions(&mut scene, switched);
-    scene
-}
-
-/// Sets the world's switch positions to protection's.
-fn apply_to_world(world: &mut World, switched: &BTreeMap<String, bool>) {
-    let entities: Vec<(Entity, bool)> = world
-        .query::<(Entity, &AssetTag)>()
-        .iter(world)
-        .filter_map(|(e, t)| switched.get(&t.0).map(|&c| (e, c)))
-        .collect();
-    for (e, closed) in entities {
-        world.entity_mut(e).insert(SwitchState { closed });
-    }
-}
-
-impl Protection {
-    fn event(&mut self, time_s: f64, asset: &str, action: &str, cause: &str, customers: i64) {
-        self.events.push(ProtectionEvent {
-            time_s,
-            asset: asset.to_string(),
-            action: action.to_string(),
-            cause: cause.to_string(),
-            customers,
-        });
-    }
-
-    /// Opens and closes interruptions at `t` from the buses dead now; returns customers who
-    /// lost supply minus those who regained it.
-    fn settle(&mut self, groups: &[CustomerGroup], dead: &BTreeSet<String>, t: f64) -> i64 {
-        let mut change = 0i64;
-        for (k, g) in groups.iter().enumerate() {
-            let out = dead.contains(&g.bus);
-            match (out, self.open.get(&k).copied()) {
-                (true, None) => {
-                    self.open.insert(k, t);
-                    change += i64::from(g.customers.customers);
-                }
-                (false, Some(start)) => {
-                    self.open.remove(&k);
-                    self.interruptions.push(Interruption {
-                        load: k,
-                        start_s: start,
-                        end_s: t,
-                        power_kw: g.kw,
-                        ongoing: false,
-                    });
-                    change -= i64::from(g.customers.customers);
-                }
-                _ => {}
-            }
-        }
-        change
-    }
-
-    /// The report's `protection` object at simulated time `now_s`.
-    pub fn report(&self, scene: &Scene, now_s: f64) -> Value {
-        let groups = customer_groups(scene);
-        let loads: Vec<Customers> = groups.iter().map(|g| g.customers.clone()).collect();
-        let mut all = self.interruptions.clone();
-        for (&k, &start) in &self.open {
-            all.push(Interruption {
-                load: k,
-                start_s: start,
-                end_s: now_s.max(start),
-                power_kw: groups[k].kw,
-                ongoing: true,
-            });
-        }
-        all.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.load.cmp(&b.load)));
-        let indices = reliability::indices(&loads, &all, now_s, self.config.sustained_threshold_s);
-        json!({
-            "events": self.events,
-            "reliability": indices,
-            "interruptions": all.len(),
-            "out_of_supply_now": self.open.len(),
-        })
-    }
-}
-
-/// The Protection stage: scheduled faults due in this tick, then FLISR runs due.
-fn protection_stage(world: &mut World) {
-    let clock = world.resource::<SimClock>().clone();
-    let (start, end) = (
-        clock.elapsed_s as f64,
-        (clock.elapsed_s + clock.tick_s) as f64,
-    );
-    let mut state = std::mem::take(&mut *world.resource_mut::<Protection>());
-    let mut due: Vec<ScheduledFault> = Vec::new();
-    state.scheduled.retain(|f| {
-        if f.at_s < end {
-            due.push(f.clone());
-            false
-        } else {
-            true
-        }
-    });
-    due.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-    for f in due {
-        handle_fault(world, &mut state, &f, f.at_s.max(start));
-    }
-    let mut runs: Vec<(f64, String, String)> = Vec::new();
-    state.pending.retain(|p| {
-        if p.0 < end {
-            runs.push(p.clone());
-            false
-        } else {
-            true
-        }
-    });
-    for (at, location, cause) in runs {
-        run_flisr(world, &mut state, at, &location, &cause);
-    }
-    *world.resource_mut::<Protection>() = state;
-}
-
-fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t0: f64) {
+pub(super) fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t0: f64) {
     let scene = current_scene(world, &state.switched);
+    if scene
+        .generators
+        .iter()
+        .any(|g| g.id == f.asset && matches!(g.kind, kos_scene::GeneratorKind::GridTie { .. }))
+    {
+        super::resilience::lose_tie(world, state, &scene, &f.asset, t0);
+        return;
+    }
     let kind = if f.permanent {
         "permanent"
     } else {
@@ -309,6 +83,7 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
         }
     };
     let groups = customer_groups(&scene);
+    state.faulted.insert(f.asset.clone());
     state.event(
         t0,
         &f.asset,
@@ -354,13 +129,18 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
             && isolated_at.is_none()
         {
             let branch = analysis.device_branch[d].clone();
-            state.switched.insert(branch, false);
+            state.switched.insert(branch.clone(), false);
+            state.tripped.insert(branch);
             let mut after = scene.clone();
             set_positions(&mut after, &state.switched);
             customers = state.settle(&groups, &unsupplied_buses(&after), t);
             isolated_at = Some(t);
         }
         state.event(t, asset, &action, &cause, customers);
+    }
+    if !f.permanent {
+        // Gone at the first reclose, or when its section went dead.
+        state.faulted.remove(&f.asset);
     }
     if let Some(t) = isolated_at {
         apply_to_world(world, &state.switched);
@@ -372,7 +152,13 @@ fn handle_fault(world: &mut World, state: &mut Protection, f: &ScheduledFault, t
     }
 }
 
-fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str, cause: &str) {
+pub(super) fn run_flisr(
+    world: &mut World,
+    state: &mut Protection,
+    at: f64,
+    location: &str,
+    cause: &str,
+) {
     let scene = current_scene(world, &state.switched);
     // The network with this tick's demands, switched as protection left it.
     let Some(grid) = world.get_resource::<crate::sim::grid::Grid>() else {
@@ -462,8 +248,11 @@ fn run_flisr(world: &mut World, state: &mut Protection, at: f64, location: &str,
             lost,
         );
     }
+    // FLISR closes through its synchronism check: a section a grid-forming unit held
+    // meanwhile is brought into phase before the breaker closes.
     for &k in &plan.close {
         state.switched.insert(name(k), true);
+        state.tripped.remove(&name(k));
         let mut after = scene.clone();
         set_positions(&mut after, &state.switched);
         let regained = state.settle(&groups, &unsupplied_buses(&after), at);

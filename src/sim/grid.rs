@@ -113,6 +113,21 @@ impl Grid {
 #[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct GridDirty(pub bool);
 
+/// Puts a unit (generator or battery) in or out of service; the grid is rebuilt when that
+/// changes anything.
+pub fn set_in_service(world: &mut World, e: Entity, in_service: bool) {
+    let mut changed = false;
+    if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
+        changed |= std::mem::replace(&mut g.in_service, in_service) != in_service;
+    }
+    if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
+        changed |= std::mem::replace(&mut s.in_service, in_service) != in_service;
+    }
+    if changed {
+        world.insert_resource(GridDirty(true));
+    }
+}
+
 /// Rebuilds the [`Grid`] from the world as it is now (the scene the world would save, so
 /// specs, switch positions and states of charge as they stand), keeping the solver options.
 /// For assets added or removed at run time (telemetry births and deaths, modules plugged in
@@ -153,11 +168,12 @@ pub fn solve_grid(
 ) {
     let grid = &mut *grid;
     let plan = &mut *plan;
-    plan.apply_to(&mut grid.model.network);
-
-    // Solve, then relieve network limits on the plan and solve again, a bounded number of
-    // times within the tick.
-    let mut result = match grid.engine.solve(&grid.model.network, &grid.options) {
+    let (result, relief) = match solve_relieved(
+        &mut grid.engine,
+        &mut grid.model.network,
+        &grid.options,
+        plan,
+    ) {
         Ok(r) => r,
         Err(e) => {
             alarms.raise(Alarm {
@@ -169,20 +185,6 @@ pub fn solve_grid(
             return;
         }
     };
-    let mut relief = ReliefRequest::default();
-    for _ in 0..RELIEF_ROUNDS {
-        let injection = plan.net_injection_kw(&grid.model.network, &result.gen_pg_mw);
-        relief = relieve(&grid.model.network, &result, &injection, &Limits::default());
-        if relief.is_empty() {
-            break;
-        }
-        plan.relieve(&grid.model.network, &relief);
-        plan.apply_to(&mut grid.model.network);
-        match grid.engine.solve(&grid.model.network, &grid.options) {
-            Ok(r) => result = r,
-            Err(_) => break,
-        }
-    }
     grid.relief_pending = relief.changes.len() + relief.groups.len();
     for &k in &relief.meshed_overloads {
         let id = &grid.model.branch_assets[k].0;
@@ -308,6 +310,34 @@ pub fn solve_grid(
     let sources = unit_sources(&grid.unit_entities, &specs);
     grid.energy = island_energy(&grid.model.network, &result, plan, &sources);
     grid.last = Some(result);
+}
+
+/// Solves `net` with the plan's demands and setpoints, then relieves network limits on the
+/// plan (redispatch, curtailment, shedding by priority) and solves again, a bounded number
+/// of times. Returns the last solution and the relief still wanted after it.
+pub fn solve_relieved(
+    engine: &mut PowerFlow,
+    net: &mut kos_grid::Network,
+    options: &PowerFlowOptions,
+    plan: &mut DispatchPlan,
+) -> Result<(PowerFlowResult, ReliefRequest), kos_grid::GridError> {
+    plan.apply_to(net);
+    let mut result = engine.solve(net, options)?;
+    let mut relief = ReliefRequest::default();
+    for _ in 0..RELIEF_ROUNDS {
+        let injection = plan.net_injection_kw(net, &result.gen_pg_mw);
+        relief = relieve(net, &result, &injection, &Limits::default());
+        if relief.is_empty() {
+            break;
+        }
+        plan.relieve(net, &relief);
+        plan.apply_to(net);
+        match engine.solve(net, options) {
+            Ok(r) => result = r,
+            Err(_) => break,
+        }
+    }
+    Ok((result, relief))
 }
 
 fn island_first_bus(result: &PowerFlowResult, island: usize) -> usize {

@@ -2,6 +2,7 @@
 //! reports; and the measured values that override the model before each power flow.
 
 use super::*;
+use crate::sim::grid::set_in_service;
 use payload::Measurement;
 
 /// Whether `asset` is within its message rate at `now_s`; a message over it is rejected under
@@ -16,21 +17,6 @@ fn within_rate(world: &mut World, asset: &str, now_s: f64, topic: impl Fn() -> S
         );
     }
     allowed
-}
-
-/// Puts a unit (generator or battery) in or out of service; the grid is rebuilt when that
-/// changes anything.
-fn set_in_service(world: &mut World, e: Entity, in_service: bool) {
-    let mut changed = false;
-    if let Some(mut g) = world.get_mut::<Spec<kos_scene::GeneratorSpec>>(e) {
-        changed |= std::mem::replace(&mut g.in_service, in_service) != in_service;
-    }
-    if let Some(mut s) = world.get_mut::<Spec<kos_scene::StorageSpec>>(e) {
-        changed |= std::mem::replace(&mut s.in_service, in_service) != in_service;
-    }
-    if changed {
-        world.insert_resource(GridDirty(true));
-    }
 }
 
 /// One message from the broker's thread, applied to the world.

@@ -30,7 +30,6 @@ use serde_json::{Value, json};
 use crate::model::*;
 use crate::scene::{PlugIn, plug_in};
 use crate::sim::alarms::{Alarm, Alarms, Severity};
-use crate::sim::grid::GridDirty;
 use crate::sim::{SimClock, SimSet};
 use citizen::CitizenReport;
 use client::{Incoming, Link, now_ms};

@@ -248,3 +248,34 @@ pub fn unsupplied_buses(scene: &Scene) -> BTreeSet<String> {
         .map(|(_, bus)| bus.name.clone())
         .collect()
 }
+/// The ids of a scene's branches: lines, transformers, switches.
+pub fn branch_ids(scene: &Scene) -> impl Iterator<Item = &str> {
+    scene
+        .lines
+        .iter()
+        .map(|l| l.id.as_str())
+        .chain(scene.transformers.iter().map(|t| t.id.as_str()))
+        .chain(scene.switches.iter().map(|s| s.id.as_str()))
+}
+
+/// Whether closing `branch` is safe: refused when it would join two live islands, each held
+/// by its own source, which the twin cannot know to be in phase (a synchronism check
+/// would be needed). Closing onto a dead section, or within one island, is fine.
+pub fn check_closing(scene: &Scene, branch: &str) -> Result<(), String> {
+    let model = build_grid(scene);
+    let net = &model.network;
+    let Some(k) = model.branch_assets.iter().position(|(id, _)| id == branch) else {
+        return Err(format!("no branch `{branch}`"));
+    };
+    let islands = find_islands(net, |k| net.branches[k].in_service);
+    let (a, b) = (net.branches[k].from, net.branches[k].to);
+    let held =
+        |bus: usize| islands.of_bus[bus].and_then(|i| islands.islands[i].reference.map(|r| (i, r)));
+    match (held(a), held(b)) {
+        (Some((ia, ra)), Some((ib, rb))) if ia != ib => Err(format!(
+            "closing {branch} would join two live islands out of phase, one held from {} and one from {}: synchronise them first",
+            net.buses[ra].name, net.buses[rb].name
+        )),
+        _ => Ok(()),
+    }
+}
