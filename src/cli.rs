@@ -35,6 +35,10 @@ struct Cli {
     /// The ledger's private key file (default: `$KOS_LEDGER_KEY`, else `<ledger dir>.key`).
     #[arg(long, requires = "ledger")]
     ledger_key: Option<PathBuf>,
+    /// A fault at a minute of the run, `ASSET@MINUTES[:temporary]` (a prepared drill);
+    /// repeatable. The overlay's Protection window raises faults too.
+    #[arg(long = "fault")]
+    faults: Vec<crate::protection::ScheduledFault>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -153,6 +157,7 @@ pub fn run() -> ExitCode {
                 dir,
                 key: cli.ledger_key,
             }),
+            faults: cli.faults,
             ..Default::default()
         })
         .map(|_| None),

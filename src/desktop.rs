@@ -32,6 +32,8 @@ pub struct DesktopOptions {
     pub mqtt_config: Option<PathBuf>,
     /// Append to the resource ledger in this directory.
     pub ledger: Option<crate::ledger::LedgerConfig>,
+    /// Faults at set times of the run (a prepared drill).
+    pub faults: Vec<crate::protection::ScheduledFault>,
 }
 
 /// Arguments of `kos-twin screenshot`.
@@ -62,6 +64,10 @@ pub struct ScreenshotArgs {
     /// Simulated minutes to run before the capture (the charts fill with them).
     #[arg(long, default_value_t = 1)]
     pub ticks: u64,
+    /// A fault at a minute of the run, `ASSET@MINUTES[:temporary]` as for `headless`; the
+    /// Protection window then opens on its timeline.
+    #[arg(long = "fault")]
+    pub faults: Vec<crate::protection::ScheduledFault>,
 }
 
 /// What the screenshot mode still has to do.
@@ -100,6 +106,7 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
             bail!("--select {id}: no asset with that id in the scene");
         }
     }
+    let mirrored = options.mqtt.is_some() || options.mqtt_config.is_some();
     #[cfg(not(target_arch = "wasm32"))]
     let live = if options.mqtt.is_some() || options.mqtt_config.is_some() {
         let config = match &options.mqtt_config {
@@ -146,6 +153,18 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
     }
     if let Some(config) = &options.ledger {
         crate::ledger::attach(&mut app, config, &scene)?;
+    }
+    // A live mirror follows the real breakers: the twin trips nothing on its own.
+    let config = crate::protection::ProtectionConfig {
+        cascade: (!mirrored).then(Default::default),
+        ..Default::default()
+    };
+    if options.faults.is_empty() {
+        app.world_mut()
+            .resource_mut::<crate::protection::Protection>()
+            .config = config;
+    } else {
+        crate::protection::attach(&mut app, options.faults.clone(), Vec::new(), None, config);
     }
     if let Some(id) = &options.select {
         app.insert_resource(SelectAtStart(id.clone()))
@@ -275,6 +294,7 @@ pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
         scene: args.scene.clone(),
         select: args.select.clone(),
         size: Some((args.width, args.height)),
+        faults: args.faults.clone(),
         ..Default::default()
     };
     let plan = ShotPlan {

@@ -23,7 +23,7 @@ fn sources() -> BTreeMap<String, String> {
             }
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let root = Path::new("src");
     let mut out = BTreeMap::new();
     walk(&root, &root, &mut out);
     out

@@ -205,6 +205,11 @@ pub struct Protection {
     island_watch: Option<String>,
     /// Loads and pods the dispatch sheds wholly now (interrupted though their bus is live).
     shed: BTreeSet<String>,
+    /// The customer groups interruptions refer to, as of the last settling.
+    groups: Vec<CustomerGroup>,
+    /// The indices so far and the groups out of supply now, after the last tick (once
+    /// anything was interrupted).
+    pub summary: Option<(kos_protection::Indices, usize)>,
 }
 
 /// The protection layer, in every build: no faults scheduled, cascades by Grid2Op's rules.
@@ -266,6 +271,9 @@ impl Protection {
     /// Opens and closes interruptions at `t` from the buses dead now; returns customers who
     /// lost supply minus those who regained it.
     fn settle(&mut self, groups: &[CustomerGroup], dead: &BTreeSet<String>, t: f64) -> i64 {
+        if self.groups.as_slice() != groups {
+            self.groups = groups.to_vec();
+        }
         let mut change = 0i64;
         for (k, g) in groups.iter().enumerate() {
             let out = dead.contains(&g.bus) || self.shed.contains(&g.id);
@@ -309,25 +317,36 @@ impl Protection {
         self.settle(&customer_groups(scene), &dead, t)
     }
 
-    /// The report's `protection` object at simulated time `now_s`.
-    pub fn report(&self, scene: &Scene, now_s: f64) -> Value {
-        let groups = customer_groups(scene);
-        let loads: Vec<Customers> = groups.iter().map(|g| g.customers.clone()).collect();
+    /// Every interruption up to `now_s`, the ongoing ones ending then, in time order.
+    fn all_interruptions(&self, groups: &[CustomerGroup], now_s: f64) -> Vec<Interruption> {
         let mut all = self.interruptions.clone();
         for (&k, &start) in &self.open {
             all.push(Interruption {
                 load: k,
                 start_s: start,
                 end_s: now_s.max(start),
-                power_kw: groups[k].kw,
+                power_kw: groups.get(k).map_or(0.0, |g| g.kw),
                 ongoing: true,
             });
         }
         all.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.load.cmp(&b.load)));
-        let indices = reliability::indices(&loads, &all, now_s, self.config.sustained_threshold_s);
+        all
+    }
+
+    /// The IEEE 1366 indices at `now_s` over `groups`.
+    fn indices(&self, groups: &[CustomerGroup], now_s: f64) -> kos_protection::Indices {
+        let loads: Vec<Customers> = groups.iter().map(|g| g.customers.clone()).collect();
+        let all = self.all_interruptions(groups, now_s);
+        reliability::indices(&loads, &all, now_s, self.config.sustained_threshold_s)
+    }
+
+    /// The report's `protection` object at simulated time `now_s`.
+    pub fn report(&self, scene: &Scene, now_s: f64) -> Value {
+        let groups = customer_groups(scene);
+        let all = self.all_interruptions(&groups, now_s);
         let mut out = json!({
             "events": self.events,
-            "reliability": indices,
+            "reliability": self.indices(&groups, now_s),
             "interruptions": all.len(),
             "out_of_supply_now": self.open.len(),
         });
@@ -408,6 +427,9 @@ fn protection_stage(world: &mut World) {
         cascade::check(world, &mut state, &rules, start);
     }
     follow_shedding(world, &mut state, start);
+    if !state.groups.is_empty() {
+        state.summary = Some((state.indices(&state.groups, end), state.open.len()));
+    }
     *world.resource_mut::<Protection>() = state;
 }
 

@@ -10,6 +10,7 @@ pub mod energy;
 pub mod ledger;
 pub mod map;
 pub mod panels;
+pub mod protection;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod telemetry;
 
@@ -165,7 +166,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .init_resource::<EnergyPanels>()
         .add_systems(EguiPrimaryContextPass, overlay)
-        .add_plugins(map::plugin);
+        .add_plugins((map::plugin, protection::plugin));
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins((telemetry::plugin, ledger::plugin));
 }

@@ -468,20 +468,38 @@ fn tint(
         Option<&SwitchState>,
         Option<&UnitOutput>,
         Option<&Demand>,
+        Option<&AssetTag>,
+        Option<&AssetKind>,
     )>,
     selection: Res<Selection>,
+    protection: Option<Res<crate::protection::Protection>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
     for (visual, children) in &visuals {
-        let Ok((bus, flow, switch, unit, demand)) = states.get(visual.0) else {
+        let Ok((bus, flow, switch, unit, demand, tag, kind)) = states.get(visual.0) else {
             continue;
         };
+        let marked =
+            |set: fn(&crate::protection::Protection) -> &std::collections::BTreeSet<String>| {
+                protection
+                    .as_ref()
+                    .zip(tag)
+                    .is_some_and(|(p, t)| set(p).contains(&t.0))
+            };
+        let (faulted, tripped) = (marked(|p| &p.faulted), marked(|p| &p.tripped));
         let selected = selection.0 == Some(visual.0);
         for child in children.iter() {
             let Ok((t, mat)) = parts.get(child) else {
                 continue;
             };
-            let color = if let Some(sw) = switch {
+            let color = if faulted {
+                palette::FAULTED
+            } else if tripped {
+                palette::TRIPPED
+            } else if let Some(sw) = switch.filter(|sw| {
+                // A line or transformer that protection switched shows its flow while closed.
+                !sw.closed || flow.is_none() || kind == Some(&AssetKind::Switch)
+            }) {
                 if sw.closed {
                     palette::SWITCH_CLOSED
                 } else {

@@ -12,6 +12,10 @@ pub const DARK: Color = Color::srgb(0.12, 0.12, 0.14);
 pub const SWITCH_CLOSED: Color = Color::srgb(0.05, 0.55, 0.2);
 /// An open switch.
 pub const SWITCH_OPEN: Color = Color::srgb(0.85, 0.15, 0.15);
+/// Under a fault now: the faulted bus or branch.
+pub const FAULTED: Color = Color::srgb(0.95, 0.0, 0.95);
+/// Opened by protection or a cascade and not yet back.
+pub const TRIPPED: Color = Color::srgb(1.0, 0.55, 0.75);
 /// A transformer's tank.
 pub const TRANSFORMER: Color = Color::srgb(0.95, 0.55, 0.1);
 /// A medium-voltage substation's housing.
@@ -79,6 +83,8 @@ pub fn legend() -> Vec<(&'static str, Vec<(Color, &'static str)>)> {
             vec![
                 (SWITCH_CLOSED, "switch closed"),
                 (SWITCH_OPEN, "switch open"),
+                (TRIPPED, "tripped by protection"),
+                (FAULTED, "faulted"),
                 (TRANSFORMER, "transformer"),
                 (SUBSTATION, "substation"),
             ],

@@ -26,7 +26,8 @@ struct RefBus {
 }
 
 fn data(name: &str) -> String {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    // Relative to the package's directory, where tests run.
+    let path = format!("tests/data/{name}");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
