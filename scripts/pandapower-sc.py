@@ -3,10 +3,11 @@
 
 Modes
 -----
-  python pandapower-sc.py solve CASE.json OUT.json
+  python pandapower-sc.py solve CASE.json OUT.json [--case max|min] [--lv-tol-percent 10|6]
       Read an "sc-case/1" network, build the pandapower net, run
-      calc_sc(case="max", fault="3ph", ip=True) and calc_sc(case="max", fault="2ph"),
-      write "sc-result/1".
+      calc_sc(case=..., fault="3ph", ip=True) and calc_sc(case=..., fault="2ph"),
+      write "sc-result/1". The minimum case needs the ext grids' s_sc_min_mva and rx_min;
+      lines without endtemp_degree get 80 degC.
   python pandapower-sc.py export NAME OUT.json
       Build a named pandapower network (example_simple, mv_oberrhein, case9241pegase),
       add short-circuit data, reduce it to what sc-case/1 can express, write sc-case/1.
@@ -50,12 +51,16 @@ def build_net(case):
             raise ValueError("duplicate bus id %s" % b["id"])
         bidx[b["id"]] = pp.create_bus(net, vn_kv=float(b["vn_kv"]), name=b["id"], index=i)
     for e in case.get("ext_grids", []):
+        extra = {}
+        if "s_sc_min_mva" in e:
+            extra = dict(s_sc_min_mva=float(e["s_sc_min_mva"]), rx_min=float(e["rx_min"]))
         pp.create_ext_grid(net, bidx[e["bus"]], name=e["id"], s_sc_max_mva=float(e["s_sc_max_mva"]),
-                           rx_max=float(e["rx_max"]))
+                           rx_max=float(e["rx_max"]), **extra)
     for l in case.get("lines", []):
         pp.create_line_from_parameters(net, bidx[l["from"]], bidx[l["to"]], length_km=1.0,
                                        r_ohm_per_km=float(l["r_ohm"]), x_ohm_per_km=float(l["x_ohm"]),
-                                       c_nf_per_km=0.0, max_i_ka=1e6, name=l["id"])
+                                       c_nf_per_km=0.0, max_i_ka=1e6, name=l["id"],
+                                       endtemp_degree=float(l.get("endtemp_degree", 80.0)))
     for t in case.get("trafos", []):
         pp.create_transformer_from_parameters(
             net, bidx[t["hv_bus"]], bidx[t["lv_bus"]], sn_mva=float(t["sn_mva"]),
@@ -79,13 +84,13 @@ def _num(x):
     return x if math.isfinite(x) else None
 
 
-def solve(case_path, out_path):
+def solve(case_path, out_path, which="max", lv_tol_percent=10):
     with open(case_path) as fh:
         case = json.load(fh)
     net = build_net(case)
-    sc.calc_sc(net, case="max", fault="3ph", ip=True)
+    sc.calc_sc(net, case=which, fault="3ph", ip=True, lv_tol_percent=lv_tol_percent)
     r3 = net.res_bus_sc.copy()
-    sc.calc_sc(net, case="max", fault="2ph")
+    sc.calc_sc(net, case=which, fault="2ph", lv_tol_percent=lv_tol_percent)
     r2 = net.res_bus_sc.copy()
     buses = []
     for i, b in enumerate(case["buses"]):
@@ -99,7 +104,8 @@ def solve(case_path, out_path):
             "rk_ohm": _num(r3.at[i, "rk_ohm"]),
             "xk_ohm": _num(r3.at[i, "xk_ohm"]),
         })
-    res = {"format": FMT_RES, "pandapower": pp.__version__, "case": "max",
+    res = {"format": FMT_RES, "pandapower": pp.__version__, "case": which,
+           "lv_tol_percent": lv_tol_percent,
            "name": case.get("name", ""), "buses": buses}
     with open(out_path, "w") as fh:
         json.dump(res, fh, indent=1)
@@ -272,7 +278,9 @@ def _has_numba():
 
 def main(argv):
     if len(argv) >= 4 and argv[1] == "solve":
-        solve(argv[2], argv[3])
+        which = argv[argv.index("--case") + 1] if "--case" in argv else "max"
+        tol = int(argv[argv.index("--lv-tol-percent") + 1]) if "--lv-tol-percent" in argv else 10
+        solve(argv[2], argv[3], which, tol)
     elif len(argv) >= 4 and argv[1] == "export":
         export(argv[2], argv[3])
     elif len(argv) >= 3 and argv[1] == "time":

@@ -164,7 +164,11 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
             .resource_mut::<crate::protection::Protection>()
             .config = config;
     } else {
-        crate::protection::attach(&mut app, options.faults.clone(), Vec::new(), None, config);
+        let schedule = crate::protection::Schedule {
+            faults: options.faults.clone(),
+            ..Default::default()
+        };
+        crate::protection::attach(&mut app, schedule, config);
     }
     if let Some(id) = &options.select {
         app.insert_resource(SelectAtStart(id.clone()))

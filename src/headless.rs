@@ -47,6 +47,10 @@ pub struct HeadlessArgs {
     /// open) and the grid-forming battery black-starts the community.
     #[arg(long, value_name = "MINUTES")]
     pub black_start: Option<f64>,
+    /// An emergency mode of the scene on at a minute of the run (`heat-wave@0`), or off
+    /// (`storm@120:off`); repeatable.
+    #[arg(long = "mode")]
+    pub modes: Vec<crate::protection::ScheduledMode>,
     /// Cold-load pickup of the black start: draw at pickup as a multiple of normal demand.
     #[arg(long, default_value_t = 2.0)]
     pub cold_load_multiple: f64,
@@ -143,13 +147,13 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
             ..Default::default()
         },
     };
-    crate::protection::attach(
-        &mut app,
-        args.faults.clone(),
-        args.switching.clone(),
-        args.black_start.map(|m| m * 60.0),
-        config,
-    );
+    let schedule = crate::protection::Schedule {
+        faults: args.faults.clone(),
+        switching: args.switching.clone(),
+        black_start_at_s: args.black_start.map(|m| m * 60.0),
+        modes: args.modes.clone(),
+    };
+    crate::protection::attach(&mut app, schedule, config);
     if !engaged {
         app.world_mut()
             .resource_mut::<crate::protection::Protection>()
@@ -195,7 +199,11 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         std::fs::write(&args.report, &text).with_context(|| format!("writing {}", args.report))?;
     }
     if let Some(path) = &args.save_scene {
-        let saved = crate::scene::save_scene(app.world_mut());
+        let mut saved = crate::scene::save_scene(app.world_mut());
+        // The normal settings, whatever emergency mode is on.
+        if let Some(p) = app.world().get_resource::<crate::protection::Protection>() {
+            p.normal_scene(&mut saved);
+        }
         std::fs::write(path, kos_scene::to_ron(&saved))
             .with_context(|| format!("writing {}", path.display()))?;
     }

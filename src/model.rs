@@ -196,6 +196,10 @@ pub struct Available {
     pub curtailed_kw: f64,
 }
 
+/// The scene's emergency modes (their definitions; which are on is the protection layer's).
+#[derive(Resource, Debug, Clone, Default, PartialEq, Deref)]
+pub struct SceneModes(pub Vec<kos_scene::ModeSpec>);
+
 /// The site the world mirrors.
 #[derive(Resource, Debug, Clone, PartialEq, Deref)]
 pub struct SiteInfo(pub Site);

@@ -410,3 +410,36 @@ fn the_browser_pages_report_packets_reach_the_twin() {
     assert_eq!(kept.recent[0].text, "cabinet door hanging open");
     assert_eq!(kept.recent[0].asset.as_deref(), Some("homes2"));
 }
+
+/// Fault passage indicators on the default scene's west ring report fault current over
+/// telemetry: the twin places the fault beyond the farthest of them (mv-03), and its
+/// protection and FLISR follow as for any fault there.
+#[test]
+fn fault_indicators_over_telemetry_locate_a_fault_that_protection_then_clears() {
+    let broker = Broker::start(Auth::Anonymous);
+    let scene = kos_twin::scene::default_scene();
+    let mut app = twin_of(&scene, &broker.url(), &config(""));
+    for fpi in ["fpi-02", "fpi-03"] {
+        broker.publish(
+            &topic(fpi, "telemetry"),
+            format!(r#"{{"ts": {}, "fault": true}}"#, now_ms()).as_bytes(),
+        );
+    }
+    assert!(pump_until(&mut app, LONG, |w| w
+        .resource::<TelemetryStats>()
+        .applied
+        == 2));
+    run_ticks(&mut app, 2);
+    let p = app.world().resource::<kos_twin::protection::Protection>();
+    let ev: Vec<(&str, &str)> = p
+        .events
+        .iter()
+        .map(|e| (e.asset.as_str(), e.action.as_str()))
+        .collect();
+    let located = p.events.iter().find(|e| e.action == "fpi_located").unwrap();
+    assert_eq!(located.asset, "fpi-03", "{ev:?}");
+    assert!(located.cause.contains("at mv-03"), "{}", located.cause);
+    assert!(ev.contains(&("mv-03", "fault")), "{ev:?}");
+    assert!(ev.contains(&("rly-west", "trip")), "{ev:?}");
+    assert!(p.faulted.contains("mv-03"));
+}

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
-use kos_protection::sc::{ScCase, ScOptions, short_circuit};
+use kos_protection::sc::{Extremum, ScCase, ScOptions, short_circuit};
 
 use crate::scene::load_scene;
 
@@ -22,6 +22,19 @@ pub struct ShortCircuitArgs {
     /// Also write the case in `sc-case/1` form (for pandapower's calc_sc, say) to this file.
     #[arg(long)]
     pub export_case: Option<PathBuf>,
+    /// The maximum currents (ratings, grading) or the minimum (protection sensitivity:
+    /// c_min, the grid tie's minimum fault level, conductors at their end temperature).
+    #[arg(long, value_enum, default_value = "max")]
+    pub case: CaseArg,
+}
+
+/// `--case`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CaseArg {
+    /// Maximum currents.
+    Max,
+    /// Minimum currents.
+    Min,
 }
 
 /// Reads, computes, and returns the text to print.
@@ -47,14 +60,22 @@ pub fn run(args: &ShortCircuitArgs) -> anyhow::Result<String> {
     }
     let options = ScOptions {
         lv_tol_percent: args.lv_tol_percent,
+        case: match args.case {
+            CaseArg::Max => Extremum::Max,
+            CaseArg::Min => Extremum::Min,
+        },
+    };
+    let case_name = match args.case {
+        CaseArg::Max => "max",
+        CaseArg::Min => "min",
     };
     let results =
         short_circuit(&case, &options).map_err(|e| anyhow!("{}: {e}", args.file.display()))?;
     if args.json {
         let out = serde_json::json!({
             "format": "sc-result/1",
-            "standard": "IEC 60909-0:2016, maximum case, kappa by method C",
-            "case": "max",
+            "standard": format!("IEC 60909-0:2016, {case_name}imum case, kappa by method C"),
+            "case": case_name,
             "name": case.name,
             "buses": results,
         });

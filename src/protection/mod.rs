@@ -13,6 +13,7 @@ mod cascade;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 mod faults;
+pub mod modes;
 mod resilience;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +30,7 @@ use serde_json::{Value, json};
 use crate::model::{AssetTag, SwitchState};
 use crate::sim::{SimClock, SimSet};
 
+pub use modes::ScheduledMode;
 pub use resilience::BlackStartRun;
 
 /// A fault at a set time of a run: `ASSET@MINUTES[:temporary]` on the command line.
@@ -168,6 +170,18 @@ pub enum ProtectionCommand {
     },
     /// Everything dark, then a black start from the grid-forming unit.
     BlackStart,
+    /// An emergency mode of the scene on or off.
+    Mode {
+        /// The mode's id.
+        id: String,
+        /// On (true) or off.
+        on: bool,
+    },
+    /// A fault passage indicator reports fault current (telemetry's `fault: true`).
+    Indicated {
+        /// The indicator's id.
+        indicator: String,
+    },
 }
 
 /// Faults, operations, FLISR, cascades, black starts and interruptions of a run.
@@ -181,6 +195,12 @@ pub struct Protection {
     pub switching: Vec<ScheduledSwitching>,
     /// When a black start begins, s from the start.
     pub black_start_at_s: Option<f64>,
+    /// Modes switched at set times still to come.
+    pub mode_switching: Vec<ScheduledMode>,
+    /// Emergency modes on now, in the order they came on.
+    pub modes_on: Vec<String>,
+    /// Normal values of the settings modes may change, by asset id.
+    normals: BTreeMap<String, Vec<modes::Normal>>,
     /// Every operation so far.
     pub events: Vec<ProtectionEvent>,
     /// Branches whose position protection, FLISR or an operator set: id, closed.
@@ -219,23 +239,31 @@ pub fn plugin(app: &mut App) {
     app.add_systems(FixedUpdate, protection_stage.in_set(SimSet::Protection));
 }
 
-/// Sets a run's faults, switching, black start and settings; the report then carries the
-/// `protection` object.
-pub fn attach(
-    app: &mut App,
-    faults: Vec<ScheduledFault>,
-    switching: Vec<ScheduledSwitching>,
-    black_start_at_s: Option<f64>,
-    config: ProtectionConfig,
-) {
+/// Sets a run's faults, switching, black start, modes and settings; the report then carries
+/// the `protection` object.
+pub fn attach(app: &mut App, schedule: Schedule, config: ProtectionConfig) {
     app.insert_resource(Protection {
         config,
-        scheduled: faults,
-        switching,
-        black_start_at_s,
+        scheduled: schedule.faults,
+        switching: schedule.switching,
+        black_start_at_s: schedule.black_start_at_s,
+        mode_switching: schedule.modes,
         engaged: true,
         ..default()
     });
+}
+
+/// What a run or a prepared drill schedules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Schedule {
+    /// Faults.
+    pub faults: Vec<ScheduledFault>,
+    /// Operators' switching.
+    pub switching: Vec<ScheduledSwitching>,
+    /// When everything goes dark and the black start begins, s.
+    pub black_start_at_s: Option<f64>,
+    /// Emergency modes on and off.
+    pub modes: Vec<ScheduledMode>,
 }
 
 /// The world's scene with protection's switching applied.
@@ -390,9 +418,11 @@ fn protection_stage(world: &mut World) {
         .drain()
         .collect();
     let mut state = std::mem::take(&mut *world.resource_mut::<Protection>());
+    let mut indicated: Vec<String> = Vec::new();
     for c in commands {
         state.engaged = true;
         match c {
+            ProtectionCommand::Indicated { indicator } => indicated.push(indicator),
             ProtectionCommand::Fault { asset, permanent } => state.scheduled.push(ScheduledFault {
                 at_s: start,
                 asset,
@@ -406,9 +436,20 @@ fn protection_stage(world: &mut World) {
                 })
             }
             ProtectionCommand::BlackStart => state.black_start_at_s = Some(start),
+            ProtectionCommand::Mode { id, on } => state.mode_switching.push(ScheduledMode {
+                at_s: start,
+                id,
+                on,
+            }),
         }
     }
+    for m in due(&mut state.mode_switching, end, |m| m.at_s) {
+        modes::switch_mode(world, &mut state, &m.id, m.on, m.at_s.max(start));
+    }
     resilience::report_island(world, &mut state, start);
+    if !indicated.is_empty() {
+        locate_indicated(world, &mut state, &indicated, start);
+    }
     for f in due(&mut state.scheduled, end, |f| f.at_s) {
         faults::handle_fault(world, &mut state, &f, f.at_s.max(start));
     }
@@ -460,6 +501,40 @@ fn follow_shedding(world: &mut World, state: &mut Protection, t: f64) {
             &format!("load shedding: {off} loads off, {on} back"),
             change,
         );
+    }
+}
+
+/// Fault passage indicators that fired in a tick place the fault beyond the farthest of
+/// them; the twin then runs the fault there through its protection and FLISR.
+fn locate_indicated(world: &mut World, state: &mut Protection, fired: &[String], t: f64) {
+    let scene = current_scene(world, &state.switched);
+    let ids: Vec<&str> = fired.iter().map(String::as_str).collect();
+    let list = ids.join(", ");
+    match kos_protection::check::locate_by_indicators(&scene, &ids) {
+        Some((fpi, bus)) => {
+            state.event(
+                t,
+                fpi,
+                "fpi_located",
+                &format!(
+                    "fault current passed {list}: the fault lies beyond {fpi}, at {bus} or past it"
+                ),
+                0,
+            );
+            let f = ScheduledFault {
+                at_s: t,
+                asset: bus.to_string(),
+                permanent: true,
+            };
+            faults::handle_fault(world, state, &f, t);
+        }
+        None => state.event(
+            t,
+            &list,
+            "rejected",
+            "the reporting devices are no fault indicators on a fed branch",
+            0,
+        ),
     }
 }
 

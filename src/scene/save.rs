@@ -71,5 +71,9 @@ pub fn save_scene(world: &mut World) -> Scene {
         pods: specs(world),
         depots: specs(world),
         routes: specs(world),
+        modes: world
+            .get_resource::<SceneModes>()
+            .map(|m| m.0.clone())
+            .unwrap_or_default(),
     }
 }

@@ -154,6 +154,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
     let grid = Grid::for_world(world, build_grid(scene));
     world.insert_resource(grid);
     world.insert_resource(SiteInfo(scene.site.clone()));
+    world.insert_resource(SceneModes(scene.modes.clone()));
     let clock = SimClock::from_site(&scene.site);
     world.insert_resource(WeatherState::new(&scene.site, clock.seed, clock.now_s()));
     world.insert_resource(DemandVariation(LoadVariation::new(clock.seed)));

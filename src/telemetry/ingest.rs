@@ -109,6 +109,15 @@ fn measurement(world: &mut World, site: &str, asset: String, m: Measurement) {
             &asset,
             "the device reports a fault".into(),
         );
+        // A fault passage indicator: protection locates the fault from it.
+        let indicator = world
+            .get::<Spec<kos_scene::ProtectionSpec>>(e)
+            .is_some_and(|p| matches!(p.device, kos_scene::DeviceSpec::FaultIndicator { .. }));
+        if indicator {
+            world.write_message(crate::protection::ProtectionCommand::Indicated {
+                indicator: asset.clone(),
+            });
+        }
     }
     let now = now_ms();
     let mut s = world.resource_mut::<TelemetryStats>();

@@ -10,7 +10,7 @@ use kos_protection::reliability::Indices;
 use super::Selection;
 use kos_scene::{GeneratorKind, GeneratorSpec};
 
-use crate::model::{AssetKind, AssetTag, Spec};
+use crate::model::{AssetKind, AssetTag, SceneModes, Spec};
 use crate::protection::{Protection, ProtectionCommand, ProtectionEvent};
 use crate::sim::SimClock;
 
@@ -33,6 +33,8 @@ pub struct ProtectionView {
     pub selected: Option<(String, bool, bool)>,
     /// A black start is under way: steps done of all.
     pub black_start: Option<(usize, usize)>,
+    /// The scene's emergency modes: id and whether it is on.
+    pub modes: Vec<(String, bool)>,
 }
 
 /// The clock's text at `time_s` seconds from the run's start, milliseconds kept.
@@ -55,6 +57,7 @@ impl ProtectionView {
         p: &Protection,
         clock_start_s: i64,
         selected: Option<(&str, AssetKind, bool)>,
+        modes: &[kos_scene::ModeSpec],
     ) -> Self {
         let from = p.events.len().saturating_sub(SHOWN);
         let rows = p.events[from..]
@@ -84,6 +87,10 @@ impl ProtectionView {
             out_now: p.summary.as_ref().map_or(0, |s| s.1),
             selected,
             black_start: p.black_start.as_ref().map(|b| (b.done, b.plan.steps.len())),
+            modes: modes
+                .iter()
+                .map(|m| (m.id.clone(), p.modes_on.contains(&m.id)))
+                .collect(),
         }
     }
 }
@@ -142,6 +149,15 @@ pub fn protection_window(ctx: &egui::Context, v: &ProtectionView) -> Vec<Protect
                 if let Some((done, all)) = v.black_start {
                     ui.label(format!("black start: {done} of {all} steps"));
                 }
+                for (id, on) in &v.modes {
+                    let mut now = *on;
+                    if ui.checkbox(&mut now, id.as_str()).changed() {
+                        out.push(ProtectionCommand::Mode {
+                            id: id.clone(),
+                            on: now,
+                        });
+                    }
+                }
             });
             ui.separator();
             if let Some(x) = &v.indices {
@@ -191,6 +207,7 @@ fn window(
     protection: Option<Res<Protection>>,
     clock: Option<Res<SimClock>>,
     selection: Res<Selection>,
+    modes: Option<Res<SceneModes>>,
     assets: Query<(&AssetTag, &AssetKind, Option<&Spec<GeneratorSpec>>)>,
     mut commands: MessageWriter<ProtectionCommand>,
 ) -> Result {
@@ -204,7 +221,8 @@ fn window(
             let tie = g.is_some_and(|g| matches!(g.kind, GeneratorKind::GridTie { .. }));
             (t.0.as_str(), *k, tie)
         });
-    let view = ProtectionView::gather(&p, clock.start_s, selected);
+    let modes = modes.map(|m| m.0.clone()).unwrap_or_default();
+    let view = ProtectionView::gather(&p, clock.start_s, selected, &modes);
     for c in protection_window(contexts.ctx_mut()?, &view) {
         commands.write(c);
     }
@@ -218,7 +236,7 @@ pub(super) fn plugin(app: &mut App) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protection::{ProtectionConfig, ScheduledFault, attach};
+    use crate::protection::{ProtectionConfig, Schedule, attach};
 
     /// A fault from the window's command reaches the tick: the timeline gains the fault and
     /// the trip, with their clock times, and the indices appear.
@@ -226,13 +244,7 @@ mod tests {
     fn a_fault_from_the_window_shows_on_the_timeline() {
         let scene = crate::scene::default_scene();
         let mut app = crate::app::headless_app(&scene);
-        attach(
-            &mut app,
-            Vec::<ScheduledFault>::new(),
-            Vec::new(),
-            None,
-            ProtectionConfig::default(),
-        );
+        attach(&mut app, Schedule::default(), ProtectionConfig::default());
         crate::sim::run_ticks(&mut app, 2);
         app.world_mut()
             .write_message(ProtectionCommand::Fault {
@@ -244,7 +256,13 @@ mod tests {
         let world = app.world();
         let p = world.resource::<Protection>();
         let start = world.resource::<SimClock>().start_s;
-        let view = ProtectionView::gather(p, start, Some(("mv-03", AssetKind::Bus, false)));
+        let modes = world.resource::<SceneModes>().0.clone();
+        let view = ProtectionView::gather(p, start, Some(("mv-03", AssetKind::Bus, false)), &modes);
+        assert!(
+            view.modes.iter().any(|(id, on)| id == "storm" && !on),
+            "{:?}",
+            view.modes
+        );
         let actions: Vec<&str> = view.rows.iter().map(|r| r.2.as_str()).collect();
         assert!(actions.contains(&"fault"), "{actions:?}");
         let trip = view.rows.iter().find(|r| r.2 == "trip").expect("a trip");

@@ -23,8 +23,12 @@ pub fn config(extra: &str) -> TelemetryConfig {
 
 /// The tiny scene's twin connected to `url`, subscriptions in place.
 pub fn twin(url: &str, cfg: &TelemetryConfig) -> App {
-    let scene = tiny();
-    let mut app = headless_app(&scene);
+    twin_of(&tiny(), url, cfg)
+}
+
+/// A scene's twin connected to `url`, subscriptions in place.
+pub fn twin_of(scene: &Scene, url: &str, cfg: &TelemetryConfig) -> App {
+    let mut app = headless_app(scene);
     let conn = cfg.resolve(Some(url), &scene.site.name).unwrap();
     connect(&mut app, &conn).unwrap();
     assert!(

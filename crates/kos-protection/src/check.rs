@@ -360,3 +360,60 @@ pub fn coordination(scene: &Scene, options: &CheckOptions) -> Result<Coordinatio
         margin_ms: options.margin_s * 1e3,
     })
 }
+
+/// Where fault passage indicators place a fault: beyond the indicating indicator farthest
+/// from the main source (fault current passed it, and no indicator beyond it saw any). Returns
+/// that indicator and the bus on the far side of its branch, or `None` when none of `fired`
+/// is a fault indicator on a branch the main source feeds.
+pub fn locate_by_indicators<'a>(scene: &'a Scene, fired: &[&str]) -> Option<(&'a str, &'a str)> {
+    let root = main_source(scene)?;
+    let tree = feeding_tree(scene, root);
+    let depth = |bus: &str| {
+        let (mut n, mut at) = (0usize, bus);
+        while let Some(&(_, parent)) = tree.get(at) {
+            n += 1;
+            at = parent;
+        }
+        n
+    };
+    scene
+        .protection
+        .iter()
+        .filter(|p| {
+            matches!(p.device, kos_scene::DeviceSpec::FaultIndicator { .. })
+                && fired.contains(&p.id.as_str())
+        })
+        .filter_map(|p| {
+            // The bus the branch feeds: the one reached through it.
+            tree.iter()
+                .find(|(_, (via, _))| *via == p.branch)
+                .map(|(bus, _)| (p.id.as_str(), *bus))
+        })
+        .max_by_key(|&(id, bus)| (depth(bus), std::cmp::Reverse(id)))
+}
+
+#[cfg(test)]
+mod indicator_tests {
+    use super::*;
+
+    /// On the default scene's west ring, fault current passed fpi-02 and fpi-03 (mvc-02,
+    /// mvc-03): the fault is beyond mvc-03, at mv-03 or past it; an indicator that is not one
+    /// or an unknown id places nothing.
+    #[test]
+    fn the_farthest_indicator_that_fired_places_the_fault() {
+        let scene = kos_scene::parse(
+            include_str!("../../../scenes/default.ron"),
+            "scenes/default.ron",
+        )
+        .unwrap();
+        assert_eq!(
+            locate_by_indicators(&scene, &["fpi-02", "fpi-03"]),
+            Some(("fpi-03", "mv-03"))
+        );
+        assert_eq!(
+            locate_by_indicators(&scene, &["fpi-02"]),
+            Some(("fpi-02", "mv-02"))
+        );
+        assert_eq!(locate_by_indicators(&scene, &["rly-west", "nobody"]), None);
+    }
+}

@@ -85,6 +85,7 @@ pub fn sc_case(scene: &Scene) -> ScCase {
             to: l.to.clone(),
             r_ohm,
             x_ohm,
+            endtemp_degree: None,
         });
     }
     for t in scene.transformers.iter().filter(|t| t.in_service) {
@@ -133,12 +134,16 @@ pub fn sc_case(scene: &Scene) -> ScCase {
             GeneratorKind::GridTie {
                 short_circuit_mva,
                 short_circuit_rx,
+                short_circuit_min_mva,
+                short_circuit_min_rx,
                 ..
             } => case.ext_grids.push(ExtGrid {
                 id: g.id.clone(),
                 bus: g.bus.clone(),
                 s_sc_max_mva: short_circuit_mva,
                 rx_max: short_circuit_rx,
+                s_sc_min_mva: Some(short_circuit_min_mva.unwrap_or(short_circuit_mva)),
+                rx_min: Some(short_circuit_min_rx.unwrap_or(short_circuit_rx)),
             }),
             GeneratorKind::Chp { .. } | GeneratorKind::Bio { .. } => case.gens.push(machine(
                 &g.id,

@@ -66,6 +66,12 @@ pub struct ExtGrid {
     pub s_sc_max_mva: f64,
     /// R/X of the feeder's impedance at maximum short-circuit power.
     pub rx_max: f64,
+    /// Minimum initial short-circuit power S"kQ min, MVA (the minimum case needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s_sc_min_mva: Option<f64>,
+    /// R/X at minimum short-circuit power (the minimum case needs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rx_min: Option<f64>,
 }
 
 /// A line or cable: its whole series impedance.
@@ -82,7 +88,14 @@ pub struct ScLine {
     pub r_ohm: f64,
     /// Reactance, Ω.
     pub x_ohm: f64,
+    /// Conductor temperature at the end of the short circuit, °C, for the minimum case's
+    /// resistance ([`DEFAULT_END_TEMPERATURE_C`] when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endtemp_degree: Option<f64>,
 }
+
+/// Conductor temperature at the end of a short circuit where a line does not give one, °C.
+pub const DEFAULT_END_TEMPERATURE_C: f64 = 80.0;
 
 /// A two-winding transformer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

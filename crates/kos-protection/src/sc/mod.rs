@@ -1,6 +1,6 @@
 //! Short-circuit currents by IEC 60909-0:2016, three-phase and phase-to-phase, at every bus,
-//! for the maximum case, as pandapower's `calc_sc` computes them (so that the two can be
-//! compared number for number).
+//! for the maximum and the minimum case, as pandapower's `calc_sc` computes them (so that the
+//! two can be compared number for number).
 //!
 //! The method of the equivalent voltage source at the fault: a source `c Uₙ / √3` at the
 //! faulted bus, every other source replaced by its internal impedance, loads, line
@@ -27,7 +27,13 @@
 //!   with converters), and without the angle for I"k2; they add `√2 ΔI_f` to ip.
 //!
 //! `c_max` is 1.10 above 1 kV and at low voltage with a 10 % tolerance (1.05 with 6 %)
-//! (Table 1). Closed bus-bus switches join their buses. A part of the network with no
+//! (Table 1). The minimum case (§4.2.2) takes `c_min` (1.00 above 1 kV, 0.95 at low voltage,
+//! Table 1), the network feeders' minimum short-circuit power and R/X, the lines' resistance
+//! at the conductor temperature at the end of the short circuit,
+//! `R = [1 + 0.004 (θe − 20 °C)] R₂₀` (eq. 28), and no K_T (as pandapower, which applies it in
+//! the maximum case only); machines keep K_G with c_max (eq. 18), and full-converter units
+//! contribute nothing (IEC 60909-0:2016 neglects them for the minimum currents, as pandapower
+//! does). Closed bus-bus switches join their buses. A part of the network with no
 //! voltage source (feeder, transformer-fed or synchronous unit) has no result: it is
 //! de-energised.
 //!
@@ -75,17 +81,31 @@ pub struct ScBusResult {
     pub kappa: f64,
 }
 
+/// Which currents: the largest the network can give, or the smallest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Extremum {
+    /// Maximum short-circuit currents (equipment ratings, grading).
+    #[default]
+    Max,
+    /// Minimum short-circuit currents (protection sensitivity).
+    Min,
+}
+
 /// Options of the calculation.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScOptions {
     /// Voltage tolerance of low-voltage systems, % (10 gives c_max 1.10, 6 gives 1.05).
     pub lv_tol_percent: f64,
+    /// Maximum or minimum case.
+    pub case: Extremum,
 }
 
 impl Default for ScOptions {
     fn default() -> Self {
         Self {
             lv_tol_percent: 10.0,
+            case: Extremum::Max,
         }
     }
 }
@@ -123,6 +143,14 @@ pub fn c_max(vn_kv: f64, options: &ScOptions) -> f64 {
     }
 }
 
+/// The voltage factor c_min of IEC 60909-0 Table 1 for a nominal voltage.
+pub fn c_min(vn_kv: f64) -> f64 {
+    if vn_kv < 1.0 { 0.95 } else { 1.0 }
+}
+
+/// Temperature coefficient of conductor resistance in IEC 60909-0 eq. 28, 1/K.
+pub const ALPHA_PER_K: f64 = 0.004;
+
 /// The peak factor κ for a ratio R/X (IEC 60909-0 eq. 55).
 pub fn kappa(r_over_x: f64) -> f64 {
     1.02 + 0.98 * (-3.0 * r_over_x).exp()
@@ -149,7 +177,7 @@ struct Model {
     node: Vec<usize>,
     /// Nominal voltage of each node, kV.
     vn: Vec<f64>,
-    /// c_max of each node.
+    /// c of each node (c_max, or c_min in the minimum case).
     c: Vec<f64>,
     /// (from, to, z, tap on the from side).
     branches: Vec<(usize, usize, Complex64, f64)>,
@@ -270,7 +298,13 @@ impl Model {
             node[i] = node[find(&mut parent, i)];
         }
         let n = vn.len();
-        let c: Vec<f64> = vn.iter().map(|&v| c_max(v, options)).collect();
+        let min = options.case == Extremum::Min;
+        let cmax: Vec<f64> = vn.iter().map(|&v| c_max(v, options)).collect();
+        let c: Vec<f64> = if min {
+            vn.iter().map(|&v| c_min(v)).collect()
+        } else {
+            cmax.clone()
+        };
         let zbase = |k: usize| vn[k] * vn[k];
         let mut branches = Vec::new();
         let mut line_branch = Vec::new();
@@ -288,7 +322,17 @@ impl Model {
                     ),
                 });
             }
-            let z = Complex64::new(l.r_ohm, l.x_ohm);
+            let mut z = Complex64::new(l.r_ohm, l.x_ohm);
+            if min {
+                let t = l.endtemp_degree.unwrap_or(DEFAULT_END_TEMPERATURE_C);
+                if !t.is_finite() {
+                    return Err(ScError::Invalid {
+                        element: element("line", &l.id),
+                        message: format!("endtemp_degree must be a number, not {t}"),
+                    });
+                }
+                z.re *= 1.0 + ALPHA_PER_K * (t - 20.0);
+            }
             if z.norm() == 0.0 {
                 return Err(ScError::Invalid {
                     element: element("line", &l.id),
@@ -328,7 +372,7 @@ impl Model {
             let (zk, rk) = (vk / 100.0 * scale, vkr / 100.0 * scale);
             let xk = (zk * zk - rk * rk).max(0.0).sqrt();
             let x_t = (vk * vk - vkr * vkr).max(0.0).sqrt() / 100.0;
-            let kt = k_t(c[t], x_t);
+            let kt = if min { 1.0 } else { k_t(c[t], x_t) };
             let tap = (vhv / vlv) / (vn[f] / vn[t]);
             trafo_branch.push(branches.len());
             branches.push((f, t, Complex64::new(rk, xk) * kt, tap));
@@ -354,8 +398,28 @@ impl Model {
         let mut source = vec![false; n];
         for e in &case.ext_grids {
             let k = node[bus("ext_grid", &e.id, &e.bus)?];
-            let s = positive("s_sc_max_mva", "ext_grid", &e.id, e.s_sc_max_mva)?;
-            let rx = non_negative("rx_max", "ext_grid", &e.id, e.rx_max)?;
+            let (s, rx) = if min {
+                let need = |v: Option<f64>, what: &str| {
+                    v.ok_or_else(|| ScError::Invalid {
+                        element: element("ext_grid", &e.id),
+                        message: format!("{what} is needed for the minimum case"),
+                    })
+                };
+                (
+                    positive(
+                        "s_sc_min_mva",
+                        "ext_grid",
+                        &e.id,
+                        need(e.s_sc_min_mva, "s_sc_min_mva")?,
+                    )?,
+                    non_negative("rx_min", "ext_grid", &e.id, need(e.rx_min, "rx_min")?)?,
+                )
+            } else {
+                (
+                    positive("s_sc_max_mva", "ext_grid", &e.id, e.s_sc_max_mva)?,
+                    non_negative("rx_max", "ext_grid", &e.id, e.rx_max)?,
+                )
+            };
             let z = c[k] / s;
             let x = z / (1.0 + rx * rx).sqrt();
             y_source[k] += Complex64::new(rx * x, x).inv();
@@ -376,7 +440,7 @@ impl Model {
                 });
             }
             let x_ohm = xd * vr * vr / sn;
-            let kg = k_g(vn[k], vr, c[k], xd, g.cos_phi);
+            let kg = k_g(vn[k], vr, cmax[k], xd, g.cos_phi);
             y_source[k] += (Complex64::new(rd, x_ohm) * kg / zbase(k)).inv();
             let rf = if vr <= 1.0 {
                 0.15
@@ -392,7 +456,9 @@ impl Model {
             let k = node[bus("sgen", &s.id, &s.bus)?];
             let sn = positive("sn_mva", "sgen", &s.id, s.sn_mva)?;
             let kk = non_negative("k", "sgen", &s.id, s.k)?;
-            converter[k] += kk * sn;
+            if !min {
+                converter[k] += kk * sn;
+            }
         }
         Ok(Self {
             node,

@@ -205,6 +205,13 @@ pub enum GeneratorKind {
         /// R/X of the regional grid's impedance at that short-circuit power.
         #[serde(default = "default_tie_short_circuit_rx")]
         short_circuit_rx: f64,
+        /// Minimum initial short-circuit power S"kQ min, MVA, for the minimum case (the
+        /// maximum's when not given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        short_circuit_min_mva: Option<f64>,
+        /// R/X at the minimum short-circuit power (the maximum's when not given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        short_circuit_min_rx: Option<f64>,
     },
 }
 

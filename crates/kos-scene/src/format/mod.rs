@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 mod grid;
+mod modes;
 mod protection;
 
 pub use grid::*;
+pub use modes::*;
 pub use protection::*;
 
 /// The format version this crate writes and reads.
@@ -63,6 +65,9 @@ pub struct Scene {
     /// Supply routes between depots and pods.
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
+    /// Emergency modes, off until switched on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<ModeSpec>,
 }
 
 impl Scene {

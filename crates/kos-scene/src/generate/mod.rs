@@ -346,6 +346,7 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
             pods: Vec::new(),
             depots: Vec::new(),
             routes: Vec::new(),
+            modes: Vec::new(),
         },
         rng: Rng(seed),
     };
@@ -490,6 +491,8 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
         export_limit_kw: (import * 0.6).round(),
         short_circuit_mva: crate::DEFAULT_TIE_SHORT_CIRCUIT_MVA,
         short_circuit_rx: crate::DEFAULT_TIE_SHORT_CIRCUIT_RX,
+        short_circuit_min_mva: None,
+        short_circuit_min_rx: None,
     };
     g.unit("grid".into(), "gsp", grid, import, 0.0, 1.02);
     // The grid tie is the reference: put it first, as a reader expects.

@@ -6,8 +6,10 @@ use std::fmt;
 
 use crate::format::*;
 
+mod modes;
 mod protection;
 mod site;
+use modes::check_modes;
 use protection::check_protection;
 use site::check_site;
 
@@ -350,6 +352,7 @@ fn check(s: &Scene) -> Vec<Problem> {
         }
     }
     check_protection(s, &mut out);
+    check_modes(s, &mut out);
     for g in &s.generators {
         refer(&mut out, &g.id, "bus", &g.bus, &[Kind::Bus]);
         positive(&mut out, &g.id, "rated_kw", g.rated_kw);
@@ -434,11 +437,26 @@ fn check(s: &Scene) -> Vec<Problem> {
                 export_limit_kw,
                 short_circuit_mva,
                 short_circuit_rx,
+                short_circuit_min_mva,
+                short_circuit_min_rx,
             } => {
                 non_negative(&mut out, &g.id, "import_limit_kw", import_limit_kw);
                 non_negative(&mut out, &g.id, "export_limit_kw", export_limit_kw);
                 positive(&mut out, &g.id, "short_circuit_mva", short_circuit_mva);
                 non_negative(&mut out, &g.id, "short_circuit_rx", short_circuit_rx);
+                if let Some(min) = short_circuit_min_mva {
+                    positive(&mut out, &g.id, "short_circuit_min_mva", min);
+                    if min > short_circuit_mva {
+                        out.push(bad(
+                            &g.id,
+                            "short_circuit_min_mva",
+                            format!("{min} MVA is above the maximum, {short_circuit_mva} MVA"),
+                        ));
+                    }
+                }
+                if let Some(rx) = short_circuit_min_rx {
+                    non_negative(&mut out, &g.id, "short_circuit_min_rx", rx);
+                }
             }
         }
     }
