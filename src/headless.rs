@@ -60,6 +60,18 @@ pub struct HeadlessArgs {
     /// Leave overloaded branches in (no cascading trips).
     #[arg(long)]
     pub no_cascade: bool,
+    /// Cascades: a branch above its rating for more than this many consecutive ticks trips
+    /// (Grid2Op's NB_TIMESTEP_OVERFLOW_ALLOWED).
+    #[arg(long, default_value_t = 2)]
+    pub cascade_steps: u32,
+    /// Cascades: a branch above this multiple of its rating trips at once (Grid2Op's
+    /// HARD_OVERFLOW_THRESHOLD).
+    #[arg(long, default_value_t = 2.0)]
+    pub cascade_hard_ratio: f64,
+    /// Cascades: ticks a tripped branch stays out before it may be reconnected (Grid2Op's
+    /// NB_TIMESTEP_RECONNECTION).
+    #[arg(long, default_value_t = 10)]
+    pub cascade_cooldown: u32,
     /// Seconds from a lockout to FLISR's switching.
     #[arg(long, default_value_t = 60.0)]
     pub flisr_delay: f64,
@@ -113,8 +125,10 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     );
     app.world_mut().resource_mut::<SimClock>().tick_s = args.tick_seconds;
     let live = args.mqtt.is_some() || args.mqtt_config.is_some();
-    let engaged =
-        !args.faults.is_empty() || !args.switching.is_empty() || args.black_start.is_some();
+    let engaged = !args.faults.is_empty()
+        || !args.switching.is_empty()
+        || args.black_start.is_some()
+        || !args.modes.is_empty();
     anyhow::ensure!(
         args.flisr_delay.is_finite() && args.flisr_delay >= 0.0,
         "--flisr-delay must be zero or more seconds"
@@ -135,12 +149,20 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
         args.cold_load_minutes.is_finite() && args.cold_load_minutes > 0.0,
         "--cold-load-minutes must be a positive number"
     );
+    anyhow::ensure!(
+        args.cascade_hard_ratio.is_finite() && args.cascade_hard_ratio > 1.0,
+        "--cascade-hard-ratio must be a number above 1"
+    );
     let config = crate::protection::ProtectionConfig {
         flisr_delay_s: args.flisr_delay,
         advise_only: args.advise_only,
         sustained_threshold_s: args.sustained_seconds,
         // A live mirror follows the real breakers: the twin trips nothing on its own.
-        cascade: (!args.no_cascade && !live).then(Default::default),
+        cascade: (!args.no_cascade && !live).then_some(kos_protection::cascade::CascadeRules {
+            hard_overflow_ratio: args.cascade_hard_ratio,
+            steps_allowed: args.cascade_steps,
+            cooldown_steps: args.cascade_cooldown,
+        }),
         black_start: kos_protection::blackstart::BlackStartOptions {
             clpu_multiple: args.cold_load_multiple,
             clpu_decay_s: args.cold_load_minutes * 60.0,

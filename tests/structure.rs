@@ -25,7 +25,7 @@ fn sources() -> BTreeMap<String, String> {
     }
     let root = Path::new("src");
     let mut out = BTreeMap::new();
-    walk(&root, &root, &mut out);
+    walk(root, root, &mut out);
     out
 }
 

@@ -292,218 +292,124 @@ pub fn plan(
     }
     let mut all_units = units(scene).into_iter();
     let source = all_units.next().ok_or(BlackStartError::NoSource)?;
-    let tree = feeding_tree(scene, &source.bus);
-    let path_to = |bus: &str, live: &BTreeSet<String>| -> Option<Vec<(String, String)>> {
-        // (branch, bus) pairs from the live side to `bus`.
-        let mut path = Vec::new();
-        let mut at = bus;
-        while !live.contains(at) {
-            let &(via, parent) = tree.get(at)?;
-            path.push((via.to_string(), at.to_string()));
-            at = parent;
-        }
-        path.reverse();
-        Some(path)
-    };
+    // The tree borrows the scene's own id of the unit's bus.
+    let root = scene
+        .buses
+        .iter()
+        .map(|b| b.id.as_str())
+        .find(|b| *b == source.bus)
+        .ok_or(BlackStartError::NoSource)?;
+    let tree = feeding_tree(scene, root);
     let mut open_first: Vec<String> = tree.values().map(|(via, _)| via.to_string()).collect();
     open_first.sort();
     open_first.dedup();
-
-    let mut live: BTreeSet<String> = BTreeSet::from([source.bus.clone()]);
-    let mut groups_on: BTreeSet<usize> = BTreeSet::new();
     let mut by_bus: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (k, g) in groups.iter().enumerate() {
         by_bus.entry(g.bus.as_str()).or_default().push(k);
     }
-    let mut picked = Picked {
-        on: Vec::new(),
-        options: o,
-    };
-    // Units carrying load: (joins at s, power kW, energy kWh).
-    let mut carrying: Vec<(f64, f64, f64)> = vec![(0.0, source.power_kw, source.energy_kwh)];
-    let limit_at = |carrying: &[(f64, f64, f64)], t: f64| -> f64 {
-        carrying
-            .iter()
-            .filter(|c| c.0 <= t)
-            .map(|c| c.1)
-            .sum::<f64>()
-            * (1.0 - o.reserve)
-    };
-    let energy = |carrying: &[(f64, f64, f64)]| -> f64 { carrying.iter().map(|c| c.2).sum() };
-    let mut steps: Vec<BlackStartStep> = Vec::new();
-    let mut t = 0.0f64;
-
-    let mut dark: Vec<(usize, DarkReason)> = Vec::new();
-    let take = |t: f64,
-                kind: StepKind,
-                path: Vec<(String, String)>,
-                block: Vec<usize>,
-                picked: &mut Picked,
-                live: &mut BTreeSet<String>,
-                groups_on: &mut BTreeSet<usize>,
-                carrying: &[(f64, f64, f64)],
-                steps: &mut Vec<BlackStartStep>| {
-        let kw: f64 = block.iter().map(|&g| demand_kw[g]).sum();
-        if kw > 0.0 {
-            picked.on.push((t, kw));
-        }
-        for (_, bus) in &path {
-            live.insert(bus.clone());
-        }
-        groups_on.extend(block.iter().copied());
-        steps.push(BlackStartStep {
-            t_s: t,
-            kind,
-            close: path.into_iter().map(|(b, _)| b).collect(),
-            groups: block,
-            picked_kw: kw,
-            draw_kw: picked.draw_kw(t),
-            limit_kw: limit_at(carrying, t),
-        });
-    };
-    let block_of = |path: &[(String, String)], extra: &[usize], on: &BTreeSet<usize>| {
-        let mut block: Vec<usize> = extra.iter().copied().filter(|g| !on.contains(g)).collect();
-        for (_, bus) in path {
-            block.extend(by_bus.get(bus.as_str()).into_iter().flatten().copied());
-        }
-        block.sort_unstable();
-        block.dedup();
-        block.retain(|g| !on.contains(g));
-        block
+    let mut r = Restoration {
+        o,
+        demand_kw,
+        tree: &tree,
+        by_bus: &by_bus,
+        picked: Picked {
+            on: Vec::new(),
+            options: o,
+        },
+        live: BTreeSet::from([source.bus.clone()]),
+        on: BTreeSet::new(),
+        carrying: vec![(0.0, source.power_kw, source.energy_kwh)],
+        steps: Vec::new(),
     };
 
     // The source's own busbar is live from the start, with its loads.
     if let Some(own) = by_bus.get(source.bus.as_str()).cloned() {
-        take(
-            0.0,
-            StepKind::Pickup { target: own[0] },
-            Vec::new(),
-            own,
-            &mut picked,
-            &mut live,
-            &mut groups_on,
-            &carrying,
-            &mut steps,
-        );
+        r.take(0.0, StepKind::Pickup { target: own[0] }, Vec::new(), own);
     }
 
     // Crank the other units, largest first.
     for unit in all_units {
-        let Some(path) = path_to(&unit.bus, &live) else {
+        let Some(path) = r.path_to(&unit.bus, &r.live) else {
             continue;
         };
-        let block = block_of(&path, &[], &groups_on);
-        let kw: f64 = block.iter().map(|&g| demand_kw[g]).sum();
-        let from = if steps.is_empty() {
-            0.0
-        } else {
-            t + o.switching_interval_s
-        };
-        let Some(at) = picked.earliest(from, kw, limit_at(&carrying, from)) else {
+        let block = r.block_of(&path, &[]);
+        let kw = r.kw(&block);
+        let from = r.next_from();
+        let Some(at) = r.picked.earliest(from, kw, r.limit_at(from)) else {
             continue;
         };
-        if (picked.steady_kw() + kw) * o.energy_horizon_h > energy(&carrying) {
+        if !r.energy_allows(kw) {
             continue;
         }
-        t = at;
         let joins = if scene.storage.iter().any(|b| b.id == unit.id) {
-            t
+            at
         } else {
-            t + o.unit_start_s
+            at + o.unit_start_s
         };
-        carrying.push((joins, unit.power_kw, unit.energy_kwh));
-        take(
-            t,
-            StepKind::Crank {
-                unit: unit.id.clone(),
-                joins_s: joins,
-            },
-            path,
-            block,
-            &mut picked,
-            &mut live,
-            &mut groups_on,
-            &carrying,
-            &mut steps,
-        );
+        r.carrying.push((joins, unit.power_kw, unit.energy_kwh));
+        let kind = StepKind::Crank {
+            unit: unit.id.clone(),
+            joins_s: joins,
+        };
+        r.take(at, kind, path, block);
     }
 
     // Loads by priority, the nearest first, then by id.
     let mut order: Vec<usize> = (0..groups.len()).collect();
-    let depth = |bus: &str| -> usize {
-        let mut n = 0;
-        let mut at = bus;
-        while let Some(&(_, parent)) = tree.get(at) {
-            n += 1;
-            at = parent;
-        }
-        n
-    };
-    order.sort_by_key(|&g| (groups[g].customers.priority, depth(&groups[g].bus), g));
+    order.sort_by_key(|&g| (groups[g].customers.priority, r.depth(&groups[g].bus), g));
+    let mut dark: Vec<(usize, DarkReason)> = Vec::new();
     let mut end_s = None;
     for &g in &order {
-        if groups_on.contains(&g) {
+        if r.on.contains(&g) {
             continue;
         }
-        let Some(path) = path_to(&groups[g].bus, &live) else {
+        let Some(path) = r.path_to(&groups[g].bus, &r.live) else {
             dark.push((g, DarkReason::Unreachable));
             continue;
         };
-        let from = if steps.is_empty() {
-            0.0
-        } else {
-            t + o.switching_interval_s
-        };
+        let from = r.next_from();
         // The end condition: everything still dark and reachable fits at once now.
         let rest: Vec<usize> = order
             .iter()
             .copied()
-            .filter(|&h| !groups_on.contains(&h) && path_to(&groups[h].bus, &live).is_some())
+            .filter(|&h| !r.on.contains(&h) && r.path_to(&groups[h].bus, &r.live).is_some())
             .collect();
-        let rest_kw: f64 = rest.iter().map(|&h| demand_kw[h]).sum();
-        let limit = limit_at(&carrying, from);
-        if picked.draw_kw(from) + o.clpu_multiple * rest_kw <= limit
-            && (picked.steady_kw() + rest_kw) * o.energy_horizon_h <= energy(&carrying)
-        {
+        let rest_kw = r.kw(&rest);
+        let limit = r.limit_at(from);
+        if r.picked.draw_kw(from) + o.clpu_multiple * rest_kw <= limit && r.energy_allows(rest_kw) {
             let mut close: Vec<(String, String)> = Vec::new();
-            let mut reached = live.clone();
+            let mut reached = r.live.clone();
             for &h in &rest {
-                for step in path_to(&groups[h].bus, &reached).unwrap_or_default() {
+                for step in r.path_to(&groups[h].bus, &reached).unwrap_or_default() {
                     reached.insert(step.1.clone());
                     close.push(step);
                 }
             }
-            let block = block_of(&close, &rest, &groups_on);
-            t = from;
-            take(
-                t,
-                StepKind::Rest,
-                close,
-                block,
-                &mut picked,
-                &mut live,
-                &mut groups_on,
-                &carrying,
-                &mut steps,
-            );
-            end_s = Some(t);
+            let block = r.block_of(&close, &rest);
+            r.take(from, StepKind::Rest, close, block);
+            end_s = Some(from);
             break;
         }
-        let block = block_of(&path, &[g], &groups_on);
-        let kw: f64 = block.iter().map(|&h| demand_kw[h]).sum();
-        if (picked.steady_kw() + kw) * o.energy_horizon_h > energy(&carrying) {
+        let block = r.block_of(&path, &[g]);
+        let kw = r.kw(&block);
+        if !r.energy_allows(kw) {
             dark.push((g, DarkReason::Energy));
             continue;
         }
         // Units still starting add their power when they join: try each such time.
-        let mut joins: Vec<f64> = carrying.iter().map(|c| c.0).filter(|&j| j > from).collect();
+        let mut joins: Vec<f64> = r
+            .carrying
+            .iter()
+            .map(|c| c.0)
+            .filter(|&j| j > from)
+            .collect();
         joins.sort_by(f64::total_cmp);
-        let mut at = picked.earliest(from, kw, limit);
+        let mut at = r.picked.earliest(from, kw, limit);
         for j in joins {
             if at.is_some_and(|a| a <= j) {
                 break;
             }
-            if let Some(a) = picked.earliest(j, kw, limit_at(&carrying, j)) {
+            if let Some(a) = r.picked.earliest(j, kw, r.limit_at(j)) {
                 at = Some(at.map_or(a, |b: f64| b.min(a)));
             }
         }
@@ -511,32 +417,125 @@ pub fn plan(
             dark.push((g, DarkReason::Power));
             continue;
         };
-        t = at;
-        take(
-            t,
-            StepKind::Pickup { target: g },
-            path,
-            block,
-            &mut picked,
-            &mut live,
-            &mut groups_on,
-            &carrying,
-            &mut steps,
-        );
+        r.take(at, StepKind::Pickup { target: g }, path, block);
     }
-    dark.retain(|(g, _)| !groups_on.contains(g));
+    dark.retain(|(g, _)| !r.on.contains(g));
     dark.sort_unstable();
     dark.dedup_by_key(|d| d.0);
     if end_s.is_none() && dark.is_empty() {
-        end_s = steps.last().map(|s| s.t_s);
+        end_s = r.steps.last().map(|s| s.t_s);
     }
     Ok(BlackStartPlan {
         source,
         open_first,
-        steps,
+        steps: r.steps,
         dark,
         end_s,
     })
+}
+
+/// A black start under way in the planner.
+struct Restoration<'a> {
+    o: &'a BlackStartOptions,
+    /// Each customer group's normal demand, kW.
+    demand_kw: &'a [f64],
+    /// The feeding tree from the black-start unit: bus, (branch, parent bus).
+    tree: &'a BTreeMap<&'a str, (&'a str, &'a str)>,
+    /// Customer groups by bus.
+    by_bus: &'a BTreeMap<&'a str, Vec<usize>>,
+    picked: Picked<'a>,
+    /// Buses live.
+    live: BTreeSet<String>,
+    /// Customer groups on.
+    on: BTreeSet<usize>,
+    /// Units carrying load: (joins at s, power kW, energy kWh).
+    carrying: Vec<(f64, f64, f64)>,
+    steps: Vec<BlackStartStep>,
+}
+
+impl Restoration<'_> {
+    /// (branch, bus) pairs from the live side to `bus`; `None` if the tree does not reach it.
+    fn path_to(&self, bus: &str, live: &BTreeSet<String>) -> Option<Vec<(String, String)>> {
+        let mut path = Vec::new();
+        let mut at = bus;
+        while !live.contains(at) {
+            let &(via, parent) = self.tree.get(at)?;
+            path.push((via.to_string(), at.to_string()));
+            at = parent;
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    /// Branches between `bus` and the black-start unit.
+    fn depth(&self, bus: &str) -> usize {
+        let (mut n, mut at) = (0, bus);
+        while let Some(&(_, parent)) = self.tree.get(at) {
+            n += 1;
+            at = parent;
+        }
+        n
+    }
+
+    /// The groups not yet on among `extra` and on the buses of `path`.
+    fn block_of(&self, path: &[(String, String)], extra: &[usize]) -> Vec<usize> {
+        let mut block: Vec<usize> = extra.to_vec();
+        for (_, bus) in path {
+            block.extend(self.by_bus.get(bus.as_str()).into_iter().flatten().copied());
+        }
+        block.sort_unstable();
+        block.dedup();
+        block.retain(|g| !self.on.contains(g));
+        block
+    }
+
+    fn kw(&self, groups: &[usize]) -> f64 {
+        groups.iter().map(|&g| self.demand_kw[g]).sum()
+    }
+
+    /// Power of the units carrying load at `t`, less the reserve, kW.
+    fn limit_at(&self, t: f64) -> f64 {
+        self.carrying
+            .iter()
+            .filter(|c| c.0 <= t)
+            .map(|c| c.1)
+            .sum::<f64>()
+            * (1.0 - self.o.reserve)
+    }
+
+    /// Whether the units' energy carries what is on plus `kw` over the horizon.
+    fn energy_allows(&self, kw: f64) -> bool {
+        let energy: f64 = self.carrying.iter().map(|c| c.2).sum();
+        (self.picked.steady_kw() + kw) * self.o.energy_horizon_h <= energy
+    }
+
+    /// The earliest time of the next step.
+    fn next_from(&self) -> f64 {
+        self.steps
+            .last()
+            .map_or(0.0, |s| s.t_s + self.o.switching_interval_s)
+    }
+
+    /// A step at `t`: `path` closed, `block` picked up.
+    fn take(&mut self, t: f64, kind: StepKind, path: Vec<(String, String)>, block: Vec<usize>) {
+        let kw = self.kw(&block);
+        if kw > 0.0 {
+            self.picked.on.push((t, kw));
+        }
+        for (_, bus) in &path {
+            self.live.insert(bus.clone());
+        }
+        self.on.extend(block.iter().copied());
+        self.steps.push(BlackStartStep {
+            t_s: t,
+            kind,
+            close: path.into_iter().map(|(b, _)| b).collect(),
+            groups: block,
+            picked_kw: kw,
+            draw_kw: self.picked.draw_kw(t),
+            limit_kw: self.limit_at(t),
+        });
+    }
 }
 
 #[cfg(test)]

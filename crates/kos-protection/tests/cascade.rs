@@ -71,7 +71,7 @@ fn a_cascade_on_a_generated_scene_follows_the_rules_and_stops() {
             match t.rule {
                 TripRule::HardOverflow => assert!(pct > 200.0, "{t:?}"),
                 TripRule::SustainedOverflow { steps } => {
-                    assert!(pct >= 100.0 && pct <= 200.0, "{t:?}");
+                    assert!((100.0..=200.0).contains(&pct), "{t:?}");
                     assert!(steps > rules.steps_allowed);
                     // It cannot have been counted more often than the steps run so far
                     // plus the rounds of this step.
