@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ledger on S3-compatible object storage: builds kos-ledger with its `object-store`
-# feature (off in the default build) and runs its S3 tests against moto's S3 server, installed
-# with pip into $KOS_CACHE/s3-venv (default ~/.cache/kos-twin). Idempotent and cached.
+# feature and the twin with its `s3` feature (both off in the default build) and runs their
+# S3 tests against moto's S3 server, installed with pip into $KOS_CACHE/s3-venv (default
+# ~/.cache/kos-twin). Idempotent and cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${KOS_CACHE:-$HOME/.cache/kos-twin}"
@@ -18,4 +19,6 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install -q 'moto[server]==5.*' >&2
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kos-twin/target}"
-KOS_MOTO_SERVER="$venv/bin/moto_server" cargo test --locked -p kos-ledger --features object-store --test s3
+export KOS_MOTO_SERVER="$venv/bin/moto_server"
+cargo test --locked -p kos-ledger --features object-store --test s3
+cargo test --locked -p kos-twin --features s3 --test ledger_s3

@@ -31,7 +31,7 @@ struct Cli {
     /// Append what the twin produces to the resource ledger in this directory (the Ledger
     /// window shows it).
     #[arg(long)]
-    ledger: Option<PathBuf>,
+    ledger: Option<crate::ledger::Place>,
     /// The ledger's private key file (default: `$KOS_LEDGER_KEY`, else `<ledger dir>.key`).
     #[arg(long, requires = "ledger")]
     ledger_key: Option<PathBuf>,
@@ -153,8 +153,8 @@ pub fn run() -> ExitCode {
             scene: cli.scene,
             mqtt: cli.mqtt,
             mqtt_config: cli.mqtt_config,
-            ledger: cli.ledger.map(|dir| crate::ledger::LedgerConfig {
-                dir,
+            ledger: cli.ledger.map(|place| crate::ledger::LedgerConfig {
+                place,
                 key: cli.ledger_key,
             }),
             faults: cli.faults,

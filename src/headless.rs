@@ -27,9 +27,10 @@ pub struct HeadlessArgs {
     #[arg(long)]
     pub save_scene: Option<PathBuf>,
     /// Append what the run produces to the resource ledger in this directory (created when
-    /// missing; an existing log is continued).
+    /// missing; an existing log is continued), or under `s3://BUCKET/PREFIX` in a build with
+    /// the `s3` feature.
     #[arg(long)]
-    pub ledger: Option<PathBuf>,
+    pub ledger: Option<crate::ledger::Place>,
     /// The ledger's private key file (created, owner-only, when missing). Default:
     /// `$KOS_LEDGER_KEY`, else `<ledger dir>.key`.
     #[arg(long, requires = "ledger")]
@@ -181,9 +182,9 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
             .resource_mut::<crate::protection::Protection>()
             .engaged = false;
     }
-    if let Some(dir) = &args.ledger {
+    if let Some(place) = &args.ledger {
         let config = crate::ledger::LedgerConfig {
-            dir: dir.clone(),
+            place: place.clone(),
             key: args.ledger_key.clone(),
         };
         crate::ledger::attach(&mut app, &config, &scene)?;

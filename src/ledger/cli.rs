@@ -14,8 +14,8 @@ pub enum LedgerCommand {
     /// Recompute every tile from the entries and the root from the tiles, and check the
     /// checkpoint's signature and cosignatures; names the first entry or tile that differs.
     Verify {
-        /// The log directory.
-        dir: PathBuf,
+        /// The log directory, or `s3://BUCKET/PREFIX` (a build with the `s3` feature).
+        dir: super::Place,
         /// The log's verifier key, or a file holding it.
         #[arg(long)]
         vkey: String,
@@ -28,7 +28,8 @@ pub enum LedgerCommand {
     },
     /// Prove that an entry is in the checkpointed tree: the entry and its audit path.
     Prove {
-        dir: PathBuf,
+        /// The log directory or `s3://BUCKET/PREFIX`.
+        dir: super::Place,
         /// Index of the entry (from 0).
         #[arg(long)]
         index: u64,
@@ -38,7 +39,8 @@ pub enum LedgerCommand {
     },
     /// Prove that the log only grew since an older checkpoint.
     Consistency {
-        dir: PathBuf,
+        /// The log directory or `s3://BUCKET/PREFIX`.
+        dir: super::Place,
         /// The older checkpoint (a file, as the log published it).
         #[arg(long)]
         old: PathBuf,
@@ -48,7 +50,8 @@ pub enum LedgerCommand {
     },
     /// List entries, readable; filters combine.
     Show {
-        dir: PathBuf,
+        /// The log directory or `s3://BUCKET/PREFIX`.
+        dir: super::Place,
         /// Only entries naming this asset.
         #[arg(long)]
         asset: Option<String>,
@@ -111,14 +114,12 @@ fn read_vkey(arg: &str) -> anyhow::Result<NoteVerifier> {
     NoteVerifier::parse(text.trim()).map_err(|e| anyhow!("{arg}: {e}"))
 }
 
-fn default_vkey(dir: &Path, arg: Option<&str>) -> anyhow::Result<NoteVerifier> {
-    match arg {
-        Some(a) => read_vkey(a),
-        None => {
-            let p = kos_ledger::keys::vkey_path(dir);
-            read_vkey(&p.display().to_string())
-                .with_context(|| format!("no --vkey, and {} is not usable", p.display()))
-        }
+fn default_vkey(place: &super::Place, arg: Option<&str>) -> anyhow::Result<NoteVerifier> {
+    match (arg, place.beside("vkey")) {
+        (Some(a), _) => read_vkey(a),
+        (None, Some(p)) => read_vkey(&p.display().to_string())
+            .with_context(|| format!("no --vkey, and {} is not usable", p.display())),
+        (None, None) => bail!("{place}: a log in a bucket needs --vkey"),
     }
 }
 
@@ -146,12 +147,11 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
                 "--threshold {threshold} is more than the {} witnesses given",
                 witnesses.len()
             );
-            let ok = verify::verify(&LogDir::new(dir), &log, &witnesses, *threshold)
-                .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+            let ok = verify::verify(&dir.reader()?, &log, &witnesses, *threshold)
+                .map_err(|e| anyhow!("{dir}: {e}"))?;
             let cp = &ok.signed.checkpoint;
             let mut text = format!(
-                "{}: ok: {} entries, {} tiles, root {} signed by {}",
-                dir.display(),
+                "{dir}: ok: {} entries, {} tiles, root {} signed by {}",
                 ok.entries,
                 ok.tiles,
                 kos_ledger::base64(&cp.root),
@@ -164,8 +164,8 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
         }
         LedgerCommand::Prove { dir, index, vkey } => {
             let log = default_vkey(dir, vkey.as_deref())?;
-            let p = verify::prove(&LogDir::new(dir), &log, *index)
-                .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+            let p =
+                verify::prove(&dir.reader()?, &log, *index).map_err(|e| anyhow!("{dir}: {e}"))?;
             let out = json!({
                 "index": p.index,
                 "tree_size": p.checkpoint.size,
@@ -180,8 +180,8 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
         LedgerCommand::Consistency { dir, old, vkey } => {
             let log = default_vkey(dir, vkey.as_deref())?;
             let old_bytes = std::fs::read(old).with_context(|| old.display().to_string())?;
-            let (o, n, proof) = verify::consistency(&LogDir::new(dir), &log, &old_bytes)
-                .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+            let (o, n, proof) = verify::consistency(&dir.reader()?, &log, &old_bytes)
+                .map_err(|e| anyhow!("{dir}: {e}"))?;
             let out = json!({
                 "old": { "size": o.size, "root": kos_ledger::base64(&o.root) },
                 "new": { "size": n.size, "root": kos_ledger::base64(&n.root) },
@@ -202,20 +202,20 @@ pub fn run(cmd: &LedgerCommand) -> anyhow::Result<String> {
             let log = default_vkey(dir, vkey.as_deref())?;
             let from = from.as_deref().map(parse_time).transpose()?;
             let to = to.as_deref().map(parse_time).transpose()?;
-            let logdir = LogDir::new(dir);
+            let logdir = dir.reader()?;
             let cp = logdir
                 .checkpoint(&log, &[], 0)
-                .map_err(|e| anyhow!("{}: {e}", dir.display()))?
+                .map_err(|e| anyhow!("{dir}: {e}"))?
                 .checkpoint;
             let mut lines = Vec::new();
             for b in 0..cp.size.div_ceil(kos_ledger::tile::WIDTH) {
                 let bundle = logdir
                     .bundle(b, cp.size)
-                    .map_err(|e| anyhow!("{}: {e}", dir.display()))?;
+                    .map_err(|e| anyhow!("{dir}: {e}"))?;
                 for (k, bytes) in bundle.iter().enumerate() {
                     let index = b * kos_ledger::tile::WIDTH + k as u64;
                     let e = Entry::from_bytes(bytes)
-                        .map_err(|e| anyhow!("{}: entry {index}: {e}", dir.display()))?;
+                        .map_err(|e| anyhow!("{dir}: entry {index}: {e}"))?;
                     let keep = asset
                         .as_ref()
                         .is_none_or(|a| e.body.assets().contains(&a.as_str()))

@@ -8,14 +8,18 @@
 //! same scene, seed and inputs writes the same log, byte for byte.
 
 pub mod cli;
+pub mod place;
+
+pub use place::Place;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bevy::prelude::*;
 use kos_ledger::entry::{Body, DnaEvent, Supply};
-use kos_ledger::{DirStorage, Entry, LogWriter, NoteSigner};
+use kos_ledger::{Entry, LogWriter, NoteSigner};
 use kos_scene::{GeneratorSpec, StorageSpec};
+use place::BoxedStorage;
 use serde_json::{Value, json};
 
 use crate::model::*;
@@ -34,10 +38,10 @@ pub const KEY_ENV: &str = "KOS_LEDGER_KEY";
 /// Where the log goes and which key signs it.
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {
-    /// The log directory (the tiles layout).
-    pub dir: PathBuf,
+    /// Where the log lies (a directory or an S3 prefix, in the tiles layout).
+    pub place: Place,
     /// The private key file; created with owner-only permissions when missing. Left out:
-    /// `$KOS_LEDGER_KEY`, else `<dir>.key`.
+    /// `$KOS_LEDGER_KEY`, else `<dir>.key` for a local log.
     pub key: Option<PathBuf>,
 }
 
@@ -49,8 +53,8 @@ pub fn origin_for(site_name: &str) -> String {
 /// The open log and what the next entries are measured from.
 #[derive(Resource)]
 pub struct Ledger {
-    writer: LogWriter<DirStorage>,
-    dir: PathBuf,
+    writer: LogWriter<BoxedStorage>,
+    place: Place,
     vkey: String,
     started: bool,
     /// The scene's recorded asset history, appended on the first tick.
@@ -76,9 +80,9 @@ impl Ledger {
         &self.vkey
     }
 
-    /// The log directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Where the log lies.
+    pub fn place(&self) -> &Place {
+        &self.place
     }
 
     /// The latest committed checkpoint.
@@ -90,7 +94,7 @@ impl Ledger {
     pub fn report(&self) -> Value {
         let cp = self.writer.checkpoint();
         json!({
-            "dir": self.dir.display().to_string(),
+            "dir": self.place.to_string(),
             "vkey": self.vkey,
             "appended": self.appended,
             "checkpoint": {
@@ -117,7 +121,13 @@ fn signing_key(config: &LedgerConfig, name: &str) -> anyhow::Result<NoteSigner> 
     let path = config
         .key
         .clone()
-        .unwrap_or_else(|| kos_ledger::keys::beside(&config.dir, "key"));
+        .or_else(|| config.place.beside("key"))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: a log in a bucket needs --ledger-key FILE or ${KEY_ENV}",
+                config.place
+            )
+        })?;
     let (signer, created) = load_or_create(&path, name, ED25519)?;
     if created {
         eprintln!(
@@ -138,18 +148,20 @@ pub fn attach(
 ) -> anyhow::Result<()> {
     let signer = signing_key(config, &origin_for(&scene.site.name))?;
     let vkey = signer.verifier_key();
-    let writer = open(&config.dir, signer)?;
-    let vkey_file = kos_ledger::keys::vkey_path(&config.dir);
-    std::fs::write(&vkey_file, format!("{vkey}\n"))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", vkey_file.display()))?;
+    let writer = LogWriter::open(config.place.storage()?, signer)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.place))?;
+    if let Some(vkey_file) = config.place.beside("vkey") {
+        std::fs::write(&vkey_file, format!("{vkey}\n"))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", vkey_file.display()))?;
+    }
     eprintln!(
         "ledger: {} ({} entries), verifier key {vkey}",
-        config.dir.display(),
+        config.place,
         writer.size()
     );
     app.insert_resource(Ledger {
         writer,
-        dir: config.dir.clone(),
+        place: config.place.clone(),
         vkey,
         started: false,
         history: history(scene),
@@ -200,11 +212,6 @@ fn history(scene: &kos_scene::Scene) -> Vec<Body> {
         }
     }
     out
-}
-
-fn open(dir: &Path, signer: NoteSigner) -> anyhow::Result<LogWriter<DirStorage>> {
-    let storage = DirStorage::new(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    LogWriter::open(storage, signer).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
 }
 
 /// What the ledger reads of a unit.

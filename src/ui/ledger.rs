@@ -4,7 +4,7 @@
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
-use kos_ledger::verify::{self, LogDir};
+use kos_ledger::verify;
 
 use super::Selection;
 use crate::ledger::Ledger;
@@ -42,9 +42,12 @@ struct ProofCache(Option<ProofStatus>);
 /// Proves entry `index` against the published checkpoint in `dir`.
 pub fn prove(ledger: &Ledger, index: u64) -> ProofStatus {
     let outcome = kos_ledger::NoteVerifier::parse(ledger.vkey())
-        .and_then(|v| verify::prove(&LogDir::new(ledger.dir()), &v, index))
-        .map(|p| p.proof.len())
-        .map_err(|e| e.to_string());
+        .map_err(|e| e.to_string())
+        .and_then(|v| {
+            let log = ledger.place().reader().map_err(|e| e.to_string())?;
+            verify::prove(&log, &v, index).map_err(|e| e.to_string())
+        })
+        .map(|p| p.proof.len());
     ProofStatus {
         index,
         tree_size: ledger.checkpoint().size,
@@ -72,7 +75,7 @@ pub fn gather(
         (id.to_string(), rows, status)
     });
     LedgerView {
-        dir: ledger.dir().display().to_string(),
+        dir: ledger.place().to_string(),
         size: cp.size,
         root: kos_ledger::base64(&cp.root),
         vkey: ledger.vkey().to_string(),
@@ -173,7 +176,7 @@ mod tests {
         let scene = crate::scene::default_scene();
         let mut app = crate::app::headless_app(&scene);
         let config = LedgerConfig {
-            dir: dir.join("log"),
+            place: crate::ledger::Place::Dir(dir.join("log")),
             key: Some(key),
         };
         attach(&mut app, &config, &scene).unwrap();

@@ -23,6 +23,25 @@ pub trait Storage {
     fn clean(&mut self) -> io::Result<()>;
 }
 
+/// A boxed storage is a storage: the twin picks a directory or a bucket at run time.
+impl<S: Storage + ?Sized> Storage for Box<S> {
+    fn read(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        (**self).read(path)
+    }
+    fn write_atomic(&mut self, path: &str, data: &[u8]) -> io::Result<()> {
+        (**self).write_atomic(path, data)
+    }
+    fn remove(&mut self, path: &str) -> io::Result<()> {
+        (**self).remove(path)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (**self).sync()
+    }
+    fn clean(&mut self) -> io::Result<()> {
+        (**self).clean()
+    }
+}
+
 /// A directory on local disk, locked against a second writer while this one lives.
 #[derive(Debug)]
 pub struct DirStorage {
