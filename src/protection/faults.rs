@@ -1,7 +1,7 @@
 //! A fault and what follows: the sequence of operations of the devices in series, the
 //! isolating device opening in the world, and FLISR after the configured delay.
 
-use kos_protection::check::{analyse_fault, feeding_tree, main_source};
+use kos_protection::check::{FaultSpot, analyse_fault_at, feeding_tree, main_source};
 use kos_protection::flisr;
 use kos_protection::reliability::Interruption;
 use kos_protection::scene::{customer_groups, set_positions, unsupplied_buses};
@@ -40,18 +40,33 @@ pub(super) fn handle_fault(world: &mut World, state: &mut Protection, f: &Schedu
         .chain(scene.switches.iter().map(|s| (&s.id, &s.from, &s.to)))
         .find(|(id, _, _)| **id == f.asset)
         .map(|(_, a, b)| (a.clone(), b.clone()));
-    let bus = if is_bus {
-        f.asset.clone()
+    let spot = if let Some(at) = f.at {
+        if !scene.lines.iter().any(|l| l.id == f.asset) {
+            state.event(
+                t0,
+                &f.asset,
+                "rejected",
+                "a point along a branch is for lines only",
+                0,
+            );
+            return;
+        }
+        FaultSpot::Line {
+            id: f.asset.clone(),
+            at,
+        }
+    } else if is_bus {
+        FaultSpot::Bus(f.asset.clone())
     } else if let Some((a, b)) = branch_ends {
         // The end fed through the branch: the fault current passes the devices on it.
         let tree = main_source(&scene).map(|r| feeding_tree(&scene, r));
-        match tree.as_ref().and_then(|t| t.get(b.as_str())) {
+        FaultSpot::Bus(match tree.as_ref().and_then(|t| t.get(b.as_str())) {
             Some(&(via, _)) if via == f.asset => b,
             _ => match tree.as_ref().and_then(|t| t.get(a.as_str())) {
                 Some(&(via, _)) if via == f.asset => a,
                 _ => b,
             },
-        }
+        })
     } else {
         warn!("fault on `{}`: no such bus or branch", f.asset);
         state.event(
@@ -63,8 +78,18 @@ pub(super) fn handle_fault(world: &mut World, state: &mut Protection, f: &Schedu
         );
         return;
     };
-    let cause = format!("{kind} fault on {}", f.asset);
-    let analysis = match analyse_fault(&scene, &bus, f.permanent) {
+    let mut cause = format!("{kind} fault on {}", f.asset);
+    if let Some(at) = f.at {
+        cause.push_str(&format!(" at {:.0} % of its length", at * 100.0));
+    }
+    if f.r_ohm > 0.0 {
+        cause.push_str(&format!(" through {} ohm", f.r_ohm));
+    }
+    let bus = match &spot {
+        FaultSpot::Bus(b) => b.clone(),
+        FaultSpot::Line { id, at } => format!("{id}@{at}"),
+    };
+    let analysis = match analyse_fault_at(&scene, &spot, f.r_ohm, 0.0, f.permanent) {
         Ok(Some(a)) => a,
         Ok(None) => {
             state.event(

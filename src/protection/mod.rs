@@ -33,8 +33,9 @@ use crate::sim::{SimClock, SimSet};
 pub use modes::ScheduledMode;
 pub use resilience::BlackStartRun;
 
-/// A fault at a set time of a run: `ASSET@MINUTES[:temporary]` on the command line.
-#[derive(Debug, Clone, PartialEq)]
+/// A fault at a set time of a run: `ASSET[/POINT]@MINUTES[:temporary][:r=OHMS]` on the
+/// command line (`mvc-03/0.4@5:r=2`: 40 % along the line from its `from` end, through 2 Ω).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ScheduledFault {
     /// Simulated seconds from the start.
     pub at_s: f64,
@@ -42,6 +43,10 @@ pub struct ScheduledFault {
     pub asset: String,
     /// Stays until the section is isolated (a temporary fault clears when it goes dead).
     pub permanent: bool,
+    /// A point along a line: the fraction of its length from its `from` end.
+    pub at: Option<f64>,
+    /// Fault resistance, Ω per phase (0: bolted).
+    pub r_ohm: f64,
 }
 
 /// Parses `ASSET@MINUTES[:SUFFIX]` into the asset, the time in seconds and the suffix.
@@ -63,18 +68,50 @@ impl std::str::FromStr for ScheduledFault {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let what = "ASSET@MINUTES or ASSET@MINUTES:temporary";
-        let (asset, at_s, kind) = parse_at(s, what)?;
-        let permanent = match kind {
-            None | Some("permanent") => true,
-            Some("temporary") => false,
-            _ => return Err(format!("`{s}`: expected {what}")),
+        let what = "ASSET[/POINT]@MINUTES[:temporary][:r=OHMS]";
+        let bad = || format!("`{s}`: expected {what}");
+        let (asset, rest) = s.rsplit_once('@').ok_or_else(bad)?;
+        let mut parts = rest.split(':');
+        let minutes: f64 = parts
+            .next()
+            .unwrap_or("")
+            .trim()
+            .parse()
+            .map_err(|_| bad())?;
+        if !(minutes.is_finite() && minutes >= 0.0) {
+            return Err(bad());
+        }
+        let mut f = Self {
+            at_s: minutes * 60.0,
+            permanent: true,
+            ..Self::default()
         };
-        Ok(Self {
-            at_s,
-            asset: asset.to_string(),
-            permanent,
-        })
+        for p in parts {
+            match p {
+                "permanent" => f.permanent = true,
+                "temporary" => f.permanent = false,
+                _ => match p.strip_prefix("r=").map(str::parse::<f64>) {
+                    Some(Ok(r)) if r.is_finite() && r >= 0.0 => f.r_ohm = r,
+                    _ => return Err(bad()),
+                },
+            }
+        }
+        let (id, point) = match asset.rsplit_once('/') {
+            Some((id, p)) => {
+                let at: f64 = p.parse().map_err(|_| bad())?;
+                if !(0.0..=1.0).contains(&at) {
+                    return Err(format!("`{s}`: the point along the line must lie in 0..=1"));
+                }
+                (id, Some(at))
+            }
+            None => (asset, None),
+        };
+        if id.is_empty() {
+            return Err(bad());
+        }
+        f.asset = id.to_string();
+        f.at = point;
+        Ok(f)
     }
 }
 
@@ -427,6 +464,7 @@ fn protection_stage(world: &mut World) {
                 at_s: start,
                 asset,
                 permanent,
+                ..Default::default()
             }),
             ProtectionCommand::Switch { asset, close } => {
                 state.switching.push(ScheduledSwitching {
@@ -525,6 +563,7 @@ fn locate_indicated(world: &mut World, state: &mut Protection, fired: &[String],
                 at_s: t,
                 asset: bus.to_string(),
                 permanent: true,
+                ..Default::default()
             };
             faults::handle_fault(world, state, &f, t);
         }

@@ -15,9 +15,10 @@ use std::collections::{BTreeMap, VecDeque};
 use kos_scene::{GeneratorKind, Scene};
 use serde::{Deserialize, Serialize};
 
-use crate::sc::{FaultFlows, ScError, ScOptions, fault_flows};
+use crate::sc::{FaultFlows, ScError, ScOptions, fault_flows_through};
 use crate::scene::sc_case;
 use crate::sequence::{Action, Device, InPath, Sequence, sequence};
+use num_complex::Complex64;
 
 /// Options of the check.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -221,18 +222,112 @@ pub struct FaultAnalysis {
     pub sequence: Sequence,
 }
 
-/// The sequence of operations for a fault at `bus` of `scene` as it is switched: `None`
-/// where the main source does not feed the bus.
+/// The sequence of operations for a bolted fault at `bus` of `scene` as it is switched:
+/// `None` where the main source does not feed the bus.
 pub fn analyse_fault(
     scene: &Scene,
     bus: &str,
     permanent: bool,
 ) -> Result<Option<FaultAnalysis>, ScError> {
+    analyse_fault_at(scene, &FaultSpot::Bus(bus.to_string()), 0.0, 0.0, permanent)
+}
+
+/// Where a fault is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultSpot {
+    /// At a bus.
+    Bus(String),
+    /// On a line, at a fraction of its length from its `from` end (0 to 1).
+    Line {
+        /// The line.
+        id: String,
+        /// Fraction of the length from the `from` end.
+        at: f64,
+    },
+}
+
+/// Suffix of the second part of a line split at a fault point (its first part keeps the id).
+const SPLIT: &str = "~beyond-fault";
+
+/// [`analyse_fault`] for a fault at a bus or a point along a line, through a fault resistance
+/// and reactance (Ω per phase). A point on a line splits it there (impedance in proportion);
+/// devices at its `to` end sit on the second part, and are reported on the line.
+pub fn analyse_fault_at(
+    scene: &Scene,
+    spot: &FaultSpot,
+    r_ohm: f64,
+    x_ohm: f64,
+    permanent: bool,
+) -> Result<Option<FaultAnalysis>, ScError> {
+    let z = Complex64::new(r_ohm, x_ohm);
+    let (split, bus) = match spot {
+        FaultSpot::Bus(b) => (None, b.clone()),
+        FaultSpot::Line { id, at } => {
+            let bad = |m: String| ScError::Invalid {
+                element: format!("fault on line `{id}`"),
+                message: m,
+            };
+            if !(0.0..=1.0).contains(at) {
+                return Err(bad(format!("the point must lie in 0..=1, not {at}")));
+            }
+            let Some(k) = scene.lines.iter().position(|l| &l.id == id) else {
+                return Err(bad("no such line".into()));
+            };
+            let mut s = scene.clone();
+            let line = s.lines[k].clone();
+            let point = format!("{id}@{at}");
+            let Some(from_bus) = s.buses.iter().find(|b| b.id == line.from).cloned() else {
+                return Err(bad(format!("unknown bus `{}`", line.from)));
+            };
+            s.buses.push(kos_scene::BusSpec {
+                id: point.clone(),
+                ..from_bus
+            });
+            // Lengths in proportion; a line given per unit scales the same way.
+            let (first, second) = (at.max(1e-6), (1.0 - at).max(1e-6));
+            let mut a = line.clone();
+            a.to = point.clone();
+            a.length_km = line.length_km * first;
+            let mut b = line.clone();
+            b.id = format!("{id}{SPLIT}");
+            b.from = point.clone();
+            b.length_km = line.length_km * second;
+            if let kos_scene::Impedance::PerUnit { r, x, b: sh } = line.impedance {
+                a.impedance = kos_scene::Impedance::PerUnit {
+                    r: r * first,
+                    x: x * first,
+                    b: sh * first,
+                };
+                b.impedance = kos_scene::Impedance::PerUnit {
+                    r: r * second,
+                    x: x * second,
+                    b: sh * second,
+                };
+            }
+            s.lines[k] = a;
+            s.lines.push(b);
+            for p in s.protection.iter_mut().filter(|p| &p.branch == id) {
+                if p.at_bus.as_deref() == Some(line.to.as_str()) {
+                    p.branch = format!("{id}{SPLIT}");
+                }
+            }
+            (Some(s), point)
+        }
+    };
+    let scene = split.as_ref().unwrap_or(scene);
     let Some(root) = main_source(scene) else {
         return Ok(None);
     };
     let tree = feeding_tree(scene, root);
-    analyse_in(scene, &sc_case(scene), &tree, root, bus, permanent)
+    let mut out = analyse_in(scene, &sc_case(scene), &tree, root, &bus, permanent, z)?;
+    if let (Some(a), FaultSpot::Line { id, .. }) = (out.as_mut(), spot) {
+        for b in a.device_branch.iter_mut().chain(a.branches.iter_mut()) {
+            if b.strip_suffix(SPLIT) == Some(id.as_str()) {
+                *b = id.clone();
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn analyse_in(
@@ -242,6 +337,7 @@ fn analyse_in(
     root: &str,
     bus: &str,
     permanent: bool,
+    z_ohm: Complex64,
 ) -> Result<Option<FaultAnalysis>, ScError> {
     if bus != root && !tree.contains_key(bus) {
         return Ok(None);
@@ -254,7 +350,7 @@ fn analyse_in(
         at = from;
     }
     branches.reverse();
-    let flows = fault_flows(case, bus, &ScOptions::default())?;
+    let flows = fault_flows_through(case, bus, z_ohm, &ScOptions::default())?;
     if flows.ikss_ka <= 0.0 {
         return Ok(None);
     }
@@ -306,7 +402,8 @@ pub fn coordination(scene: &Scene, options: &CheckOptions) -> Result<Coordinatio
     let mut violations = Vec::new();
     for bus in &scene.buses {
         let b = bus.id.as_str();
-        let Some(a) = analyse_in(scene, &case, &tree, root, b, true)? else {
+        let Some(a) = analyse_in(scene, &case, &tree, root, b, true, Complex64::new(0.0, 0.0))?
+        else {
             continue;
         };
         let (path, seq) = (&a.path, &a.sequence);
@@ -393,19 +490,76 @@ pub fn locate_by_indicators<'a>(scene: &'a Scene, fired: &[&str]) -> Option<(&'a
 }
 
 #[cfg(test)]
-mod indicator_tests {
+mod spot_tests {
     use super::*;
+
+    fn default_scene() -> Scene {
+        kos_scene::parse(
+            include_str!("../../../scenes/default.ron"),
+            "scenes/default.ron",
+        )
+        .unwrap()
+    }
+
+    /// Through a fault impedance the current is `c Uₙ / (√3 |Z_k + Z_f|)`, with Z_k the
+    /// bus's short-circuit impedance (a case without converters, whose part does not follow
+    /// the formula).
+    #[test]
+    fn a_fault_impedance_adds_to_the_bus_impedance() {
+        let mut case = crate::scene::sc_case(&default_scene());
+        case.sgens.clear();
+        let o = ScOptions::default();
+        let r = crate::sc::short_circuit(&case, &o).unwrap();
+        let bus = r.iter().find(|b| b.id == "mv-03").unwrap();
+        for zf in [Complex64::new(2.0, 0.0), Complex64::new(0.5, 1.5)] {
+            let got = fault_flows_through(&case, "mv-03", zf, &o).unwrap().ikss_ka;
+            let zk = Complex64::new(bus.rk_ohm, bus.xk_ohm);
+            let want = 1.1 * 11.0 / (3f64.sqrt() * (zk + zf).norm());
+            assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        }
+        assert!(fault_flows_through(&case, "mv-03", Complex64::new(-1.0, 0.0), &o).is_err());
+    }
+
+    /// A point along mvc-03 (mv-02 to mv-03): at its ends the current is the end buses', in
+    /// between it lies between them; the path names the line, and the feeder relay clears it.
+    #[test]
+    fn a_point_along_a_line_lies_between_its_ends() {
+        let scene = default_scene();
+        let at = |x: f64| {
+            let spot = FaultSpot::Line {
+                id: "mvc-03".into(),
+                at: x,
+            };
+            analyse_fault_at(&scene, &spot, 0.0, 0.0, true)
+                .unwrap()
+                .unwrap()
+        };
+        let bus = |b: &str| analyse_fault(&scene, b, true).unwrap().unwrap().ikss_ka;
+        let (near, far) = (bus("mv-02"), bus("mv-03"));
+        assert!((at(0.0).ikss_ka - near).abs() < 1e-4 * near);
+        assert!((at(1.0).ikss_ka - far).abs() < 1e-4 * far);
+        let mid = at(0.5);
+        assert!(
+            mid.ikss_ka < near && mid.ikss_ka > far,
+            "{} {near} {far}",
+            mid.ikss_ka
+        );
+        assert_eq!(mid.branches.last().map(String::as_str), Some("mvc-03"));
+        let d = mid.sequence.isolated_by.unwrap();
+        assert_eq!(mid.path[d].name, "rly-west");
+        let bad = FaultSpot::Line {
+            id: "mvc-03".into(),
+            at: 1.5,
+        };
+        assert!(analyse_fault_at(&scene, &bad, 0.0, 0.0, true).is_err());
+    }
 
     /// On the default scene's west ring, fault current passed fpi-02 and fpi-03 (mvc-02,
     /// mvc-03): the fault is beyond mvc-03, at mv-03 or past it; an indicator that is not one
     /// or an unknown id places nothing.
     #[test]
     fn the_farthest_indicator_that_fired_places_the_fault() {
-        let scene = kos_scene::parse(
-            include_str!("../../../scenes/default.ron"),
-            "scenes/default.ron",
-        )
-        .unwrap();
+        let scene = default_scene();
         assert_eq!(
             locate_by_indicators(&scene, &["fpi-02", "fpi-03"]),
             Some(("fpi-03", "mv-03"))

@@ -22,10 +22,28 @@ pub struct FaultFlows {
     pub switch_ka: Vec<f64>,
 }
 
-/// Branch currents for a bolted three-phase fault at `bus` (maximum case): the voltage
-/// sources' part by the equivalent voltage source at the fault, the converters' part by
-/// superposition with the faulted bus held at zero.
+/// Branch currents for a bolted three-phase fault at `bus`: the voltage sources' part by the
+/// equivalent voltage source at the fault, the converters' part by superposition with the
+/// faulted bus held at zero.
 pub fn fault_flows(case: &ScCase, bus: &str, options: &ScOptions) -> Result<FaultFlows, ScError> {
+    fault_flows_through(case, bus, Complex64::new(0.0, 0.0), options)
+}
+
+/// Branch currents for a three-phase fault at `bus` through the fault impedance `z_ohm` (per
+/// phase, Ω; an arc or a contact with the ground): the fault current is `c Uₙ / (√3 (Z_ff +
+/// Z_f))` for the voltage sources and `w_f / (Z_ff + Z_f)` for the converters.
+pub fn fault_flows_through(
+    case: &ScCase,
+    bus: &str,
+    z_ohm: Complex64,
+    options: &ScOptions,
+) -> Result<FaultFlows, ScError> {
+    if !(z_ohm.re.is_finite() && z_ohm.im.is_finite() && z_ohm.re >= 0.0) {
+        return Err(ScError::Invalid {
+            element: "fault".into(),
+            message: format!("fault impedance {z_ohm} Ω: resistance must be zero or more"),
+        });
+    }
     let model = Model::new(case, options, true)?;
     let i = case
         .buses
@@ -52,8 +70,9 @@ pub fn fault_flows(case: &ScCase, bus: &str, options: &ScOptions) -> Result<Faul
     let mut zf = vec![ZERO; n];
     zf[f] = ONE;
     ldl.solve(&mut zf);
-    let zff = zf[f];
-    // The voltage sources' part: ΔV = −Z e_f c / Z_ff.
+    // The fault impedance in per unit of the bus's base (1 MVA).
+    let zff = zf[f] + z_ohm / (model.vn[f] * model.vn[f]);
+    // The voltage sources' part: ΔV = −Z e_f c / (Z_ff + Z_f).
     let i_f = Complex64::new(model.c[f], 0.0) / zff;
     let mut dv: Vec<Complex64> = zf.iter().map(|&z| -z * i_f).collect();
     let mut total = i_f;

@@ -54,7 +54,7 @@ mod case;
 mod flows;
 
 pub use case::*;
-pub use flows::{FaultFlows, fault_flows};
+pub use flows::{FaultFlows, fault_flows, fault_flows_through};
 
 /// Results at one bus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
