@@ -1,7 +1,8 @@
 //! Protection and resilience in the tick: faults and what the devices do about them, FLISR
 //! (`faults`), cascading overloads (`cascade`), loss of the grid tie and black start
-//! (`resilience`), operators' switching with its synchronism check; and the `shortcircuit`
-//! and `protection check` commands (`cli`, native only).
+//! (`resilience`), emergency modes (`modes`), operators' switching with its synchronism
+//! check, what a run schedules (`schedule`); and the `shortcircuit` and `protection check`
+//! commands (`cli`, native only).
 //!
 //! Every operation is an event with its time, device, cause and the customers it affected;
 //! interruptions feed the IEEE 1366 indices. Times of fault sequences come from the
@@ -15,6 +16,7 @@ pub mod cli;
 mod faults;
 pub mod modes;
 mod resilience;
+mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,120 +32,8 @@ use serde_json::{Value, json};
 use crate::model::{AssetTag, SwitchState};
 use crate::sim::{SimClock, SimSet};
 
-pub use modes::ScheduledMode;
 pub use resilience::BlackStartRun;
-
-/// A fault at a set time of a run: `ASSET[/POINT]@MINUTES[:temporary][:r=OHMS]` on the
-/// command line (`mvc-03/0.4@5:r=2`: 40 % along the line from its `from` end, through 2 Ω).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ScheduledFault {
-    /// Simulated seconds from the start.
-    pub at_s: f64,
-    /// The faulted bus, line, transformer or switch; a grid tie's id is the loss of the tie.
-    pub asset: String,
-    /// Stays until the section is isolated (a temporary fault clears when it goes dead).
-    pub permanent: bool,
-    /// A point along a line: the fraction of its length from its `from` end.
-    pub at: Option<f64>,
-    /// Fault resistance, Ω per phase (0: bolted).
-    pub r_ohm: f64,
-}
-
-/// Parses `ASSET@MINUTES[:SUFFIX]` into the asset, the time in seconds and the suffix.
-fn parse_at<'a>(s: &'a str, what: &str) -> Result<(&'a str, f64, Option<&'a str>), String> {
-    let bad = || format!("`{s}`: expected {what}");
-    let (asset, rest) = s.rsplit_once('@').ok_or_else(bad)?;
-    let (minutes, suffix) = match rest.split_once(':') {
-        Some((m, k)) => (m, Some(k)),
-        None => (rest, None),
-    };
-    let minutes: f64 = minutes.trim().parse().map_err(|_| bad())?;
-    if asset.is_empty() || !(minutes.is_finite() && minutes >= 0.0) {
-        return Err(bad());
-    }
-    Ok((asset, minutes * 60.0, suffix))
-}
-
-impl std::str::FromStr for ScheduledFault {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let what = "ASSET[/POINT]@MINUTES[:temporary][:r=OHMS]";
-        let bad = || format!("`{s}`: expected {what}");
-        let (asset, rest) = s.rsplit_once('@').ok_or_else(bad)?;
-        let mut parts = rest.split(':');
-        let minutes: f64 = parts
-            .next()
-            .unwrap_or("")
-            .trim()
-            .parse()
-            .map_err(|_| bad())?;
-        if !(minutes.is_finite() && minutes >= 0.0) {
-            return Err(bad());
-        }
-        let mut f = Self {
-            at_s: minutes * 60.0,
-            permanent: true,
-            ..Self::default()
-        };
-        for p in parts {
-            match p {
-                "permanent" => f.permanent = true,
-                "temporary" => f.permanent = false,
-                _ => match p.strip_prefix("r=").map(str::parse::<f64>) {
-                    Some(Ok(r)) if r.is_finite() && r >= 0.0 => f.r_ohm = r,
-                    _ => return Err(bad()),
-                },
-            }
-        }
-        let (id, point) = match asset.rsplit_once('/') {
-            Some((id, p)) => {
-                let at: f64 = p.parse().map_err(|_| bad())?;
-                if !(0.0..=1.0).contains(&at) {
-                    return Err(format!("`{s}`: the point along the line must lie in 0..=1"));
-                }
-                (id, Some(at))
-            }
-            None => (asset, None),
-        };
-        if id.is_empty() {
-            return Err(bad());
-        }
-        f.asset = id.to_string();
-        f.at = point;
-        Ok(f)
-    }
-}
-
-/// An operator's switching at a set time: `BRANCH@MINUTES:open|close`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScheduledSwitching {
-    /// Simulated seconds from the start.
-    pub at_s: f64,
-    /// The line, transformer or switch.
-    pub asset: String,
-    /// Close (true) or open.
-    pub close: bool,
-}
-
-impl std::str::FromStr for ScheduledSwitching {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let what = "BRANCH@MINUTES:open or BRANCH@MINUTES:close";
-        let (asset, at_s, kind) = parse_at(s, what)?;
-        let close = match kind {
-            Some("close") => true,
-            Some("open") => false,
-            _ => return Err(format!("`{s}`: expected {what}")),
-        };
-        Ok(Self {
-            at_s,
-            asset: asset.to_string(),
-            close,
-        })
-    }
-}
+pub use schedule::{Schedule, ScheduledFault, ScheduledMode, ScheduledSwitching};
 
 /// Settings of the protection layer in a run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -288,19 +178,6 @@ pub fn attach(app: &mut App, schedule: Schedule, config: ProtectionConfig) {
         engaged: true,
         ..default()
     });
-}
-
-/// What a run or a prepared drill schedules.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Schedule {
-    /// Faults.
-    pub faults: Vec<ScheduledFault>,
-    /// Operators' switching.
-    pub switching: Vec<ScheduledSwitching>,
-    /// When everything goes dark and the black start begins, s.
-    pub black_start_at_s: Option<f64>,
-    /// Emergency modes on and off.
-    pub modes: Vec<ScheduledMode>,
 }
 
 /// The world's scene with protection's switching applied.

@@ -28,36 +28,6 @@ pub enum Normal {
     SocMin(f64),
 }
 
-/// A mode switched at a set time: `ID@MINUTES[:off]` on the command line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScheduledMode {
-    /// Simulated seconds from the start.
-    pub at_s: f64,
-    /// The mode's id.
-    pub id: String,
-    /// On (true) or off.
-    pub on: bool,
-}
-
-impl std::str::FromStr for ScheduledMode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let what = "MODE@MINUTES or MODE@MINUTES:off";
-        let (id, at_s, kind) = super::parse_at(s, what)?;
-        let on = match kind {
-            None | Some("on") => true,
-            Some("off") => false,
-            _ => return Err(format!("`{s}`: expected {what}")),
-        };
-        Ok(Self {
-            at_s,
-            id: id.to_string(),
-            on,
-        })
-    }
-}
-
 /// The values every rule of the modes `on` gives, by asset id, from the normal values.
 fn apply_rules(world: &mut World, modes: &[kos_scene::ModeSpec], on: &[String]) -> usize {
     let mut changed = 0;
