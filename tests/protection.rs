@@ -595,3 +595,65 @@ fn a_fault_along_a_cable_through_a_resistance_is_cleared() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("0..=1"));
 }
+
+/// A cascade in the tick: the default scene's ring closed at its open point and a heat wave
+/// whose rules derate the cables to 4 % of their ratings. The relief sheds what it can, but
+/// a ring cable stays above its rating inside the mesh; at the third consecutive tick above
+/// it (Grid2Op: more than 2 steps), it trips, and nothing is overloaded after.
+#[test]
+fn a_sustained_overload_in_the_ring_trips_by_the_cascade_rules_and_stops() {
+    let text = std::fs::read_to_string("scenes/default.ron").unwrap().replace(
+        "DerateLines(kind: Some(Cable), factor: 0.9),",
+        "DerateLines(kind: Some(Cable), factor: 0.1), DerateLines(kind: Some(Cable), factor: 0.4),",
+    );
+    let dir = std::env::temp_dir().join(format!("kos-twin-cascade-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("hot.ron");
+    std::fs::write(&file, &text).unwrap();
+    let r = run_with_faults(&[
+        "--scene",
+        file.to_str().unwrap(),
+        "--ticks",
+        "20",
+        "--switch",
+        "nop-04-05@0:close",
+        "--mode",
+        "heat-wave@0",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let ev = events(&r);
+    let trips: Vec<&(f64, String, String, i64)> =
+        ev.iter().filter(|e| e.2 == "cascade_trip").collect();
+    assert_eq!(trips.len(), 1, "{ev:?}");
+    let tick = (trips[0].0 / 60.0) as usize;
+    let loading: Vec<f64> = r["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["max_loading_pct"].as_f64().unwrap())
+        .collect();
+    // Above the rating in the tick of the trip and the two before, not in the one before.
+    assert!(tick >= 3, "{loading:?}");
+    assert!(
+        loading[tick - 2..=tick].iter().all(|&l| l >= 100.0),
+        "{loading:?}"
+    );
+    assert!(loading[tick - 3] < 100.0, "{loading:?}");
+    assert!(
+        loading[tick + 1..].iter().all(|&l| l <= 100.0 + 1e-6),
+        "{loading:?}"
+    );
+    let cause = r["protection"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "cascade_trip")
+        .unwrap()["cause"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cause.contains("above its rating for 3 steps (2 allowed)"),
+        "{cause}"
+    );
+}
