@@ -38,22 +38,13 @@ impl std::str::FromStr for ScheduledFault {
     fn from_str(s: &str) -> Result<Self, String> {
         let what = "ASSET[/POINT]@MINUTES[:temporary][:r=OHMS]";
         let bad = || format!("`{s}`: expected {what}");
-        let (asset, rest) = s.rsplit_once('@').ok_or_else(bad)?;
-        let mut parts = rest.split(':');
-        let minutes: f64 = parts
-            .next()
-            .unwrap_or("")
-            .trim()
-            .parse()
-            .map_err(|_| bad())?;
-        if !(minutes.is_finite() && minutes >= 0.0) {
-            return Err(bad());
-        }
+        let (asset, at_s, suffix) = parse_at(s, what)?;
         let mut f = Self {
-            at_s: minutes * 60.0,
+            at_s,
             permanent: true,
             ..Self::default()
         };
+        let parts = suffix.into_iter().flat_map(|x| x.split(':'));
         for p in parts {
             match p {
                 "permanent" => f.permanent = true,
