@@ -43,6 +43,9 @@ pub struct Allocation {
     /// Jain's fairness index of the weighted shares of consumers that asked for more than
     /// their minimum: 1 when equal (1 also when there are none).
     pub jain: f64,
+    /// Jain's fairness index of `satisfied` over the same consumers: 1 when each got the same
+    /// fraction of what it asked beyond its minimum (and when nobody is short).
+    pub jain_served: f64,
 }
 
 /// Jain's fairness index (Σx)² / (n Σx²): 1 for equal values, 1/n when one holds all.
@@ -294,7 +297,12 @@ pub fn allocate(p: &Problem) -> Allocation {
         .filter(|&i| sigma[i] > 0.0)
         .map(|i| weighted_share[i])
         .collect();
+    let served: Vec<f64> = (0..n)
+        .filter(|&i| sigma[i] > 0.0)
+        .map(|i| frac[i])
+        .collect();
     Allocation {
+        jain_served: jain_index(&served),
         satisfied: frac,
         jain: jain_index(&cut),
         amounts,
