@@ -75,7 +75,7 @@ enum Command {
     #[cfg(not(target_arch = "wasm32"))]
     TelemetrySim(crate::telemetry::simulator::TelemetrySimArgs),
     /// Share scarce resources fairly: critical minimums, then weighted DRF (JSON in and out).
-    Allocate(crate::commons::AllocateArgs),
+    Allocate(crate::commons::cli::AllocateArgs),
     /// Short-circuit currents at every bus (IEC 60909): I"k, ip, S"k, I"k2.
     Shortcircuit(crate::protection::cli::ShortCircuitArgs),
     /// Protection devices: the coordination check.
@@ -174,7 +174,7 @@ pub fn run() -> ExitCode {
             .map_err(|e| anyhow!("{e}")),
         Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
         Some(Command::Ledger(c)) => crate::ledger::cli::run(&c).map(Some),
-        Some(Command::Allocate(a)) => crate::commons::run(&a).map(Some),
+        Some(Command::Allocate(a)) => crate::commons::cli::run(&a).map(Some),
         Some(Command::Shortcircuit(a)) => crate::protection::cli::run(&a).map(Some),
         Some(Command::Protection(c)) => crate::protection::cli::protection(&c).map(Some),
         Some(Command::DefaultScene { out }) => std::fs::write(&out, crate::scene::DEFAULT_SCENE)

@@ -8,7 +8,6 @@
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod commons;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod desktop;
@@ -37,6 +36,7 @@ pub fn simulation_plugin(app: &mut App) {
         scene::plugin,
         sim::plugin,
         protection::plugin,
+        commons::plugin,
         report::plugin,
     ));
     // Live telemetry over MQTT: native only (the browser build runs on the simulator).

@@ -147,6 +147,11 @@ pub struct UnitOutput {
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct StateOfCharge(pub f64);
 
+/// The least state of charge a battery may reach while its island has no grid tie: the
+/// scene's own, below any reserve a mode holds for islanding (the reserve is for the island).
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct IslandSocMin(pub f64);
+
 /// Electrical demand of a load or pod this tick.
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct Demand {

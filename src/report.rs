@@ -67,6 +67,8 @@ pub struct TickSummary {
     pub weather: WeatherSummary,
     /// Island states and energy balances.
     pub islands: Vec<IslandSummary>,
+    /// The commons' allocation of power, water, mesh bandwidth and shelter places.
+    pub allocation: crate::commons::CommonsState,
 }
 
 /// The weather of a tick.
@@ -96,6 +98,7 @@ pub fn summarise(
     weather: Res<WeatherState>,
     demands: Query<&Demand>,
     units: Query<(&UnitOutput, Option<&Spec<kos_scene::GeneratorSpec>>)>,
+    commons: Option<Res<crate::commons::CommonsState>>,
     mut log: ResMut<ReportLog>,
 ) {
     let Some(r) = grid.last.as_ref() else { return };
@@ -158,6 +161,7 @@ pub fn summarise(
                 iterations: i.iterations,
             })
             .collect(),
+        allocation: commons.map(|c| c.clone()).unwrap_or_default(),
     });
 }
 
@@ -290,8 +294,26 @@ pub fn build_report(world: &mut World, scene_name: &str) -> Value {
         "start": kos_scene::time::format_datetime(clock.start_s),
         "end": clock.now_text(),
         "alarms": { "total": alarms.total, "recent": alarms.recent },
+        "commons": commons_final(world),
         "summary": ticks,
         "assets": assets,
+    })
+}
+
+/// The commons at the end of a run: token balances by household, the conservation events
+/// and the equity alarms.
+fn commons_final(world: &World) -> Value {
+    use crate::commons::{EquityState, EventState, TokenBook};
+    let balances = world
+        .get_resource::<TokenBook>()
+        .map(|b| b.balances())
+        .unwrap_or_default();
+    let events = world.get_resource::<EventState>();
+    json!({
+        "tokens": balances,
+        "events": events.map(|e| e.past.clone()).unwrap_or_default(),
+        "event_on": events.and_then(|e| e.active.clone()),
+        "equity_alarms": world.get_resource::<EquityState>().map(|e| e.alarms.clone()).unwrap_or_default(),
     })
 }
 

@@ -258,6 +258,7 @@ fn a_registry_module_in_a_scene_produces_power() {
         setpoint_kw: 0.0,
         voltage_pu: 1.0,
         in_service: true,
+        owner: None,
         dna: Default::default(),
     });
     let text = kos_scene::to_ron(&s);

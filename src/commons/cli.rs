@@ -44,6 +44,7 @@ pub fn run(args: &AllocateArgs) -> anyhow::Result<String> {
             "consumers": consumers,
             "shortfalls": a.shortfalls,
             "jain": a.jain,
+            "jain_served": a.jain_served,
         });
         return Ok(serde_json::to_string_pretty(&out)?);
     }
@@ -70,8 +71,8 @@ pub fn run(args: &AllocateArgs) -> anyhow::Result<String> {
         ));
     }
     s.push_str(&format!(
-        "Jain's index of the weighted shares: {:.4}",
-        a.jain
+        "Jain's index of the weighted shares: {:.4}; of the fractions served: {:.4}",
+        a.jain, a.jain_served
     ));
     Ok(s)
 }

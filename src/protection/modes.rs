@@ -69,6 +69,8 @@ fn apply_rules(world: &mut World, modes: &[kos_scene::ModeSpec], on: &[String]) 
                         changed += 1;
                     }
                 }
+                // The commons' shelter allocation reads it.
+                ModeRule::Shelter { .. } => {}
                 ModeRule::BatteryReserve { soc_min } => {
                     let mut q = world.query::<&mut Spec<StorageSpec>>();
                     for mut b in q.iter_mut(world) {

@@ -75,5 +75,9 @@ pub fn save_scene(world: &mut World) -> Scene {
             .get_resource::<SceneModes>()
             .map(|m| m.0.clone())
             .unwrap_or_default(),
+        commons: world
+            .get_resource::<crate::commons::CommonsSettings>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default(),
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use bevy::prelude::*;
 use kos_scene::{GeneratorSpec, LoadSpec, Scene, StorageSpec, build_grid};
 
+use crate::commons::{CommonsSettings, Share};
 use crate::model::*;
 use crate::sim::demand::DemandVariation;
 use crate::sim::environment::{Module, WeatherState};
@@ -108,6 +109,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
             hood_of(&p.bus),
             SitePosition(pos),
             Demand::default(),
+            Share::default(),
         ));
     }
     let place_of: BTreeMap<String, Vec2> = scene
@@ -155,6 +157,7 @@ pub fn spawn_scene(world: &mut World, scene: &Scene) {
     world.insert_resource(grid);
     world.insert_resource(SiteInfo(scene.site.clone()));
     world.insert_resource(SceneModes(scene.modes.clone()));
+    world.insert_resource(CommonsSettings(scene.commons.clone()));
     let clock = SimClock::from_site(&scene.site);
     world.insert_resource(WeatherState::new(&scene.site, clock.seed, clock.now_s()));
     world.insert_resource(DemandVariation(LoadVariation::new(clock.seed)));
@@ -215,6 +218,7 @@ pub fn spawn_storage(
         SitePosition(pos),
         UnitOutput::default(),
         StateOfCharge(s.soc),
+        IslandSocMin(s.soc_min),
         BatteryWear::default(),
         StoredMix::default(),
     ));
@@ -230,8 +234,12 @@ pub fn spawn_load(
     hood: Neighbourhood,
 ) -> Entity {
     let e = spawn_asset(world, &l.id, order, AssetKind::Load);
-    world
-        .entity_mut(e)
-        .insert((Spec(l.clone()), hood, SitePosition(pos), Demand::default()));
+    world.entity_mut(e).insert((
+        Spec(l.clone()),
+        hood,
+        SitePosition(pos),
+        Demand::default(),
+        Share::default(),
+    ));
     e
 }

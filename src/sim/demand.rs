@@ -13,7 +13,7 @@ use crate::model::{Demand, Spec};
 #[derive(Resource, Debug, Clone)]
 pub struct DemandVariation(pub LoadVariation);
 
-fn follow_profiles(
+pub(crate) fn follow_profiles(
     clock: Res<SimClock>,
     variation: Res<DemandVariation>,
     mut loads: Query<(&Spec<LoadSpec>, &mut Demand), Without<Spec<PodSpec>>>,

@@ -27,6 +27,7 @@ type Consumers<'w, 's> = Query<
         &'static Demand,
         Option<Ref<'static, Spec<LoadSpec>>>,
         Option<Ref<'static, Spec<PodSpec>>>,
+        Option<&'static crate::commons::Share>,
     ),
 >;
 
@@ -35,7 +36,7 @@ impl ConsumerOrder {
     fn holds(&self, consumers: &Consumers, generation: u64) -> bool {
         let mut seen = self.seen.iter();
         self.grid == generation
-            && consumers.iter().all(|(entity, _, load, pod)| {
+            && consumers.iter().all(|(entity, _, load, pod, _)| {
                 let changed =
                     load.is_some_and(|s| s.is_changed()) || pod.is_some_and(|s| s.is_changed());
                 !changed && seen.next() == Some(&entity)
@@ -46,7 +47,7 @@ impl ConsumerOrder {
     fn new(consumers: &Consumers, grid: &Grid) -> Self {
         let mut keyed: Vec<(&str, usize, usize, usize)> = Vec::new();
         let mut seen = Vec::new();
-        for (i, (entity, _, load, pod)) in consumers.iter().enumerate() {
+        for (i, (entity, _, load, pod, _)) in consumers.iter().enumerate() {
             seen.push(entity);
             let (id, bus, priority) = match (load.map(Ref::into_inner), pod.map(Ref::into_inner)) {
                 (Some(l), _) => (l.id.as_str(), l.bus.as_str(), l.priority),
@@ -79,18 +80,22 @@ impl ConsumerOrder {
                 bus: 0,
                 demand_kw: 0.0,
                 demand_kvar: 0.0,
+                limit_kw: f64::INFINITY,
                 shed_class: 0,
                 fraction: 1.0,
             };
             self.placed
         ];
-        for ((entity, d, ..), place) in consumers.iter().zip(&self.place) {
+        for ((entity, d, _, _, share), place) in consumers.iter().zip(&self.place) {
             if let &Some((rank, bus, shed_class)) = place {
                 out[rank] = PlannedConsumer {
                     entity,
                     bus,
                     demand_kw: d.p_kw,
                     demand_kvar: d.q_kvar,
+                    limit_kw: share
+                        .and_then(|s| s.power_kw)
+                        .map_or(f64::INFINITY, |l| l.max(0.0)),
                     shed_class,
                     fraction: 1.0,
                 };
@@ -232,6 +237,7 @@ pub(crate) fn plan_dispatch(
         Option<&Available>,
         Option<&BatteryWear>,
         Option<&UnitWear>,
+        Option<&IslandSocMin>,
     )>,
     demands: Consumers,
 ) {
@@ -245,17 +251,36 @@ pub(crate) fn plan_dispatch(
     let islands = find_islands(net, |k| net.branches[k].in_service);
     let held =
         |bus: usize| islands.of_bus[bus].is_some_and(|i| islands.islands[i].reference.is_some());
+    // Islands a grid tie holds: elsewhere a battery may use the reserve a mode keeps.
+    let tied: Vec<bool> = {
+        let mut t = vec![false; islands.islands.len()];
+        for (g, &e) in grid.unit_entities.iter().enumerate() {
+            let unit = &net.generators[g];
+            let is_tie = units.get(e).is_ok_and(|u| {
+                u.1.is_some_and(|s| matches!(s.kind, GeneratorKind::GridTie { .. }))
+            });
+            if is_tie
+                && unit.in_service
+                && let Some(i) = islands.of_bus[unit.bus]
+            {
+                t[i] = true;
+            }
+        }
+        t
+    };
     let dt_h = clock.tick_s as f64 / 3600.0;
     let dt_min = clock.tick_s as f64 / 60.0;
 
     plan.roles.clear();
     plan.setpoint_kw.clear();
+    plan.reserve_released.clear();
     for (g, &e) in grid.unit_entities.iter().enumerate() {
         let unit = &net.generators[g];
+        let mut released = false;
         let role = match units.get(e) {
             _ if !unit.in_service || !held(unit.bus) => UnitRole::Off,
             Ok((out, ..)) if out.measured => UnitRole::Measured(out.setpoint_kw),
-            Ok((out, Some(spec), _, _, available, _, wear)) => match spec.kind {
+            Ok((out, Some(spec), _, _, available, _, wear, _)) => match spec.kind {
                 GeneratorKind::Solar { .. }
                 | GeneratorKind::Wind { .. }
                 | GeneratorKind::Module { .. } => UnitRole::Renewable {
@@ -296,8 +321,12 @@ pub(crate) fn plan_dispatch(
                     export_kw: export_limit_kw,
                 }),
             },
-            Ok((_, None, Some(spec), soc, _, battery_wear, _)) => {
-                let b = battery(spec);
+            Ok((_, None, Some(spec), soc, _, battery_wear, _, island_min)) => {
+                let mut b = battery(spec);
+                released = islands.of_bus[unit.bus].is_some_and(|i| !tied[i]);
+                if released {
+                    b.soc_min = island_min.map_or(b.soc_min, |m| m.0.min(b.soc_min));
+                }
                 let soc = soc.map_or(spec.soc, |s| s.0);
                 let cf = battery_wear.map_or(1.0, |w| w.capacity_factor);
                 UnitRole::Store(StoreLimits {
@@ -309,6 +338,7 @@ pub(crate) fn plan_dispatch(
         };
         plan.roles.push(role);
         plan.setpoint_kw.push(0.0);
+        plan.reserve_released.push(released);
     }
 
     if !plan.order.holds(&demands, grid.generation) {
@@ -353,11 +383,41 @@ pub(crate) fn plan_dispatch(
         offer.consumers = in_island
             .iter()
             .map(|&i| Consumer {
-                demand_kw: plan.consumers[i].demand_kw,
+                demand_kw: plan.consumers[i].allowed_kw(),
                 shed_class: plan.consumers[i].shed_class,
             })
             .collect();
-        let result = balance(&offer);
+        let stable: Vec<f64> = members
+            .iter()
+            .filter_map(|&g| match plan.roles[g] {
+                UnitRole::Dispatchable { min_stable_kw, .. } => Some(min_stable_kw),
+                _ => None,
+            })
+            .collect();
+        let result = if offer.ties.is_empty() && !offer.units.is_empty() {
+            // An island: its units run before its stores, which are what it has until the
+            // morning. First without the stores, units held at their minimum stable output
+            // rather than shedding; then the stores take what is left.
+            let mut units_first = offer.clone();
+            for st in &mut units_first.stores {
+                st.max_discharge_kw = 0.0;
+            }
+            let mut first = balance(&units_first);
+            if commit_units(&mut units_first, &first, &stable) {
+                first = balance(&units_first);
+            }
+            for (range, kw) in offer.units.iter_mut().zip(&first.unit_kw) {
+                range.min_kw = *kw;
+                range.max_kw = *kw;
+            }
+            balance(&offer)
+        } else {
+            let mut result = balance(&offer);
+            if commit_units(&mut offer, &result, &stable) {
+                result = balance(&offer);
+            }
+            result
+        };
         let (mut r, mut s, mut u, mut t) = (0, 0, 0, 0);
         for &g in &members {
             let next = |v: &[f64], i: &mut usize| {
@@ -386,9 +446,37 @@ pub(crate) fn plan_dispatch(
             };
         }
         for (&i, served) in in_island.iter().zip(&result.served) {
-            plan.consumers[i].fraction = *served;
+            // The balancer served a share of what the limit allows; of the demand, less.
+            let c = &mut plan.consumers[i];
+            c.fraction = if c.demand_kw > 0.0 {
+                served * c.allowed_kw() / c.demand_kw
+            } else {
+                *served
+            };
         }
     }
+}
+
+/// Where load would be shed while a stopped or low unit could run at its minimum stable
+/// output (which the dispatch would otherwise stop it under), commits it there: true when it
+/// did, and the island must be balanced again (what the unit gives beyond the deficit charges
+/// the stores).
+fn commit_units(
+    offer: &mut kos_energy::balance::IslandOffer,
+    result: &kos_energy::balance::IslandPlan,
+    stable: &[f64],
+) -> bool {
+    if result.shed_kw.iter().sum::<f64>() <= 1e-6 {
+        return false;
+    }
+    let mut raised = false;
+    for ((range, kw), min_stable) in offer.units.iter_mut().zip(&result.unit_kw).zip(stable) {
+        if *kw < *min_stable && range.max_kw >= *min_stable {
+            range.min_kw = *min_stable;
+            raised = true;
+        }
+    }
+    raised
 }
 
 /// The battery model of a storage asset.

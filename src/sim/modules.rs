@@ -64,6 +64,7 @@ impl PlugInModule {
             setpoint_kw: 0.0,
             voltage_pu: 1.0,
             in_service: true,
+            owner: None,
             dna: dna.clone(),
         };
         match self.kind {

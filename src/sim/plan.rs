@@ -40,10 +40,19 @@ pub struct PlannedConsumer {
     pub demand_kw: f64,
     /// Demand, kvar.
     pub demand_kvar: f64,
+    /// The commons' limit on its power this tick, kW (infinite: none).
+    pub limit_kw: f64,
     /// Shedding class (0 deferrable, 1 essential, 2 critical).
     pub shed_class: usize,
     /// Share served, 0 to 1.
     pub fraction: f64,
+}
+
+impl PlannedConsumer {
+    /// What it may draw: its demand within the commons' limit, kW.
+    pub fn allowed_kw(&self) -> f64 {
+        self.demand_kw.min(self.limit_kw).max(0.0)
+    }
 }
 
 /// The plan of this tick: a role and setpoint per unit (network generator order) and the
@@ -56,6 +65,9 @@ pub struct DispatchPlan {
     pub setpoint_kw: Vec<f64>,
     /// Consumers.
     pub consumers: Vec<PlannedConsumer>,
+    /// Per unit: a battery in an island without a grid tie, which may use the reserve a mode
+    /// holds (down to [`IslandSocMin`](crate::model::IslandSocMin)).
+    pub reserve_released: Vec<bool>,
     pub(super) order: ConsumerOrder,
 }
 

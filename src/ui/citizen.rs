@@ -152,13 +152,19 @@ pub fn renewable_share(mix: &[(&'static str, f64)]) -> f64 {
     if total > 0.0 { renewable / total } else { 0.0 }
 }
 
-/// The supply of the chosen pod.
+/// The supply of the chosen home or pod.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodSupply {
-    /// Pod id.
+    /// Load or pod id.
     pub id: String,
     /// What it receives.
     pub state: ConsumerState,
+    /// Its share of the commons while short: power limit (kW), water (l/h), mesh (Mbit/s).
+    pub share: crate::commons::Share,
+    /// Households it serves (a pod: 0).
+    pub households: u32,
+    /// Eco-tokens of its households together.
+    pub tokens: f64,
     /// Renewable share of its energy so far, fraction.
     pub renewable: f64,
     /// Largest suppliers: (asset id, kWh).
@@ -166,7 +172,7 @@ pub struct PodSupply {
 }
 
 impl PodSupply {
-    /// From the pod's demand and energy monitor.
+    /// From the consumer's demand and energy monitor (no share, no tokens).
     pub fn of(id: &str, demand: &Demand, monitor: Option<&EnergyMonitor>) -> Self {
         let mut suppliers: Vec<(String, f64)> = monitor.map_or_else(Vec::new, |m| {
             m.suppliers()
@@ -178,6 +184,9 @@ impl PodSupply {
         Self {
             id: id.to_string(),
             state: demand.into(),
+            share: crate::commons::Share::default(),
+            households: 0,
+            tokens: 0.0,
             renewable: monitor.map_or(0.0, |m| m.renewable_fraction()),
             suppliers,
         }
@@ -199,9 +208,9 @@ pub struct CitizenView {
     pub mix: Vec<(&'static str, f64)>,
     /// Power by source over time, for the chart.
     pub mix_series: Vec<(&'static str, Vec<[f64; 2]>)>,
-    /// Pod ids, sorted.
+    /// Homes (loads with households) and pod ids, sorted.
     pub pods: Vec<String>,
-    /// The chosen pod's supply.
+    /// The chosen home's or pod's supply.
     pub pod: Option<PodSupply>,
     /// Asset ids a report can name, sorted.
     pub locations: Vec<String>,
@@ -210,7 +219,7 @@ pub struct CitizenView {
 /// View state of the citizens' overlay.
 #[derive(Resource, Debug, Clone, Default)]
 pub struct CitizenPanels {
-    /// The chosen pod.
+    /// The chosen home or pod.
     pub pod: Option<String>,
     /// The report form.
     pub form: ReportForm,
@@ -344,9 +353,9 @@ pub fn citizen_overlay(
                         });
                 });
             ui.separator();
-            ui.heading("Your pod");
+            ui.heading("Your home or pod");
             egui::ComboBox::from_id_salt("pod")
-                .selected_text(state.pod.as_deref().unwrap_or("choose a pod"))
+                .selected_text(state.pod.as_deref().unwrap_or("choose a home or pod"))
                 .show_ui(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .max_height(240.0)
@@ -374,6 +383,7 @@ pub fn citizen_overlay(
                     1.0
                 };
                 ui.colored_label(supply_colour(fraction), text);
+                share_lines(ui, p);
                 ui.label(format!("renewable {:.0} %", p.renewable * 100.0));
                 for (id, kwh) in &p.suppliers {
                     ui.label(format!("from {id}: {kwh:.1} kWh"));
@@ -412,6 +422,33 @@ pub fn citizen_overlay(
     filed
 }
 
+/// The commons' share and the tokens of a home or pod.
+fn share_lines(ui: &mut egui::Ui, p: &PodSupply) {
+    let per = |x: f64| {
+        if p.households > 1 {
+            format!(" ({:.2} per household)", x / p.households as f64)
+        } else {
+            String::new()
+        }
+    };
+    let s = p.share;
+    if s.power_kw.is_none() && s.water_l_per_h.is_none() && s.mesh_mbps.is_none() {
+        ui.label("the commons are not short: no limits");
+    }
+    if let Some(kw) = s.power_kw {
+        ui.label(format!("power share: {kw:.2} kW{}", per(kw)));
+    }
+    if let Some(l) = s.water_l_per_h {
+        ui.label(format!("water ration: {l:.0} l/h{}", per(l)));
+    }
+    if let Some(m) = s.mesh_mbps {
+        ui.label(format!("network share: {m:.1} Mbit/s{}", per(m)));
+    }
+    if p.households > 0 {
+        ui.label(format!("eco-tokens: {:.3}{}", p.tokens, per(p.tokens)));
+    }
+}
+
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn overlay(
     mut contexts: EguiContexts,
@@ -425,7 +462,20 @@ fn overlay(
         Option<&Demand>,
     )>,
     monitors: Query<&EnergyMonitor>,
-    pods: Query<(Entity, &AssetTag, &Demand), With<Spec<kos_scene::PodSpec>>>,
+    pods: Query<
+        (
+            Entity,
+            &AssetTag,
+            &Demand,
+            Option<&crate::commons::Share>,
+            Option<&Spec<kos_scene::LoadSpec>>,
+        ),
+        Or<(
+            With<Spec<kos_scene::PodSpec>>,
+            With<Spec<kos_scene::LoadSpec>>,
+        )>,
+    >,
+    book: Option<Res<crate::commons::TokenBook>>,
     mix: Option<Res<MixHistory>>,
     mut state: ResMut<CitizenPanels>,
     mut filed: MessageWriter<CitizenReport>,
@@ -446,12 +496,22 @@ fn overlay(
         })
         .collect();
     let (neighbourhoods, outages) = summarise(&states);
-    let mut pod_ids: Vec<String> = pods.iter().map(|(_, id, _)| id.0.clone()).collect();
+    // Homes are the loads with households; pods all.
+    let mut pod_ids: Vec<String> = pods
+        .iter()
+        .filter(|(.., load)| load.is_none_or(|l| l.households > 0))
+        .map(|(_, id, ..)| id.0.clone())
+        .collect();
     pod_ids.sort();
     let pod = state.pod.as_ref().and_then(|want| {
         pods.iter()
-            .find(|(_, id, _)| &id.0 == want)
-            .map(|(e, id, d)| PodSupply::of(&id.0, d, monitors.get(e).ok()))
+            .find(|(_, id, ..)| &id.0 == want)
+            .map(|(e, id, d, share, load)| PodSupply {
+                share: share.copied().unwrap_or_default(),
+                households: load.map_or(0, |l| l.households),
+                tokens: book.as_ref().map_or(0.0, |b| b.of_load(&id.0)),
+                ..PodSupply::of(&id.0, d, monitors.get(e).ok())
+            })
     });
     let mut locations: Vec<String> = assets.iter().map(|(id, ..)| id.0.clone()).collect();
     locations.sort();

@@ -97,6 +97,13 @@ fn the_overlay_draws_and_has_no_operator_controls() {
                 served_kw: 2.0,
                 shed_kw: 0.0,
             },
+            share: crate::commons::Share {
+                power_kw: Some(4.5),
+                water_l_per_h: Some(60.0),
+                mesh_mbps: None,
+            },
+            households: 3,
+            tokens: 1.25,
             renewable: 0.6,
             suppliers: vec![("pv-1".into(), 1.5)],
         }),
@@ -145,6 +152,10 @@ fn the_overlay_draws_and_has_no_operator_controls() {
         "north",
         "renewable",
         "Report a problem",
+        // Its share of the commons and its tokens, per household too.
+        "power share: 4.50 kW (1.50 per household)",
+        "water ration: 60 l/h (20.00 per household)",
+        "eco-tokens: 1.250 (0.42 per household)",
     ] {
         assert!(
             text.contains(word),

@@ -5,6 +5,7 @@
 
 pub mod citizen;
 pub mod citizen_report;
+pub mod commons;
 pub mod energy;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod ledger;
@@ -166,7 +167,7 @@ pub fn plugin(app: &mut App) {
     app.init_resource::<Selection>()
         .init_resource::<EnergyPanels>()
         .add_systems(EguiPrimaryContextPass, overlay)
-        .add_plugins((map::plugin, protection::plugin));
+        .add_plugins((map::plugin, protection::plugin, commons::plugin));
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins((telemetry::plugin, ledger::plugin));
 }

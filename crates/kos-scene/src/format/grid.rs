@@ -273,6 +273,9 @@ pub struct GeneratorSpec {
     /// Connected.
     #[serde(default = "yes")]
     pub in_service: bool,
+    /// Who owns it, for the commons' monopoly watch (`None`: the community).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Infrastructure DNA.
     #[serde(default)]
     pub dna: Dna,
@@ -368,9 +371,57 @@ pub struct LoadSpec {
     /// Households served (for per-household accounting).
     #[serde(default)]
     pub households: u32,
+    /// The commons: weight, household size, needs, water and bandwidth, cap.
+    #[serde(default, skip_serializing_if = "ConsumerCommons::is_default")]
+    pub commons: ConsumerCommons,
     /// Infrastructure DNA.
     #[serde(default)]
     pub dna: Dna,
+}
+
+/// What a load or pod asks of the commons beyond its power, and how it shares: every field
+/// may be left out (the defaults follow from its households, kind and the scene's
+/// [`CommonsSpec`](crate::CommonsSpec)).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerCommons {
+    /// Weight in the fair share (default: a load's households, a pod's occupants over the
+    /// household size, at least 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// People per household (default: the scene's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_size: Option<f64>,
+    /// Households with medical equipment that must keep running.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub medical: u32,
+    /// Water asked, litres per hour (default: households times the scene's rate; a pod's
+    /// `water_m3_per_day`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub water_l_per_h: Option<f64>,
+    /// Bandwidth of the community mesh asked, Mbit/s (default: households times the scene's
+    /// rate; a pod's `bandwidth_mbps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mesh_mbps: Option<f64>,
+    /// Critical minimum, as a fraction of each demand (default: 1 for a critical load, the
+    /// clinic and the water works; 0.5 for a shelter, 0.2 for a critical data centre's
+    /// emergency communications; else 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    /// Cap on its power, kW: set by the community, changed only by governance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_kw: Option<f64>,
+}
+
+impl ConsumerCommons {
+    /// Whether every field is left at its default (not written out).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+fn is_zero(x: &u32) -> bool {
+    *x == 0
 }
 
 fn default_pf() -> f64 {

@@ -68,6 +68,65 @@ pub struct Scene {
     /// Emergency modes, off until switched on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modes: Vec<ModeSpec>,
+    /// How the community shares power, water, shelter and bandwidth when it is short.
+    #[serde(default)]
+    pub commons: CommonsSpec,
+}
+
+/// The commons' settings for the whole community.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommonsSpec {
+    /// Local hour at which an island on storage expects its sources back ("until morning").
+    pub morning_hour: f64,
+    /// People per household.
+    pub household_size: f64,
+    /// Water a household asks, litres per hour.
+    pub water_l_per_household_h: f64,
+    /// Water every person keeps even when rationed, litres per day (Sphere's 15).
+    pub water_minimum_l_per_person_day: f64,
+    /// How long the reservoir (and the depots' water) must last when the works are down, h.
+    pub water_reserve_hours: f64,
+    /// Mesh bandwidth a household asks, Mbit/s.
+    pub mesh_mbps_per_household: f64,
+    /// The community mesh's capacity while the data centre runs, Mbit/s.
+    pub mesh_mbps: f64,
+    /// What is left of it on the nodes' own batteries when the data centre is dark, Mbit/s.
+    pub mesh_backup_mbps: f64,
+    /// Eco-tokens minted per kWh saved during a conservation event.
+    pub token_rate_per_kwh: f64,
+    /// Share of households that answer an announced conservation event.
+    pub event_response: f64,
+    /// How much of their demand those households save during an event, fraction.
+    pub event_saving: f64,
+    /// Drawing more than the share by this fraction counts as drawing above it.
+    pub hoarding_tolerance: f64,
+    /// Periods above the share before a hoarding alarm.
+    pub hoarding_periods: u32,
+    /// Share of an island's supply one owner may hold during a shortage before a monopoly
+    /// alarm.
+    pub monopoly_share: f64,
+}
+
+impl Default for CommonsSpec {
+    fn default() -> Self {
+        Self {
+            morning_hour: 7.0,
+            household_size: 2.4,
+            water_l_per_household_h: 15.0,
+            water_minimum_l_per_person_day: 15.0,
+            water_reserve_hours: 24.0,
+            mesh_mbps_per_household: 5.0,
+            mesh_mbps: 1000.0,
+            mesh_backup_mbps: 100.0,
+            token_rate_per_kwh: 10.0,
+            event_response: 0.3,
+            event_saving: 0.15,
+            hoarding_tolerance: 0.1,
+            hoarding_periods: 3,
+            monopoly_share: 0.5,
+        }
+    }
 }
 
 impl Scene {
@@ -272,9 +331,22 @@ pub struct PodSpec {
     pub bandwidth_mbps: f64,
     /// Shedding priority.
     pub priority: Priority,
+    /// Places for people sleeping over (a shelter; default: its occupants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub places: Option<u32>,
+    /// Treated water held in the reservoir (a water works), m3.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub reservoir_m3: f64,
+    /// The commons: weight, minimum, cap.
+    #[serde(default, skip_serializing_if = "ConsumerCommons::is_default")]
+    pub commons: ConsumerCommons,
     /// Infrastructure DNA.
     #[serde(default)]
     pub dna: Dna,
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// A stock held at a depot.

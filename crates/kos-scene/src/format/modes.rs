@@ -46,6 +46,11 @@ pub enum ModeRule {
         /// Least state of charge, fraction.
         soc_min: f64,
     },
+    /// This share of every load's households seek a place in the shelters, 0 to 1.
+    Shelter {
+        /// Share of households, fraction.
+        households: f64,
+    },
 }
 
 /// An emergency mode.

@@ -279,6 +279,7 @@ impl Gen {
             profile,
             priority,
             households: homes,
+            commons: ConsumerCommons::default(),
             dna,
         });
     }
@@ -293,6 +294,7 @@ impl Gen {
             setpoint_kw: set,
             voltage_pu: v,
             in_service: true,
+            owner: None,
             dna,
         });
     }
@@ -347,6 +349,7 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
             depots: Vec::new(),
             routes: Vec::new(),
             modes: Vec::new(),
+            commons: CommonsSpec::default(),
         },
         rng: Rng(seed),
     };

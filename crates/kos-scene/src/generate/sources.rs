@@ -262,6 +262,13 @@ fn pod(g: &mut Gen, kind: PodKind, k: usize, bus: String, position: (f64, f64), 
         water_m3_per_day: water,
         bandwidth_mbps: mbps,
         priority,
+        places: None,
+        reservoir_m3: if kind == PodKind::WaterUtility {
+            water / 4.0
+        } else {
+            0.0
+        },
+        commons: ConsumerCommons::default(),
         dna,
     });
 }

@@ -6,9 +6,11 @@ use std::fmt;
 
 use crate::format::*;
 
+mod commons;
 mod modes;
 mod protection;
 mod site;
+use commons::check_commons;
 use modes::check_modes;
 use protection::check_protection;
 use site::check_site;
@@ -353,6 +355,7 @@ fn check(s: &Scene) -> Vec<Problem> {
     }
     check_protection(s, &mut out);
     check_modes(s, &mut out);
+    check_commons(s, &mut out);
     for g in &s.generators {
         refer(&mut out, &g.id, "bus", &g.bus, &[Kind::Bus]);
         positive(&mut out, &g.id, "rated_kw", g.rated_kw);

@@ -42,6 +42,8 @@ pub(super) fn check_modes(s: &Scene, out: &mut Vec<Problem>) {
                         ));
                     }
                 }
+                // Checked with the commons.
+                ModeRule::Shelter { .. } => {}
                 ModeRule::BatteryReserve { soc_min } => {
                     if !(soc_min.is_finite() && (0.0..=1.0).contains(soc_min)) {
                         out.push(bad(

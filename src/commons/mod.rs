@@ -1,0 +1,330 @@
+//! The commons in the tick (Allocate set): when the community is short of power, water,
+//! shelter or mesh bandwidth, who gets how much, by kos-commons' critical minimums and
+//! weighted Dominant Resource Fairness. The shares bind: a load's or pod's power share is its
+//! load limit in the next tick's dispatch (smart-meter limiting instead of whole feeders
+//! going dark), deferrable loads wait for the hours with surplus, water is rationed per
+//! household from what the works and the stores can give, shelter places go to whole
+//! families. Priority shedding stays as the fail-safe when the limits are not enough.
+//!
+//! Each resource family is allocated on its own: a household's uses of water and of power
+//! are not complements, so tying them into one bundle would cut its water because power is
+//! short. Power and the energy until morning are one bundle (the same use, now and over the
+//! night).
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
+mod equity;
+mod mesh;
+mod power;
+mod shelter;
+mod tokens;
+mod water;
+
+use bevy::prelude::*;
+use kos_commons::drf::Shortfall;
+use kos_commons::{Allocation, Problem};
+use kos_scene::{CommonsSpec, LoadSpec, PodKind, PodSpec, Priority};
+use serde::Serialize;
+
+pub use equity::EquityState;
+pub use shelter::ShelterOutcome;
+pub use tokens::{EventState, TokenBook};
+
+use crate::sim::SimSet;
+
+/// The scene's commons settings.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Deref)]
+pub struct CommonsSettings(pub CommonsSpec);
+
+/// What the commons allotted a load or pod for the next tick (`None`: not limited).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Share {
+    /// Power limit, kW: set only while its island is short.
+    pub power_kw: Option<f64>,
+    /// Water, l/h: set only while water is short.
+    pub water_l_per_h: Option<f64>,
+    /// Mesh bandwidth, Mbit/s: set only while the mesh is short.
+    pub mesh_mbps: Option<f64>,
+}
+
+/// One consumer's share of a resource family.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsumerShare {
+    /// Load or pod id.
+    pub id: String,
+    /// Asked, per resource of the family.
+    pub demand: Vec<f64>,
+    /// Allotted, per resource, minimum included.
+    pub amount: Vec<f64>,
+    /// Its critical minimum, per resource.
+    pub minimum: Vec<f64>,
+    /// Fraction of its demand beyond the minimum served.
+    pub satisfied: f64,
+}
+
+/// One allocation of a resource family (power in one island, the community's water, the
+/// mesh).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Resource names with their units (`power_kw`, `energy_kwh`, `water_l_per_h`, ...).
+    pub resources: Vec<String>,
+    /// What there is of each.
+    pub capacity: Vec<f64>,
+    /// What is asked of each.
+    pub demand: Vec<f64>,
+    /// What is allotted of each.
+    pub allocated: Vec<f64>,
+    /// Critical minimums of each, summed.
+    pub minimums: Vec<f64>,
+    /// Some consumer gets less than it asks.
+    pub short: bool,
+    /// Every critical minimum is met.
+    pub minimums_met: bool,
+    /// Jain's fairness index of the fraction of their demand (beyond the minimum) served, over
+    /// those that asked beyond their minimum: 1 when the shortage falls evenly or nobody is
+    /// short.
+    pub jain: f64,
+    /// Jain's index of their weighted dominant shares (DRF's own measure).
+    pub jain_drf: f64,
+    /// Minimums not met, highest priority first.
+    pub shortfalls: Vec<Shortfall>,
+    /// Every consumer's share (in the report only while short).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<ConsumerShare>,
+}
+
+impl Outcome {
+    /// Summarises an allocation of `p`; keeps the shares when `keep_shares`.
+    fn of(p: &Problem, a: &Allocation) -> Self {
+        let r = p.resources.len();
+        let sum = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
+            (0..r)
+                .map(|k| (0..p.consumers.len()).map(|i| f(i, k)).sum())
+                .collect()
+        };
+        let min_of = |i: usize, k: usize| p.consumers[i].minimum.get(k).copied().unwrap_or(0.0);
+        let short = a.satisfied.iter().any(|s| *s < 1.0 - 1e-9) || !a.shortfalls.is_empty();
+        let shares = if short {
+            p.consumers
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ConsumerShare {
+                    id: c.id.clone(),
+                    demand: c.demand.clone(),
+                    amount: a.amounts[i].clone(),
+                    minimum: (0..r).map(|k| min_of(i, k)).collect(),
+                    satisfied: a.satisfied[i],
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            resources: p.resources.clone(),
+            capacity: p.capacity.clone(),
+            demand: sum(&|i, k| p.consumers[i].demand[k]),
+            allocated: sum(&|i, k| a.amounts[i][k]),
+            minimums: sum(&min_of),
+            short,
+            minimums_met: a.shortfalls.is_empty(),
+            jain: a.jain_served,
+            jain_drf: a.jain,
+            shortfalls: a.shortfalls.clone(),
+            shares,
+        }
+    }
+}
+
+/// The commons' state after this tick's allocation: for the report and the overlay.
+#[derive(Resource, Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CommonsState {
+    /// Power and energy until morning, per energised island.
+    pub power: Vec<power::PowerIsland>,
+    /// Water for the whole community.
+    pub water: Option<water::WaterOutcome>,
+    /// The community mesh.
+    pub mesh: Option<Outcome>,
+    /// Shelter places, while a mode sends households to the shelters.
+    pub shelter: Option<ShelterOutcome>,
+    /// The conservation event on now (or that ended this tick).
+    pub event: Option<tokens::Event>,
+    /// Eco-tokens minted this tick.
+    pub tokens_minted: f64,
+    /// Herfindahl-Hirschman index of the owners' supply in each island (0 to 10,000), by
+    /// the island's reference bus.
+    pub hhi: std::collections::BTreeMap<String, f64>,
+    /// Consumers held to their share after drawing above it: (resource, consumer, cap).
+    pub capped: Vec<(String, String, f64)>,
+}
+
+/// What a load or pod is to the commons: its weight, critical minimum, needs and caps, from
+/// its spec and the scene's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// Asset id.
+    pub id: String,
+    /// Connection bus id.
+    pub bus: String,
+    /// The pod's kind (`None`: a load).
+    pub pod: Option<PodKind>,
+    /// Households (a pod: 0).
+    pub households: u32,
+    /// People it serves.
+    pub people: f64,
+    /// Weight in the fair share.
+    pub weight: f64,
+    /// Critical minimum as a fraction of each demand.
+    pub minimum: f64,
+    /// Priority of that minimum when even the minimums do not fit (higher first).
+    pub minimum_priority: u32,
+    /// Households with medical equipment.
+    pub medical: u32,
+    /// Can move in time.
+    pub deferrable: bool,
+    /// Water asked, l/h.
+    pub water_l_per_h: f64,
+    /// Mesh bandwidth asked, Mbit/s.
+    pub mesh_mbps: f64,
+    /// Cap on its power, kW.
+    pub cap_kw: Option<f64>,
+}
+
+/// Power each household with medical equipment keeps whatever else is cut, kW (an oxygen
+/// concentrator and a fridge for medicines).
+pub const MEDICAL_KW: f64 = 0.5;
+
+impl Member {
+    /// A load's or pod's place in the commons (`None` for anything else).
+    pub fn of(load: Option<&LoadSpec>, pod: Option<&PodSpec>, s: &CommonsSpec) -> Option<Self> {
+        if let Some(l) = load {
+            let k = &l.commons;
+            let size = k.household_size.unwrap_or(s.household_size);
+            let critical = l.priority == Priority::Critical;
+            return Some(Self {
+                id: l.id.clone(),
+                bus: l.bus.clone(),
+                pod: None,
+                households: l.households,
+                people: l.households as f64 * size,
+                weight: k.weight.unwrap_or(l.households.max(1) as f64),
+                minimum: k.minimum.unwrap_or(if critical { 1.0 } else { 0.0 }),
+                minimum_priority: if critical { 3 } else { 1 },
+                medical: k.medical,
+                deferrable: l.priority == Priority::Deferrable,
+                water_l_per_h: k
+                    .water_l_per_h
+                    .unwrap_or(l.households as f64 * s.water_l_per_household_h),
+                mesh_mbps: k
+                    .mesh_mbps
+                    .unwrap_or(l.households as f64 * s.mesh_mbps_per_household),
+                cap_kw: k.cap_kw,
+            });
+        }
+        let p = pod?;
+        let k = &p.commons;
+        let critical = p.priority == Priority::Critical;
+        let (minimum, minimum_priority) = match p.kind {
+            _ if !critical => (0.0, 0),
+            PodKind::Clinic | PodKind::WaterUtility => (1.0, 3),
+            // The shelters' base load.
+            PodKind::Shelter => (0.5, 2),
+            // Emergency communications.
+            PodKind::DataCentre => (0.2, 2),
+            PodKind::FabricationHub => (0.0, 0),
+        };
+        Some(Self {
+            id: p.id.clone(),
+            bus: p.bus.clone(),
+            pod: Some(p.kind),
+            households: 0,
+            people: p.occupants as f64,
+            weight: k
+                .weight
+                .unwrap_or((p.occupants as f64 / s.household_size).max(1.0)),
+            minimum: k.minimum.unwrap_or(minimum),
+            minimum_priority,
+            medical: 0,
+            deferrable: p.priority == Priority::Deferrable,
+            water_l_per_h: k
+                .water_l_per_h
+                .unwrap_or(p.water_m3_per_day * 1000.0 / 24.0),
+            mesh_mbps: k.mesh_mbps.unwrap_or(p.bandwidth_mbps),
+            cap_kw: k.cap_kw,
+        })
+    }
+
+    /// Minimum's priority in the problem: the member's, when it has a minimum at all.
+    fn priority(&self) -> u32 {
+        if self.minimum > 0.0 || self.medical > 0 {
+            self.minimum_priority
+                .max(if self.medical > 0 { 3 } else { 0 })
+        } else {
+            0
+        }
+    }
+}
+
+/// Sets one field of a consumer's share, inserting a share where the consumer has none (only
+/// written when it changes, so that change detection means something).
+fn bind(
+    e: Entity,
+    share: Option<Mut<Share>>,
+    commands: &mut Commands,
+    field: fn(&mut Share) -> &mut Option<f64>,
+    value: Option<f64>,
+) {
+    match share {
+        Some(mut s) => {
+            if *field(s.bypass_change_detection()) != value {
+                *field(&mut s) = value;
+            }
+        }
+        None if value.is_some() => {
+            let mut s = Share::default();
+            *field(&mut s) = value;
+            commands.entity(e).insert(s);
+        }
+        None => {}
+    }
+}
+
+/// A number in [0, 1) from a seed, an id and an index: the same on every platform.
+pub fn unit_hash(seed: u64, id: &str, k: u64) -> f64 {
+    let mut z = kos_energy::variation::key_of(id)
+        ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ k.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The commons' systems, resources and the `Share` of each consumer.
+pub fn plugin(app: &mut App) {
+    app.init_resource::<CommonsSettings>()
+        .init_resource::<CommonsState>()
+        .init_resource::<TokenBook>()
+        .init_resource::<EventState>()
+        .init_resource::<EquityState>()
+        .init_resource::<water::WaterStores>();
+    app.add_systems(
+        FixedUpdate,
+        (tokens::respond_to_events, power::release_deferred)
+            .chain()
+            .in_set(SimSet::Environment)
+            .after(crate::sim::demand::follow_profiles),
+    );
+    app.add_systems(
+        FixedUpdate,
+        (
+            power::allocate_power,
+            water::allocate_water,
+            mesh::allocate_mesh,
+            shelter::allocate_shelter,
+            equity::watch,
+            tokens::settle,
+        )
+            .chain()
+            .in_set(SimSet::Allocate),
+    );
+}

@@ -1,0 +1,210 @@
+//! Water for the whole community. What there is per hour: the works' output while they have
+//! power, plus the stores (the works' reservoir, then the depots' drinking water) spread over
+//! the hours they must last (`water_reserve_hours`). Households ask their rate and keep
+//! Sphere's minimum per person; the clinic keeps all it asks and the shelters half, before
+//! anyone else is served. What is allotted beyond the works' output is drawn from the stores;
+//! output beyond what is allotted refills the reservoir.
+
+use bevy::prelude::*;
+use kos_commons::{Consumer, Problem, allocate};
+use kos_scene::{DepotSpec, PodKind, PodSpec};
+use serde::Serialize;
+
+use super::{CommonsSettings, CommonsState, Member, Outcome, Share, bind};
+use crate::model::*;
+use crate::sim::SimClock;
+use crate::sim::storage::{StockLevels, is_water};
+
+/// The water outcome of a tick.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaterOutcome {
+    /// Some works have power and pump.
+    pub works_up: bool,
+    /// Output of the works, l/h.
+    pub production_l_per_h: f64,
+    /// Water held in the reservoirs and the depots, m3.
+    pub stored_m3: f64,
+    /// Hours the stores last at this tick's draw (`None`: not drawn).
+    pub hours_left: Option<f64>,
+    /// Shares.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What the works' reservoirs hold now, m3 (the scene gives their capacity, full at the
+/// start).
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
+pub struct WaterStores {
+    /// Level of each works' reservoir by pod id, m3.
+    pub reservoir_m3: std::collections::BTreeMap<String, f64>,
+}
+
+#[allow(clippy::type_complexity)]
+pub(super) fn allocate_water(
+    clock: Res<SimClock>,
+    settings: Res<CommonsSettings>,
+    mut stores: ResMut<WaterStores>,
+    mut state: ResMut<CommonsState>,
+    mut consumers: Query<(
+        Entity,
+        &AssetTag,
+        &Demand,
+        Option<&Spec<kos_scene::LoadSpec>>,
+        Option<&Spec<PodSpec>>,
+        Option<&mut Share>,
+    )>,
+    mut depots: Query<(&AssetTag, &Spec<DepotSpec>, &mut StockLevels)>,
+    mut commands: Commands,
+) {
+    let s = &settings.0;
+    let dt_h = clock.tick_s as f64 / 3600.0;
+    // The works.
+    let mut production = 0.0;
+    let mut works_up = false;
+    let mut any_works = false;
+    let mut list: Vec<_> = consumers.iter().collect();
+    list.sort_by(|a, b| a.1.cmp(b.1));
+    for (_, tag, d, _, pod, _) in &list {
+        if let Some(p) = pod.filter(|p| p.kind == PodKind::WaterUtility) {
+            any_works = true;
+            stores
+                .reservoir_m3
+                .entry(tag.0.clone())
+                .or_insert(p.reservoir_m3);
+            if d.served && d.fraction > 0.5 {
+                works_up = true;
+                production += p.water_m3_per_day * 1000.0 / 24.0;
+            }
+        }
+    }
+    if !any_works {
+        state.water = None;
+        return;
+    }
+    let reservoir: f64 = stores.reservoir_m3.values().sum();
+    let mut depot_list: Vec<_> = depots.iter_mut().collect();
+    depot_list.sort_by(|a, b| a.0.cmp(b.0));
+    let depot_water: f64 = depot_list
+        .iter()
+        .flat_map(|(_, spec, levels)| {
+            spec.stocks
+                .iter()
+                .zip(&levels.quantity)
+                .filter(|(st, _)| is_water(&st.resource, &st.unit))
+                .map(|(_, q)| *q)
+        })
+        .sum();
+    let stored = reservoir + depot_water;
+    let capacity = production + stored * 1000.0 / s.water_reserve_hours;
+
+    // Who asks.
+    let mut problem = Problem {
+        resources: vec!["water_l_per_h".into()],
+        capacity: vec![capacity],
+        consumers: Vec::new(),
+        groups: Vec::new(),
+    };
+    let mut entities = Vec::new();
+    for (e, _, _, load, pod, _) in &list {
+        if pod.is_some_and(|p| p.kind == PodKind::WaterUtility) {
+            continue;
+        }
+        let Some(m) = Member::of(load.map(|l| &l.0), pod.map(|p| &p.0), s) else {
+            continue;
+        };
+        let want = m.water_l_per_h.max(0.0);
+        if want <= 0.0 {
+            continue;
+        }
+        let minimum = match m.pod {
+            Some(PodKind::Clinic) => want,
+            Some(PodKind::Shelter) => 0.5 * want,
+            Some(_) => m.minimum * want,
+            None => (m.people * s.water_minimum_l_per_person_day / 24.0).min(want),
+        };
+        problem.consumers.push(Consumer {
+            id: m.id.clone(),
+            demand: vec![want],
+            weight: m.weight,
+            minimum: vec![minimum],
+            priority: match m.pod {
+                Some(PodKind::Clinic) => 3,
+                Some(PodKind::Shelter) => 2,
+                _ => 1,
+            },
+        });
+        entities.push(*e);
+    }
+    drop(list);
+    if problem.validate().is_err() {
+        return;
+    }
+    let a = allocate(&problem);
+    let outcome = Outcome::of(&problem, &a);
+    let mut limit = std::collections::BTreeMap::new();
+    for (i, e) in entities.iter().enumerate() {
+        if outcome.short && a.satisfied[i] < 1.0 - 1e-9 {
+            limit.insert(*e, a.amounts[i][0]);
+        }
+    }
+    for (e, _, _, _, _, share) in &mut consumers {
+        let l = limit.get(&e).copied();
+        bind(e, share, &mut commands, |s| &mut s.water_l_per_h, l);
+    }
+
+    // Draw on the stores (reservoirs first, then the depots in proportion), or refill.
+    let used = outcome.allocated[0];
+    let mut from_stores_m3 = (used - production) * dt_h / 1000.0;
+    if from_stores_m3 < 0.0 {
+        // Output to spare refills the reservoirs up to their capacity.
+        let mut spare = -from_stores_m3;
+        for (id, level) in stores.reservoir_m3.iter_mut() {
+            let cap = consumers
+                .iter()
+                .find(|c| c.1.0 == *id)
+                .and_then(|c| c.4.map(|p| p.reservoir_m3))
+                .unwrap_or(0.0);
+            let add = (cap - *level).clamp(0.0, spare);
+            *level += add;
+            spare -= add;
+        }
+        from_stores_m3 = 0.0;
+    }
+    let draw_rate_m3_h = from_stores_m3 / dt_h;
+    for level in stores.reservoir_m3.values_mut() {
+        let take = level.min(from_stores_m3);
+        *level -= take;
+        from_stores_m3 -= take;
+    }
+    for (_, spec, levels) in &mut depot_list {
+        for (k, st) in spec.stocks.iter().enumerate() {
+            if !is_water(&st.resource, &st.unit) {
+                continue;
+            }
+            let q = levels.quantity[k];
+            if from_stores_m3 > 0.0 && depot_water > 0.0 {
+                let take = (from_stores_m3 * q / depot_water).min(q);
+                levels.quantity[k] = q - take;
+            }
+            levels.days_remaining[k] =
+                (draw_rate_m3_h > 0.0).then(|| (reservoir + depot_water) / draw_rate_m3_h / 24.0);
+        }
+    }
+    state.water = Some(WaterOutcome {
+        works_up,
+        production_l_per_h: production,
+        stored_m3: stores.reservoir_m3.values().sum::<f64>()
+            + depot_list
+                .iter()
+                .flat_map(|(_, spec, levels)| {
+                    spec.stocks
+                        .iter()
+                        .zip(&levels.quantity)
+                        .filter(|(st, _)| is_water(&st.resource, &st.unit))
+                        .map(|(_, q)| *q)
+                })
+                .sum::<f64>(),
+        hours_left: (draw_rate_m3_h > 0.0).then(|| stored / draw_rate_m3_h),
+        outcome,
+    });
+}
