@@ -39,6 +39,14 @@ struct Cli {
     /// repeatable. The overlay's Protection window raises faults too.
     #[arg(long = "fault")]
     faults: Vec<crate::protection::ScheduledFault>,
+    /// An operator's switching at a minute of the run, `BRANCH@MINUTES:open|close`;
+    /// repeatable.
+    #[arg(long = "switch")]
+    switching: Vec<crate::protection::ScheduledSwitching>,
+    /// An emergency mode on at a minute of the run (`storm@0`), or off (`storm@120:off`);
+    /// repeatable. The Protection window switches modes too.
+    #[arg(long = "mode")]
+    modes: Vec<crate::protection::ScheduledMode>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -158,6 +166,8 @@ pub fn run() -> ExitCode {
                 key: cli.ledger_key,
             }),
             faults: cli.faults,
+            switching: cli.switching,
+            modes: cli.modes,
             ..Default::default()
         })
         .map(|_| None),

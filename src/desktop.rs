@@ -34,6 +34,10 @@ pub struct DesktopOptions {
     pub ledger: Option<crate::ledger::LedgerConfig>,
     /// Faults at set times of the run (a prepared drill).
     pub faults: Vec<crate::protection::ScheduledFault>,
+    /// Operators' switching at set times of the run.
+    pub switching: Vec<crate::protection::ScheduledSwitching>,
+    /// Emergency modes on and off at set times of the run.
+    pub modes: Vec<crate::protection::ScheduledMode>,
 }
 
 /// Arguments of `kos-twin screenshot`.
@@ -68,6 +72,12 @@ pub struct ScreenshotArgs {
     /// Protection window then opens on its timeline.
     #[arg(long = "fault")]
     pub faults: Vec<crate::protection::ScheduledFault>,
+    /// An operator's switching at a minute of the run, `BRANCH@MINUTES:open|close`.
+    #[arg(long = "switch")]
+    pub switching: Vec<crate::protection::ScheduledSwitching>,
+    /// An emergency mode on at a minute of the run (`storm@0`), or off (`storm@120:off`).
+    #[arg(long = "mode")]
+    pub modes: Vec<crate::protection::ScheduledMode>,
 }
 
 /// What the screenshot mode still has to do.
@@ -159,13 +169,15 @@ fn build(options: &DesktopOptions, shot: Option<ShotPlan>) -> anyhow::Result<App
         cascade: (!mirrored).then(Default::default),
         ..Default::default()
     };
-    if options.faults.is_empty() {
+    if options.faults.is_empty() && options.switching.is_empty() && options.modes.is_empty() {
         app.world_mut()
             .resource_mut::<crate::protection::Protection>()
             .config = config;
     } else {
         let schedule = crate::protection::Schedule {
             faults: options.faults.clone(),
+            switching: options.switching.clone(),
+            modes: options.modes.clone(),
             ..Default::default()
         };
         crate::protection::attach(&mut app, schedule, config);
@@ -299,6 +311,8 @@ pub fn screenshot(args: &ScreenshotArgs) -> anyhow::Result<()> {
         select: args.select.clone(),
         size: Some((args.width, args.height)),
         faults: args.faults.clone(),
+        switching: args.switching.clone(),
+        modes: args.modes.clone(),
         ..Default::default()
     };
     let plan = ShotPlan {

@@ -147,6 +147,17 @@ pub struct UnitOutput {
 #[derive(Component, Debug, Clone, Copy, PartialEq)]
 pub struct StateOfCharge(pub f64);
 
+/// What the commons allotted a load or pod for the next tick (`None`: not limited).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Share {
+    /// Power limit, kW: set only while its island is short.
+    pub power_kw: Option<f64>,
+    /// Water, l/h: set only while water is short.
+    pub water_l_per_h: Option<f64>,
+    /// Mesh bandwidth, Mbit/s: set only while the mesh is short.
+    pub mesh_mbps: Option<f64>,
+}
+
 /// The least state of charge a battery may reach while its island has no grid tie: the
 /// scene's own, below any reserve a mode holds for islanding (the reserve is for the island).
 #[derive(Component, Debug, Clone, Copy, PartialEq)]

@@ -30,22 +30,12 @@ pub use equity::EquityState;
 pub use shelter::ShelterOutcome;
 pub use tokens::{EventState, TokenBook};
 
+pub use crate::model::Share;
 use crate::sim::SimSet;
 
 /// The scene's commons settings.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Deref)]
 pub struct CommonsSettings(pub CommonsSpec);
-
-/// What the commons allotted a load or pod for the next tick (`None`: not limited).
-#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
-pub struct Share {
-    /// Power limit, kW: set only while its island is short.
-    pub power_kw: Option<f64>,
-    /// Water, l/h: set only while water is short.
-    pub water_l_per_h: Option<f64>,
-    /// Mesh bandwidth, Mbit/s: set only while the mesh is short.
-    pub mesh_mbps: Option<f64>,
-}
 
 /// One consumer's share of a resource family.
 #[derive(Debug, Clone, PartialEq, Serialize)]

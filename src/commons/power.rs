@@ -20,9 +20,7 @@ use kos_scene::network::{POD_POWER_FACTOR, demand_kw};
 use kos_scene::{GeneratorKind, GeneratorSpec, LoadSpec, PodSpec, StorageSpec, TransformerSpec};
 use serde::Serialize;
 
-use super::{
-    CommonsSettings, CommonsState, EquityState, MEDICAL_KW, Member, Outcome, Share, bind,
-};
+use super::{CommonsSettings, CommonsState, EquityState, MEDICAL_KW, Member, Outcome, Share, bind};
 use crate::model::*;
 use crate::sim::SimClock;
 use crate::sim::dispatch::battery;
@@ -271,6 +269,8 @@ pub(super) fn allocate_power(
         };
         let mut deferrable = problem.clone();
         let mut entities = Vec::new();
+        // What each asked before its caps, kW.
+        let mut asked = Vec::new();
         let mut deferrable_entities = Vec::new();
         let mut bus_of = Vec::new();
         for c in plan.consumers.iter().filter(|c| in_island(c.bus)) {
@@ -309,6 +309,7 @@ pub(super) fn allocate_power(
             } else {
                 problem.consumers.push(consumer);
                 entities.push(c.entity);
+                asked.push(d.p_kw.max(0.0));
                 bus_of.push(c.bus);
             }
         }
@@ -384,9 +385,11 @@ pub(super) fn allocate_power(
                     .then(a.consumer.cmp(&b.consumer))
             });
         }
+        // A limit for whoever gets less than it asks: cut by the shortage, or held to a cap.
         for (i, &e) in entities.iter().enumerate() {
             let cut = outcome.short && a.satisfied[i] < 1.0 - 1e-9;
-            limits.insert(e, cut.then_some(a.amounts[i][0]));
+            let capped = asked[i] > problem.consumers[i].demand[0] + 1e-9;
+            limits.insert(e, (cut || capped).then_some(a.amounts[i][0]));
         }
         // Deferrable loads: the leftover when nobody else is short, else nothing.
         let mut deferred_kw = 0.0;

@@ -32,6 +32,17 @@ pub enum EventKind {
     HeatWave,
 }
 
+impl EventKind {
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::IslandNight => "island night",
+            Self::Shortage => "shortage",
+            Self::HeatWave => "heat wave",
+        }
+    }
+}
+
 /// A conservation event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {

@@ -1,6 +1,7 @@
 //! Water for the whole community. What there is per hour: the works' output while they have
 //! power, plus the stores (the works' reservoir, then the depots' drinking water) spread over
-//! the hours they must last (`water_reserve_hours`). Households ask their rate and keep
+//! what is left of the hours they must last once the works are down
+//! (`water_reserve_hours`). Households ask their rate and keep
 //! Sphere's minimum per person; the clinic keeps all it asks and the shelters half, before
 //! anyone else is served. What is allotted beyond the works' output is drawn from the stores;
 //! output beyond what is allotted refills the reservoir.
@@ -37,6 +38,8 @@ pub struct WaterOutcome {
 pub struct WaterStores {
     /// Level of each works' reservoir by pod id, m3.
     pub reservoir_m3: std::collections::BTreeMap<String, f64>,
+    /// When the works went down (local time, s), while they are.
+    pub down_since_s: Option<i64>,
 }
 
 #[allow(clippy::type_complexity)]
@@ -95,7 +98,19 @@ pub(super) fn allocate_water(
         })
         .sum();
     let stored = reservoir + depot_water;
-    let capacity = production + stored * 1000.0 / s.water_reserve_hours;
+    // The stores are spread over what is left of the hours they must last since the works
+    // went down: an even ration, not one that shrinks each hour.
+    let now = clock.now_s();
+    stores.down_since_s = if works_up {
+        None
+    } else {
+        Some(stores.down_since_s.unwrap_or(now))
+    };
+    let since_h = stores
+        .down_since_s
+        .map_or(0.0, |t| (now - t) as f64 / 3600.0);
+    let left_h = (s.water_reserve_hours - since_h).max(dt_h);
+    let capacity = production + stored * 1000.0 / left_h;
 
     // Who asks.
     let mut problem = Problem {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use bevy::prelude::*;
 use kos_scene::{GeneratorSpec, LoadSpec, Scene, StorageSpec, build_grid};
 
-use crate::commons::{CommonsSettings, Share};
+use crate::commons::CommonsSettings;
 use crate::model::*;
 use crate::sim::demand::DemandVariation;
 use crate::sim::environment::{Module, WeatherState};

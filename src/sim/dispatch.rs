@@ -27,7 +27,7 @@ type Consumers<'w, 's> = Query<
         &'static Demand,
         Option<Ref<'static, Spec<LoadSpec>>>,
         Option<Ref<'static, Spec<PodSpec>>>,
-        Option<&'static crate::commons::Share>,
+        Option<&'static Share>,
     ),
 >;
 

@@ -160,7 +160,7 @@ pub struct PodSupply {
     /// What it receives.
     pub state: ConsumerState,
     /// Its share of the commons while short: power limit (kW), water (l/h), mesh (Mbit/s).
-    pub share: crate::commons::Share,
+    pub share: Share,
     /// Households it serves (a pod: 0).
     pub households: u32,
     /// Eco-tokens of its households together.
@@ -184,7 +184,7 @@ impl PodSupply {
         Self {
             id: id.to_string(),
             state: demand.into(),
-            share: crate::commons::Share::default(),
+            share: Share::default(),
             households: 0,
             tokens: 0.0,
             renewable: monitor.map_or(0.0, |m| m.renewable_fraction()),
@@ -467,7 +467,7 @@ fn overlay(
             Entity,
             &AssetTag,
             &Demand,
-            Option<&crate::commons::Share>,
+            Option<&Share>,
             Option<&Spec<kos_scene::LoadSpec>>,
         ),
         Or<(

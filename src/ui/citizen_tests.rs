@@ -97,7 +97,7 @@ fn the_overlay_draws_and_has_no_operator_controls() {
                 served_kw: 2.0,
                 shed_kw: 0.0,
             },
-            share: crate::commons::Share {
+            share: Share {
                 power_kw: Some(4.5),
                 water_l_per_h: Some(60.0),
                 mesh_mbps: None,

@@ -147,13 +147,11 @@ impl CommonsView {
                     s.shelters.iter().map(|x| x.places).sum(),
                 )
             }),
-            event: state.event.as_ref().filter(|e| e.to.is_none()).map(|e| {
-                (
-                    e.id.clone(),
-                    format!("{:?}", e.kind).to_lowercase(),
-                    e.from.clone(),
-                )
-            }),
+            event: state
+                .event
+                .as_ref()
+                .filter(|e| e.to.is_none())
+                .map(|e| (e.id.clone(), e.kind.label().to_string(), e.from.clone())),
             alarms: equity
                 .alarms
                 .iter()
@@ -187,82 +185,90 @@ pub fn commons_window(ctx: &egui::Context, v: &CommonsView) {
         .default_width(460.0)
         .default_open(v.resources.iter().any(|r| r.short) || v.shelter.is_some())
         .show(ctx, |ui| {
-            if let Some((id, kind, since)) = &v.event {
-                ui.colored_label(
-                    AMBER,
-                    format!("Conservation event {id} ({kind}) since {since}: save to earn tokens"),
-                );
-            }
-            for r in &v.resources {
-                ui.horizontal(|ui| {
-                    ui.colored_label(if r.short { AMBER } else { GREEN }, "●");
-                    ui.strong(r.name.as_str());
-                });
-                ui.monospace(format!(
-                    "supply {:.1}  demand {:.1}  allotted {:.1} {}   Jain {:.3}",
-                    r.capacity, r.demand, r.allocated, r.unit, r.jain
-                ));
-                ui.colored_label(
-                    if r.minimums_met { GREEN } else { RED },
-                    format!(
-                        "critical minimums {:.1} {}: {}",
-                        r.minimums,
-                        r.unit,
-                        if r.minimums_met { "met" } else { "NOT met" }
-                    ),
-                );
-                for (who, priority, missing) in &r.shortfalls {
-                    ui.colored_label(
-                        RED,
-                        format!("  {who}, priority {priority}: {missing:.1} missing"),
-                    );
-                }
-                if r.short {
-                    egui::CollapsingHeader::new("shares")
-                        .id_salt(("shares", &r.name))
-                        .show(ui, |ui| {
-                            egui::Grid::new(("grid", &r.name))
-                                .striped(true)
-                                .show(ui, |ui| {
-                                    for (who, asked, got) in &r.shares {
-                                        ui.label(who.as_str());
-                                        ui.monospace(format!("{got:.1} of {asked:.1} {}", r.unit));
-                                        let f = if *asked > 0.0 { got / asked } else { 1.0 };
-                                        ui.add(
-                                            egui::ProgressBar::new(f as f32).desired_width(90.0),
-                                        );
-                                        ui.end_row();
-                                    }
-                                });
-                        });
-                }
-                ui.separator();
-            }
-            if let Some((pf, pp, wf, wp, taken, places)) = v.shelter {
-                ui.strong("Shelter");
-                ui.label(format!(
-                    "{pf} families ({pp} people) placed whole, {taken} of {places} places; \
-                     {wf} families ({wp} people) waiting"
-                ));
-                ui.separator();
-            }
-            if !v.hhi.is_empty() {
-                let text: Vec<String> = v.hhi.iter().map(|(i, h)| format!("{i}: {h:.0}")).collect();
-                ui.label(format!("Supply concentration (HHI): {}", text.join(", ")));
-            }
-            if v.alarms.is_empty() {
-                ui.label("No hoarding or monopoly.");
-            } else {
-                for (who, resource, kind) in &v.alarms {
-                    ui.colored_label(RED, format!("{kind}: {who} ({resource})"));
-                }
-            }
-            ui.separator();
-            ui.strong(format!("Eco-tokens: {:.2} in all", v.tokens_total));
-            for (h, t) in &v.tokens {
-                ui.monospace(format!("{h:<20} {t:>10.3}"));
-            }
+            egui::ScrollArea::vertical()
+                .max_height(600.0)
+                .show(ui, |ui| commons_body(ui, v));
         });
+}
+
+fn commons_body(ui: &mut egui::Ui, v: &CommonsView) {
+    if let Some((id, kind, since)) = &v.event {
+        ui.colored_label(
+            AMBER,
+            format!("Conservation event {id} ({kind}) since {since}: save to earn tokens"),
+        );
+    }
+    for r in &v.resources {
+        ui.horizontal(|ui| {
+            // A painted dot: the default fonts have no circle glyph.
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+            let colour = if r.short { AMBER } else { GREEN };
+            ui.painter().circle_filled(rect.center(), 5.0, colour);
+            ui.strong(r.name.as_str());
+        });
+        ui.monospace(format!(
+            "supply {:.1}  demand {:.1}  allotted {:.1} {}   Jain {:.3}",
+            r.capacity, r.demand, r.allocated, r.unit, r.jain
+        ));
+        ui.colored_label(
+            if r.minimums_met { GREEN } else { RED },
+            format!(
+                "critical minimums {:.1} {}: {}",
+                r.minimums,
+                r.unit,
+                if r.minimums_met { "met" } else { "NOT met" }
+            ),
+        );
+        for (who, priority, missing) in &r.shortfalls {
+            ui.colored_label(
+                RED,
+                format!("  {who}, priority {priority}: {missing:.1} missing"),
+            );
+        }
+        if r.short {
+            egui::CollapsingHeader::new("shares")
+                .id_salt(("shares", &r.name))
+                .default_open(r.unit == "kW")
+                .show(ui, |ui| {
+                    egui::Grid::new(("grid", &r.name))
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for (who, asked, got) in &r.shares {
+                                ui.label(who.as_str());
+                                ui.monospace(format!("{got:.1} of {asked:.1} {}", r.unit));
+                                let f = if *asked > 0.0 { got / asked } else { 1.0 };
+                                ui.add(egui::ProgressBar::new(f as f32).desired_width(90.0));
+                                ui.end_row();
+                            }
+                        });
+                });
+        }
+        ui.separator();
+    }
+    if let Some((pf, pp, wf, wp, taken, places)) = v.shelter {
+        ui.strong("Shelter");
+        ui.label(format!(
+            "{pf} families ({pp} people) placed whole, {taken} of {places} places; \
+                     {wf} families ({wp} people) waiting"
+        ));
+        ui.separator();
+    }
+    if !v.hhi.is_empty() {
+        let text: Vec<String> = v.hhi.iter().map(|(i, h)| format!("{i}: {h:.0}")).collect();
+        ui.label(format!("Supply concentration (HHI): {}", text.join(", ")));
+    }
+    if v.alarms.is_empty() {
+        ui.label("No hoarding or monopoly.");
+    } else {
+        for (who, resource, kind) in &v.alarms {
+            ui.colored_label(RED, format!("{kind}: {who} ({resource})"));
+        }
+    }
+    ui.separator();
+    ui.strong(format!("Eco-tokens: {:.2} in all", v.tokens_total));
+    for (h, t) in &v.tokens {
+        ui.monospace(format!("{h:<20} {t:>10.3}"));
+    }
 }
 
 fn window(

@@ -306,3 +306,58 @@ fn a_device_must_sit_on_a_branch_end() {
             .any(|e| e.id.as_deref() == Some("fu2") && e.message.contains("not a line"))
     );
 }
+
+/// The commons' numbers out of range are placed at their line: a weight of zero, a negative
+/// water demand, more households with medical equipment than the load serves, a non-finite
+/// household size, a reservoir on a pod that is not a water works, a shelter share above 1.
+#[test]
+fn bad_commons_numbers_are_placed_at_their_line() {
+    let cases: [(&str, &str, &str); 6] = [
+        (
+            "households: 20),",
+            "households: 20, commons: (weight: 0.0)),",
+            "weight: 0.0",
+        ),
+        (
+            "households: 18),",
+            "households: 18, commons: (water_l_per_h: -4.0)),",
+            "water_l_per_h: -4.0",
+        ),
+        (
+            "households: 20),",
+            "households: 20, commons: (medical: 21)),",
+            "medical: 21",
+        ),
+        (
+            "households: 20),",
+            "households: 20, commons: (household_size: NaN)),",
+            "household_size: NaN",
+        ),
+        (
+            "power_kw: 25.0,",
+            "power_kw: 25.0, reservoir_m3: 10.0,",
+            "reservoir_m3: 10.0",
+        ),
+        (
+            "    routes: [",
+            "    modes: [(id: \"storm\", kind: Storm, rules: [Shelter(households: 1.5)])],\n    routes: [",
+            "Shelter(households: 1.5)",
+        ),
+    ];
+    for (from, to, needle) in cases {
+        assert!(TINY.contains(from), "{from}");
+        let text = TINY.replacen(from, to, 1);
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{needle}: {e:?}");
+        assert_eq!(e[0].line, line_of(&text, needle), "{needle}: {}", e[0]);
+    }
+    // Fine values load, and survive a round trip.
+    let text = TINY.replacen(
+        "households: 20),",
+        "households: 20, commons: (weight: 2.5, medical: 2, cap_kw: 30.0)),",
+        1,
+    );
+    let s = parse(&text, "t.ron").unwrap();
+    assert_eq!(s.loads[0].commons.medical, 2);
+    assert_eq!(parse(&to_ron(&s), "w.ron").unwrap(), s);
+}
