@@ -9,7 +9,8 @@
 //! progressive filling: all consumers' bundles grow together at the rate that keeps their
 //! weighted dominant shares equal; a consumer stops when its demand is met, or when a
 //! resource it needs (or a network limit over it) runs out. Events are processed in order,
-//! so the result needs no iteration and no tolerance: O(n log n + (R + limits) n R).
+//! so the result needs no iteration and no tolerance; each event costs the limits scanned for
+//! the next one and the consumers it stops: O(n log n + events x limits + n R).
 
 use crate::problem::Problem;
 use serde::Serialize;
@@ -187,32 +188,51 @@ pub fn allocate(p: &Problem) -> Allocation {
             frac[i] = 1.0;
         }
     }
-    // Draw on each cap: fixed by stopped consumers, rate per unit t of the active ones.
-    let uses = |i: usize, ci: usize, caps: &Vec<Cap>| extra[i][caps[ci].resource];
+    // Draw on each cap: fixed by stopped consumers, rate per unit t of the active ones; who
+    // draws through it, and how many of them still grow. Kept up to date as consumers stop,
+    // so that each event costs the consumers it stops, not all of them.
+    let uses = |i: usize, ci: usize| extra[i][caps[ci].resource];
     let mut fixed = vec![0.0f64; caps.len()];
     let mut rate = vec![0.0f64; caps.len()];
-    let recompute = |active: &Vec<bool>,
-                     frac: &Vec<f64>,
-                     fixed: &mut Vec<f64>,
-                     rate: &mut Vec<f64>,
-                     caps: &Vec<Cap>| {
-        fixed.iter_mut().for_each(|x| *x = 0.0);
-        rate.iter_mut().for_each(|x| *x = 0.0);
-        for i in 0..n {
-            for &ci in &caps_of[i] {
-                let u = uses(i, ci, caps);
-                if u == 0.0 {
-                    continue;
-                }
-                if active[i] {
-                    rate[ci] += w[i] * u / sigma[i];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); caps.len()];
+    let mut growing = vec![0usize; caps.len()];
+    for i in 0..n {
+        for &ci in &caps_of[i] {
+            let u = uses(i, ci);
+            if u == 0.0 {
+                continue;
+            }
+            members[ci].push(i);
+            if active[i] {
+                rate[ci] += w[i] * u / sigma[i];
+                growing[ci] += 1;
+            } else {
+                fixed[ci] += frac[i] * u;
+            }
+        }
+    }
+    // Stops consumer `i` at fraction `f` of its bundle.
+    let mut stop = |i: usize,
+                    f: f64,
+                    active: &mut Vec<bool>,
+                    frac: &mut Vec<f64>,
+                    fixed: &mut Vec<f64>,
+                    rate: &mut Vec<f64>| {
+        active[i] = false;
+        frac[i] = f;
+        for &ci in &caps_of[i] {
+            let u = uses(i, ci);
+            if u > 0.0 {
+                fixed[ci] += f * u;
+                growing[ci] -= 1;
+                rate[ci] = if growing[ci] == 0 {
+                    0.0
                 } else {
-                    fixed[ci] += frac[i] * u;
-                }
+                    (rate[ci] - w[i] * u / sigma[i]).max(0.0)
+                };
             }
         }
     };
-    recompute(&active, &frac, &mut fixed, &mut rate, &caps);
     // Consumers in the order their demand would be met.
     let mut finish: Vec<usize> = (0..n).filter(|&i| active[i]).collect();
     finish.sort_by(|&a, &b| {
@@ -244,27 +264,18 @@ pub fn allocate(p: &Problem) -> Allocation {
                 // A cap runs out: everyone still growing who needs it stops here.
                 t = ts;
                 saturated[ci] = true;
-                for i in 0..n {
-                    if active[i] && caps_of[i].contains(&ci) && uses(i, ci, &caps) > 0.0 {
-                        active[i] = false;
-                        frac[i] = (t * w[i] / sigma[i]).min(1.0);
+                for k in 0..members[ci].len() {
+                    let i = members[ci][k];
+                    if active[i] {
+                        let f = (t * w[i] / sigma[i]).min(1.0);
+                        stop(i, f, &mut active, &mut frac, &mut fixed, &mut rate);
                     }
                 }
-                recompute(&active, &frac, &mut fixed, &mut rate, &caps);
             }
             (Some(tf), _) => {
                 // The next demand is met in full.
                 t = tf;
-                let i = finish[next];
-                active[i] = false;
-                frac[i] = 1.0;
-                for &ci in &caps_of[i] {
-                    let u = uses(i, ci, &caps);
-                    if u > 0.0 {
-                        rate[ci] = (rate[ci] - w[i] * u / sigma[i]).max(0.0);
-                        fixed[ci] += u;
-                    }
-                }
+                stop(finish[next], 1.0, &mut active, &mut frac, &mut fixed, &mut rate);
             }
         }
     }
