@@ -161,7 +161,7 @@ pub fn summarise(
                 iterations: i.iterations,
             })
             .collect(),
-        allocation: commons.map(|c| c.clone()).unwrap_or_default(),
+        allocation: commons.map(|c| c.summary()).unwrap_or_default(),
     });
 }
 
@@ -224,6 +224,19 @@ pub fn asset_states(world: &mut World) -> BTreeMap<String, Value> {
             j["other_suppliers_kwh"] = json!(m.other_suppliers_kwh);
         }
         o.insert("monitor".into(), j);
+    }
+    let mut shares = world.query::<(&AssetTag, &Share)>();
+    for (id, share) in shares.iter(world) {
+        if *share == Share::default() {
+            continue;
+        }
+        if let Some(Value::Object(o)) = out.get_mut(&id.0) {
+            o.insert(
+                "share".into(),
+                json!({"power_kw": share.power_kw, "water_l_per_h": share.water_l_per_h,
+                       "mesh_mbps": share.mesh_mbps}),
+            );
+        }
     }
     let mut wear = world.query::<(
         &AssetTag,

@@ -125,12 +125,12 @@ pub(super) fn watch(
     // Metered draws against the shares they were given.
     let mut power_draws = Vec::new();
     let mut water_draws = Vec::new();
-    let mut list: Vec<_> = consumers.iter().collect();
+    let mut list: Vec<_> = consumers
+        .iter()
+        .filter_map(|(tag, _, share, metered)| metered.map(|m| (tag, share, readings(m))))
+        .collect();
     list.sort_by(|a, b| a.0.cmp(b.0));
-    for (tag, _, share, metered, ..) in &list {
-        let Some((p_kw, water)) = metered.map(readings) else {
-            continue;
-        };
+    for (tag, share, (p_kw, water)) in list {
         if let (Some(limit), Some(drawn)) = (share.power_kw, p_kw) {
             power_draws.push(Draw {
                 consumer: tag.0.clone(),

@@ -3,16 +3,17 @@
 //! critical pods keep a fifth for emergency communications.
 
 use bevy::prelude::*;
-use kos_commons::{Consumer, Problem, allocate};
 use kos_scene::{LoadSpec, PodKind, PodSpec};
 
-use super::{CommonsSettings, CommonsState, Member, Outcome, Share, bind};
+use super::{Ask, CommonsSettings, CommonsState, Member, Share, bind, share_one};
 use crate::model::*;
+use crate::sim::plan::DispatchPlan;
 
 #[allow(clippy::type_complexity)]
 pub(super) fn allocate_mesh(
     settings: Res<CommonsSettings>,
     mut state: ResMut<CommonsState>,
+    plan: Res<DispatchPlan>,
     mut consumers: Query<(
         Entity,
         &AssetTag,
@@ -24,8 +25,12 @@ pub(super) fn allocate_mesh(
     mut commands: Commands,
 ) {
     let s = &settings.0;
-    let mut list: Vec<_> = consumers.iter().collect();
-    list.sort_by(|a, b| a.1.cmp(b.1));
+    // In asset-id order (the dispatch plan's): the same problem whatever the entities' order.
+    let list: Vec<_> = plan
+        .consumers
+        .iter()
+        .filter_map(|c| consumers.get(c.entity).ok())
+        .collect();
     let core_up = list.iter().any(|(_, _, d, _, pod, _)| {
         pod.is_some_and(|p| p.kind == PodKind::DataCentre) && d.served && d.fraction > 0.5
     });
@@ -34,13 +39,7 @@ pub(super) fn allocate_mesh(
     } else {
         s.mesh_backup_mbps
     };
-    let mut problem = Problem {
-        resources: vec!["mesh_mbps".into()],
-        capacity: vec![capacity],
-        consumers: Vec::new(),
-        groups: Vec::new(),
-    };
-    let mut entities = Vec::new();
+    let mut asks = Vec::new();
     for (e, _, d, load, pod, _) in &list {
         if pod.is_some_and(|p| p.kind == PodKind::DataCentre) {
             continue;
@@ -54,31 +53,20 @@ pub(super) fn allocate_mesh(
             continue;
         }
         let critical = m.pod.is_some() && m.minimum_priority > 0;
-        problem.consumers.push(Consumer {
-            id: m.id.clone(),
-            demand: vec![want],
+        asks.push(Ask {
+            entity: *e,
+            id: m.id,
+            want,
+            minimum: if critical { 0.2 * want } else { 0.0 },
             weight: m.weight,
-            minimum: if critical {
-                vec![0.2 * want]
-            } else {
-                Vec::new()
-            },
             priority: if critical { 2 } else { 0 },
         });
-        entities.push(*e);
     }
-    drop(list);
-    if problem.validate().is_err() {
+    let Some((outcome, limit)) = share_one("mesh_mbps", capacity, &asks) else {
         return;
-    }
-    let a = allocate(&problem);
-    let outcome = Outcome::of(&problem, &a);
-    let mut limit = std::collections::BTreeMap::new();
-    for (i, e) in entities.iter().enumerate() {
-        if outcome.short && a.satisfied[i] < 1.0 - 1e-9 {
-            limit.insert(*e, a.amounts[i][0]);
-        }
-    }
+    };
+    drop(asks);
+    drop(list);
     for (e, _, _, _, _, share) in &mut consumers {
         let l = limit.get(&e).copied();
         bind(e, share, &mut commands, |s| &mut s.mesh_mbps, l);

@@ -78,13 +78,15 @@ pub struct Outcome {
     pub jain_drf: f64,
     /// Minimums not met, highest priority first.
     pub shortfalls: Vec<Shortfall>,
-    /// Every consumer's share (in the report only while short).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Every consumer's share while short (for the overlay; the report carries each load's
+    /// and pod's final share with its state instead, so that its size does not grow with
+    /// consumers times ticks).
+    #[serde(skip)]
     pub shares: Vec<ConsumerShare>,
 }
 
 impl Outcome {
-    /// Summarises an allocation of `p`; keeps the shares when `keep_shares`.
+    /// Summarises an allocation of `p`, with every consumer's share while short.
     fn of(p: &Problem, a: &Allocation) -> Self {
         let r = p.resources.len();
         let sum = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
@@ -147,14 +149,88 @@ pub struct CommonsState {
     pub capped: Vec<(String, String, f64)>,
 }
 
+impl Outcome {
+    /// Enough for everyone: each gets what it asks. `weighted` are the weighted dominant
+    /// shares of what each asks beyond its minimum (for DRF's own Jain index).
+    fn plenty(
+        resources: Vec<String>,
+        capacity: Vec<f64>,
+        demand: Vec<f64>,
+        minimums: Vec<f64>,
+        weighted: &[f64],
+    ) -> Self {
+        Self {
+            resources,
+            capacity,
+            allocated: demand.clone(),
+            demand,
+            minimums,
+            short: false,
+            minimums_met: true,
+            jain: 1.0,
+            jain_drf: kos_commons::jain_index(weighted),
+            shortfalls: Vec::new(),
+            shares: Vec::new(),
+        }
+    }
+
+    /// The same without the consumers' shares.
+    fn summary(&self) -> Self {
+        Self {
+            resources: self.resources.clone(),
+            capacity: self.capacity.clone(),
+            demand: self.demand.clone(),
+            allocated: self.allocated.clone(),
+            minimums: self.minimums.clone(),
+            short: self.short,
+            minimums_met: self.minimums_met,
+            jain: self.jain,
+            jain_drf: self.jain_drf,
+            shortfalls: self.shortfalls.clone(),
+            shares: Vec::new(),
+        }
+    }
+}
+
+impl CommonsState {
+    /// The state without the consumers' shares and the families' places (what the report
+    /// keeps of each tick).
+    pub fn summary(&self) -> Self {
+        Self {
+            power: self
+                .power
+                .iter()
+                .map(|i| power::PowerIsland {
+                    reference: i.reference.clone(),
+                    tied: i.tied,
+                    horizon_h: i.horizon_h,
+                    outcome: i.outcome.summary(),
+                    deferred_kw: i.deferred_kw,
+                })
+                .collect(),
+            water: self.water.as_ref().map(|w| water::WaterOutcome {
+                works_up: w.works_up,
+                production_l_per_h: w.production_l_per_h,
+                stored_m3: w.stored_m3,
+                hours_left: w.hours_left,
+                outcome: w.outcome.summary(),
+            }),
+            mesh: self.mesh.as_ref().map(Outcome::summary),
+            shelter: self.shelter.as_ref().map(ShelterOutcome::summary),
+            event: self.event.clone(),
+            tokens_minted: self.tokens_minted,
+            hhi: self.hhi.clone(),
+            capped: self.capped.clone(),
+        }
+    }
+}
+
 /// What a load or pod is to the commons: its weight, critical minimum, needs and caps, from
 /// its spec and the scene's settings.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Member {
+pub struct Member<'a> {
     /// Asset id.
-    pub id: String,
-    /// Connection bus id.
-    pub bus: String,
+    pub id: &'a str,
     /// The pod's kind (`None`: a load).
     pub pod: Option<PodKind>,
     /// Households (a pod: 0).
@@ -183,16 +259,19 @@ pub struct Member {
 /// concentrator and a fridge for medicines).
 pub const MEDICAL_KW: f64 = 0.5;
 
-impl Member {
+impl<'a> Member<'a> {
     /// A load's or pod's place in the commons (`None` for anything else).
-    pub fn of(load: Option<&LoadSpec>, pod: Option<&PodSpec>, s: &CommonsSpec) -> Option<Self> {
+    pub fn of(
+        load: Option<&'a LoadSpec>,
+        pod: Option<&'a PodSpec>,
+        s: &CommonsSpec,
+    ) -> Option<Self> {
         if let Some(l) = load {
             let k = &l.commons;
             let size = k.household_size.unwrap_or(s.household_size);
             let critical = l.priority == Priority::Critical;
             return Some(Self {
-                id: l.id.clone(),
-                bus: l.bus.clone(),
+                id: &l.id,
                 pod: None,
                 households: l.households,
                 people: l.households as f64 * size,
@@ -223,8 +302,7 @@ impl Member {
             PodKind::FabricationHub => (0.0, 0),
         };
         Some(Self {
-            id: p.id.clone(),
-            bus: p.bus.clone(),
+            id: &p.id,
             pod: Some(p.kind),
             households: 0,
             people: p.occupants as f64,
@@ -252,6 +330,72 @@ impl Member {
             0
         }
     }
+}
+
+/// One consumer's ask of a single resource.
+struct Ask<'a> {
+    entity: Entity,
+    id: &'a str,
+    want: f64,
+    minimum: f64,
+    weight: f64,
+    priority: u32,
+}
+
+/// Shares one resource among the asks: when they all fit, each gets what it asks and no
+/// problem is solved; else by critical minimums and weighted DRF. The outcome, and the limit
+/// of each consumer that gets less than it asks.
+fn share_one(
+    resource: &str,
+    capacity: f64,
+    asks: &[Ask],
+) -> Option<(Outcome, std::collections::BTreeMap<Entity, f64>)> {
+    let total: f64 = asks.iter().map(|a| a.want).sum();
+    if total <= capacity {
+        let weighted: Vec<f64> = asks
+            .iter()
+            .filter(|a| a.want > a.minimum && capacity > 0.0)
+            .map(|a| (a.want - a.minimum) / capacity / a.weight)
+            .collect();
+        let outcome = Outcome::plenty(
+            vec![resource.to_string()],
+            vec![capacity],
+            vec![total],
+            vec![asks.iter().map(|a| a.minimum).sum()],
+            &weighted,
+        );
+        return Some((outcome, Default::default()));
+    }
+    let problem = Problem {
+        resources: vec![resource.to_string()],
+        capacity: vec![capacity],
+        consumers: asks
+            .iter()
+            .map(|a| kos_commons::Consumer {
+                id: a.id.to_string(),
+                demand: vec![a.want],
+                weight: a.weight,
+                minimum: if a.minimum > 0.0 {
+                    vec![a.minimum]
+                } else {
+                    Vec::new()
+                },
+                priority: a.priority,
+            })
+            .collect(),
+        groups: Vec::new(),
+    };
+    // Numbers out of range (a telemetry value the ingest let through): no allocation.
+    problem.validate().ok()?;
+    let a = kos_commons::allocate(&problem);
+    let outcome = Outcome::of(&problem, &a);
+    let limits = asks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| a.satisfied[i] < 1.0 - 1e-9)
+        .map(|(i, ask)| (ask.entity, a.amounts[i][0]))
+        .collect();
+    Some((outcome, limits))
 }
 
 /// Sets one field of a consumer's share, inserting a share where the consumer has none (only

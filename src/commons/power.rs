@@ -10,8 +10,9 @@
 //! together. Deferrable loads get nothing while the island is short; what they missed is
 //! owed and released in the first hours with surplus.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use bevy::ecs::entity::EntityHashMap;
 use bevy::prelude::*;
 use kos_commons::{Consumer, Group, Problem, allocate};
 use kos_energy::storage::Battery;
@@ -104,15 +105,76 @@ fn energy_shortfalls(p: &Problem) -> Vec<kos_commons::drf::Shortfall> {
     out
 }
 
+/// The power outcome of a tied island when everyone's demand (within its caps) fits its
+/// capacity and every feeder's rating: `None` when someone must be limited.
+fn plenty<'a>(
+    capacity: f64,
+    planned: impl Iterator<Item = &'a crate::sim::plan::PlannedConsumer>,
+    consumers: &Query<(
+        Entity,
+        &Demand,
+        Option<&Spec<LoadSpec>>,
+        Option<&Spec<PodSpec>>,
+        Option<&mut Share>,
+        Option<&mut Deferred>,
+    )>,
+    s: &kos_scene::CommonsSpec,
+    equity: &EquityState,
+    feeder_of: &[Vec<usize>],
+    feeder_cap: &dyn Fn(usize) -> f64,
+) -> Option<Outcome> {
+    let (mut total, mut minimums) = (0.0, 0.0);
+    let mut on_feeder: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut weighted = Vec::new();
+    for c in planned {
+        let Ok((_, d, load, pod, ..)) = consumers.get(c.entity) else {
+            continue;
+        };
+        let Some(m) = Member::of(load.map(|l| &l.0), pod.map(|p| &p.0), s) else {
+            continue;
+        };
+        let kw = d.p_kw.max(0.0);
+        let capped = [m.cap_kw, equity.cap_kw(m.id)]
+            .into_iter()
+            .flatten()
+            .any(|cap| cap < kw);
+        if capped {
+            return None;
+        }
+        total += kw;
+        let minimum = (m.minimum * kw + m.medical as f64 * MEDICAL_KW).min(kw);
+        minimums += minimum;
+        if !m.deferrable && kw > minimum && capacity > 0.0 {
+            weighted.push((kw - minimum) / capacity / m.weight);
+        }
+        for &f in &feeder_of[c.bus] {
+            *on_feeder.entry(f).or_default() += kw;
+        }
+    }
+    let fits = total <= capacity && on_feeder.iter().all(|(&f, &kw)| kw <= feeder_cap(f));
+    fits.then(|| {
+        Outcome::plenty(
+            vec!["power_kw".into()],
+            vec![capacity],
+            vec![total],
+            vec![minimums],
+            &weighted,
+        )
+    })
+}
+
 /// Hours from `hour` to the next `morning` (local hours of day), at least a quarter hour.
 pub fn hours_until(hour: f64, morning: f64) -> f64 {
     let h = (morning - hour).rem_euclid(24.0);
     if h < 0.25 { 24.0 } else { h }
 }
 
-/// The feeders: for each transformer, the buses reachable from its low-voltage bus without
-/// crossing a transformer, and its rating in kW.
-fn feeders(grid: &Grid, transformers: &[&TransformerSpec]) -> Vec<(String, BTreeSet<usize>, f64)> {
+/// The feeders: for each transformer, its id and rating in kW; and for each bus, the feeders
+/// it is on (the buses reachable from a transformer's low-voltage bus without crossing a
+/// transformer).
+type Feeders = (Vec<(String, f64)>, Vec<Vec<usize>>);
+
+fn feeders(grid: &Grid, transformers: &[&TransformerSpec]) -> Feeders {
     let model = &grid.model;
     let net = &model.network;
     let mut adjacent = vec![Vec::new(); net.buses.len()];
@@ -123,23 +185,26 @@ fn feeders(grid: &Grid, transformers: &[&TransformerSpec]) -> Vec<(String, BTree
             adjacent[b.to].push(b.from);
         }
     }
-    let mut out = Vec::new();
+    let mut list = Vec::new();
+    let mut of_bus = vec![Vec::new(); net.buses.len()];
     for t in transformers {
         let Some(&lv) = model.bus_index.get(&t.lv_bus) else {
             continue;
         };
-        let mut seen = BTreeSet::from([lv]);
+        let f = list.len();
+        list.push((t.id.clone(), t.rating_kva * POD_POWER_FACTOR));
+        of_bus[lv].push(f);
         let mut stack = vec![lv];
         while let Some(b) = stack.pop() {
             for &o in &adjacent[b] {
-                if seen.insert(o) {
+                if of_bus[o].last() != Some(&f) {
+                    of_bus[o].push(f);
                     stack.push(o);
                 }
             }
         }
-        out.push((t.id.clone(), seen, t.rating_kva * POD_POWER_FACTOR));
     }
-    out
+    (list, of_bus)
 }
 
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -159,6 +224,7 @@ pub(super) fn allocate_power(
         Option<&IslandSocMin>,
     )>,
     transformers: Query<&Spec<TransformerSpec>>,
+    mut cached: Local<Option<(u64, Feeders)>>,
     mut consumers: Query<(
         Entity,
         &Demand,
@@ -174,12 +240,17 @@ pub(super) fn allocate_power(
     let islands = find_islands(net, |k| net.branches[k].in_service);
     let dt_h = clock.tick_s as f64 / 3600.0;
     let hour = clock.hour_of_day();
-    let mut transformer_specs: Vec<&TransformerSpec> = transformers.iter().map(|t| &t.0).collect();
-    transformer_specs.sort_by(|a, b| a.id.cmp(&b.id));
-    let feeders = feeders(&grid, &transformer_specs);
+    // The feeders change only with the grid (rebuilt when a module is plugged in or a rating
+    // changes).
+    if cached.as_ref().is_none_or(|c| c.0 != grid.generation) {
+        let mut specs: Vec<&TransformerSpec> = transformers.iter().map(|t| &t.0).collect();
+        specs.sort_by(|a, b| a.id.cmp(&b.id));
+        *cached = Some((grid.generation, feeders(&grid, &specs)));
+    }
+    let (feeders, feeder_of) = &cached.as_ref().expect("just set").1;
     let mut result = Vec::new();
     // Shares to set, by entity, after the loop (consumers not in a held island: none).
-    let mut limits: BTreeMap<Entity, Option<f64>> = BTreeMap::new();
+    let mut limits: EntityHashMap<Option<f64>> = EntityHashMap::default();
     for (id, island) in islands.islands.iter().enumerate() {
         let Some(reference) = island.reference else {
             continue;
@@ -252,6 +323,47 @@ pub(super) fn allocate_power(
         });
         let horizon = (!tied).then_some(hours);
 
+        // What each feeder's own units give: its consumers draw together at most the
+        // transformer's rating plus that.
+        let mut local = vec![0.0; feeders.len()];
+        for (g, role) in plan.roles.iter().enumerate() {
+            let kw = match *role {
+                UnitRole::Renewable { available_kw } => available_kw,
+                UnitRole::Store(l) => l.max_discharge_kw,
+                UnitRole::Dispatchable { range, .. } => range.max_kw,
+                UnitRole::Measured(kw) => kw.max(0.0),
+                UnitRole::Tie(_) | UnitRole::Off => 0.0,
+            };
+            for &f in &feeder_of[net.generators[g].bus] {
+                local[f] += kw;
+            }
+        }
+        let feeder_cap = |f: usize| feeders[f].1 + local[f];
+        // A tied island with enough for everyone (the usual case): no limits, no problem to
+        // solve.
+        if tied
+            && let Some(island) = plenty(
+                (power + store_peak - losses).max(0.0),
+                plan.consumers.iter().filter(|c| in_island(c.bus)),
+                &consumers,
+                s,
+                &equity,
+                &feeder_of,
+                &feeder_cap,
+            )
+        {
+            for c in plan.consumers.iter().filter(|c| in_island(c.bus)) {
+                limits.insert(c.entity, None);
+            }
+            result.push(PowerIsland {
+                reference: net.buses[reference].name.clone(),
+                tied,
+                horizon_h: None,
+                outcome: island,
+                deferred_kw: 0.0,
+            });
+            continue;
+        }
         // Who asks, in asset-id order (the plan's).
         let mut problem = Problem {
             resources: if tied {
@@ -280,7 +392,7 @@ pub(super) fn allocate_power(
             let Some(m) = Member::of(load.map(|l| &l.0), pod.map(|p| &p.0), s) else {
                 continue;
             };
-            let cap = [m.cap_kw, equity.cap_kw(&m.id)]
+            let cap = [m.cap_kw, equity.cap_kw(m.id)]
                 .into_iter()
                 .flatten()
                 .fold(f64::INFINITY, f64::min);
@@ -293,7 +405,7 @@ pub(super) fn allocate_power(
                 minimum.push((m.minimum * e + m.medical as f64 * MEDICAL_KW * h).min(e));
             }
             let consumer = Consumer {
-                id: m.id.clone(),
+                id: m.id.to_string(),
                 demand,
                 weight: m.weight,
                 priority: m.priority(),
@@ -313,35 +425,19 @@ pub(super) fn allocate_power(
                 bus_of.push(c.bus);
             }
         }
-        for (tid, buses, rating_kw) in &feeders {
-            // What the feeder's consumers may draw together: the transformer's rating plus
-            // what its own units give.
-            let local: f64 = plan
-                .roles
-                .iter()
-                .enumerate()
-                .filter(|(g, _)| buses.contains(&net.generators[*g].bus))
-                .map(|(_, r)| match *r {
-                    UnitRole::Renewable { available_kw } => available_kw,
-                    UnitRole::Store(l) => l.max_discharge_kw,
-                    UnitRole::Dispatchable { range, .. } => range.max_kw,
-                    UnitRole::Measured(kw) => kw.max(0.0),
-                    UnitRole::Tie(_) | UnitRole::Off => 0.0,
-                })
-                .sum();
-            let kw = rating_kw + local;
-            let members: Vec<String> = problem
-                .consumers
-                .iter()
-                .zip(&bus_of)
-                .filter(|(_, b)| buses.contains(b))
-                .map(|(c, _)| c.id.clone())
-                .collect();
+        // Each feeder's consumers.
+        let mut members: Vec<Vec<String>> = vec![Vec::new(); feeders.len()];
+        for (c, &bus) in problem.consumers.iter().zip(&bus_of) {
+            for &f in &feeder_of[bus] {
+                members[f].push(c.id.clone());
+            }
+        }
+        for (f, members) in members.into_iter().enumerate() {
             if !members.is_empty() {
-                let mut cap = vec![Some(kw)];
+                let mut cap = vec![Some(feeder_cap(f))];
                 cap.resize(problem.resources.len(), None);
                 problem.groups.push(Group {
-                    id: tid.clone(),
+                    id: feeders[f].0.clone(),
                     members,
                     cap,
                 });

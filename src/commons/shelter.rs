@@ -47,6 +47,24 @@ pub struct ShelterOutcome {
     pub placement: Vec<(String, Option<String>)>,
 }
 
+impl ShelterOutcome {
+    /// The same without each family's place.
+    pub fn summary(&self) -> Self {
+        Self {
+            households_share: self.households_share,
+            families: self.families,
+            people: self.people,
+            placed_families: self.placed_families,
+            placed_people: self.placed_people,
+            waiting_families: self.waiting_families,
+            waiting_people: self.waiting_people,
+            medical_waiting: self.medical_waiting,
+            shelters: self.shelters.clone(),
+            placement: Vec::new(),
+        }
+    }
+}
+
 /// The families of the loads that seek shelter when `share` of households do.
 pub fn families(loads: &[&LoadSpec], share: f64, default_size: f64, seed: u64) -> Vec<Family> {
     let mut out = Vec::new();

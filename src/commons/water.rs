@@ -7,13 +7,13 @@
 //! output beyond what is allotted refills the reservoir.
 
 use bevy::prelude::*;
-use kos_commons::{Consumer, Problem, allocate};
 use kos_scene::{DepotSpec, PodKind, PodSpec};
 use serde::Serialize;
 
-use super::{CommonsSettings, CommonsState, Member, Outcome, Share, bind};
+use super::{Ask, CommonsSettings, CommonsState, Member, Outcome, Share, bind, share_one};
 use crate::model::*;
 use crate::sim::SimClock;
+use crate::sim::plan::DispatchPlan;
 use crate::sim::storage::{StockLevels, is_water};
 
 /// The water outcome of a tick.
@@ -36,8 +36,8 @@ pub struct WaterOutcome {
 /// start).
 #[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct WaterStores {
-    /// Level of each works' reservoir by pod id, m3.
-    pub reservoir_m3: std::collections::BTreeMap<String, f64>,
+    /// Level and capacity of each works' reservoir by pod id, m3.
+    pub reservoir_m3: std::collections::BTreeMap<String, (f64, f64)>,
     /// When the works went down (local time, s), while they are.
     pub down_since_s: Option<i64>,
 }
@@ -48,6 +48,7 @@ pub(super) fn allocate_water(
     settings: Res<CommonsSettings>,
     mut stores: ResMut<WaterStores>,
     mut state: ResMut<CommonsState>,
+    plan: Res<DispatchPlan>,
     mut consumers: Query<(
         Entity,
         &AssetTag,
@@ -65,15 +66,22 @@ pub(super) fn allocate_water(
     let mut production = 0.0;
     let mut works_up = false;
     let mut any_works = false;
-    let mut list: Vec<_> = consumers.iter().collect();
-    list.sort_by(|a, b| a.1.cmp(b.1));
+    // In asset-id order (the dispatch plan's): the same problem whatever the entities' order.
+    let list: Vec<_> = plan
+        .consumers
+        .iter()
+        .filter_map(|c| consumers.get(c.entity).ok())
+        .collect();
     for (_, tag, d, _, pod, _) in &list {
         if let Some(p) = pod.filter(|p| p.kind == PodKind::WaterUtility) {
             any_works = true;
-            stores
+            // Full at the start; the capacity follows the spec.
+            let r = stores
                 .reservoir_m3
                 .entry(tag.0.clone())
-                .or_insert(p.reservoir_m3);
+                .or_insert((p.reservoir_m3, p.reservoir_m3));
+            r.1 = p.reservoir_m3;
+            r.0 = r.0.min(r.1);
             if d.served && d.fraction > 0.5 {
                 works_up = true;
                 production += p.water_m3_per_day * 1000.0 / 24.0;
@@ -84,7 +92,7 @@ pub(super) fn allocate_water(
         state.water = None;
         return;
     }
-    let reservoir: f64 = stores.reservoir_m3.values().sum();
+    let reservoir: f64 = stores.reservoir_m3.values().map(|r| r.0).sum();
     let mut depot_list: Vec<_> = depots.iter_mut().collect();
     depot_list.sort_by(|a, b| a.0.cmp(b.0));
     let depot_water: f64 = depot_list
@@ -113,13 +121,7 @@ pub(super) fn allocate_water(
     let capacity = production + stored * 1000.0 / left_h;
 
     // Who asks.
-    let mut problem = Problem {
-        resources: vec!["water_l_per_h".into()],
-        capacity: vec![capacity],
-        consumers: Vec::new(),
-        groups: Vec::new(),
-    };
-    let mut entities = Vec::new();
+    let mut asks = Vec::new();
     for (e, _, _, load, pod, _) in &list {
         if pod.is_some_and(|p| p.kind == PodKind::WaterUtility) {
             continue;
@@ -131,37 +133,29 @@ pub(super) fn allocate_water(
         if want <= 0.0 {
             continue;
         }
-        let minimum = match m.pod {
-            Some(PodKind::Clinic) => want,
-            Some(PodKind::Shelter) => 0.5 * want,
-            Some(_) => m.minimum * want,
-            None => (m.people * s.water_minimum_l_per_person_day / 24.0).min(want),
-        };
-        problem.consumers.push(Consumer {
-            id: m.id.clone(),
-            demand: vec![want],
+        asks.push(Ask {
+            entity: *e,
+            id: m.id,
+            want,
+            minimum: match m.pod {
+                Some(PodKind::Clinic) => want,
+                Some(PodKind::Shelter) => 0.5 * want,
+                Some(_) => m.minimum * want,
+                None => (m.people * s.water_minimum_l_per_person_day / 24.0).min(want),
+            },
             weight: m.weight,
-            minimum: vec![minimum],
             priority: match m.pod {
                 Some(PodKind::Clinic) => 3,
                 Some(PodKind::Shelter) => 2,
                 _ => 1,
             },
         });
-        entities.push(*e);
     }
-    drop(list);
-    if problem.validate().is_err() {
+    let Some((outcome, limit)) = share_one("water_l_per_h", capacity, &asks) else {
         return;
-    }
-    let a = allocate(&problem);
-    let outcome = Outcome::of(&problem, &a);
-    let mut limit = std::collections::BTreeMap::new();
-    for (i, e) in entities.iter().enumerate() {
-        if outcome.short && a.satisfied[i] < 1.0 - 1e-9 {
-            limit.insert(*e, a.amounts[i][0]);
-        }
-    }
+    };
+    drop(asks);
+    drop(list);
     for (e, _, _, _, _, share) in &mut consumers {
         let l = limit.get(&e).copied();
         bind(e, share, &mut commands, |s| &mut s.water_l_per_h, l);
@@ -173,20 +167,15 @@ pub(super) fn allocate_water(
     if from_stores_m3 < 0.0 {
         // Output to spare refills the reservoirs up to their capacity.
         let mut spare = -from_stores_m3;
-        for (id, level) in stores.reservoir_m3.iter_mut() {
-            let cap = consumers
-                .iter()
-                .find(|c| c.1.0 == *id)
-                .and_then(|c| c.4.map(|p| p.reservoir_m3))
-                .unwrap_or(0.0);
-            let add = (cap - *level).clamp(0.0, spare);
+        for (level, cap) in stores.reservoir_m3.values_mut() {
+            let add = (*cap - *level).clamp(0.0, spare);
             *level += add;
             spare -= add;
         }
         from_stores_m3 = 0.0;
     }
     let draw_rate_m3_h = from_stores_m3 / dt_h;
-    for level in stores.reservoir_m3.values_mut() {
+    for (level, _) in stores.reservoir_m3.values_mut() {
         let take = level.min(from_stores_m3);
         *level -= take;
         from_stores_m3 -= take;
@@ -208,7 +197,7 @@ pub(super) fn allocate_water(
     state.water = Some(WaterOutcome {
         works_up,
         production_l_per_h: production,
-        stored_m3: stores.reservoir_m3.values().sum::<f64>()
+        stored_m3: stores.reservoir_m3.values().map(|r| r.0).sum::<f64>()
             + depot_list
                 .iter()
                 .flat_map(|(_, spec, levels)| {

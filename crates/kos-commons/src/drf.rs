@@ -9,10 +9,32 @@
 //! progressive filling: all consumers' bundles grow together at the rate that keeps their
 //! weighted dominant shares equal; a consumer stops when its demand is met, or when a
 //! resource it needs (or a network limit over it) runs out. Events are processed in order,
-//! so the result needs no iteration and no tolerance; each event costs the limits scanned for
-//! the next one and the consumers it stops: O(n log n + events x limits + n R).
+//! so the result needs no iteration and no tolerance; the limits wait in a heap by the time
+//! they run out, and each event costs only the consumers it stops and their limits:
+//! O((n R + limits) log(n R + limits)).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::problem::Problem;
+
+/// A time of the filling, ordered as `f64::total_cmp` orders it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Time(f64);
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
 use serde::Serialize;
 
 /// A critical minimum that could not be served.
@@ -67,6 +89,34 @@ struct Cap {
     members: Option<Vec<usize>>,
     /// What is left.
     left: f64,
+}
+
+/// Each cap's draw during the filling: fixed by stopped consumers, rate per unit of the level
+/// of the active ones, how many still grow, and the caps whose draw changed in this event.
+struct Draws {
+    fixed: Vec<f64>,
+    rate: Vec<f64>,
+    growing: Vec<usize>,
+    is_dirty: Vec<bool>,
+    dirty: Vec<usize>,
+}
+
+impl Draws {
+    /// A consumer drawing `rate` per unit of the level through cap `ci` stops, holding
+    /// `amount`.
+    fn stop(&mut self, ci: usize, amount: f64, rate: f64) {
+        self.fixed[ci] += amount;
+        self.growing[ci] -= 1;
+        self.rate[ci] = if self.growing[ci] == 0 {
+            0.0
+        } else {
+            (self.rate[ci] - rate).max(0.0)
+        };
+        if !self.is_dirty[ci] {
+            self.is_dirty[ci] = true;
+            self.dirty.push(ci);
+        }
+    }
 }
 
 /// Allocates a validated problem (see [`Problem::validate`]).
@@ -192,10 +242,14 @@ pub fn allocate(p: &Problem) -> Allocation {
     // draws through it, and how many of them still grow. Kept up to date as consumers stop,
     // so that each event costs the consumers it stops, not all of them.
     let uses = |i: usize, ci: usize| extra[i][caps[ci].resource];
-    let mut fixed = vec![0.0f64; caps.len()];
-    let mut rate = vec![0.0f64; caps.len()];
+    let mut d = Draws {
+        fixed: vec![0.0; caps.len()],
+        rate: vec![0.0; caps.len()],
+        growing: vec![0; caps.len()],
+        is_dirty: vec![false; caps.len()],
+        dirty: Vec::new(),
+    };
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); caps.len()];
-    let mut growing = vec![0usize; caps.len()];
     for i in 0..n {
         for &ci in &caps_of[i] {
             let u = uses(i, ci);
@@ -204,35 +258,24 @@ pub fn allocate(p: &Problem) -> Allocation {
             }
             members[ci].push(i);
             if active[i] {
-                rate[ci] += w[i] * u / sigma[i];
-                growing[ci] += 1;
+                d.rate[ci] += w[i] * u / sigma[i];
+                d.growing[ci] += 1;
             } else {
-                fixed[ci] += frac[i] * u;
+                d.fixed[ci] += frac[i] * u;
             }
         }
     }
-    // Stops consumer `i` at fraction `f` of its bundle.
-    let mut stop = |i: usize,
-                    f: f64,
-                    active: &mut Vec<bool>,
-                    frac: &mut Vec<f64>,
-                    fixed: &mut Vec<f64>,
-                    rate: &mut Vec<f64>| {
-        active[i] = false;
-        frac[i] = f;
-        for &ci in &caps_of[i] {
-            let u = uses(i, ci);
-            if u > 0.0 {
-                fixed[ci] += f * u;
-                growing[ci] -= 1;
-                rate[ci] = if growing[ci] == 0 {
-                    0.0
-                } else {
-                    (rate[ci] - w[i] * u / sigma[i]).max(0.0)
-                };
-            }
+    // When each cap runs out at the present rates, in a heap; an entry is stale once the
+    // cap's draw changed since (its version moved on) or it ran out.
+    let mut version = vec![0u32; caps.len()];
+    let mut saturated = vec![false; caps.len()];
+    let mut heap: BinaryHeap<Reverse<(Time, usize, u32)>> = BinaryHeap::new();
+    let when = |ci: usize, d: &Draws| Time((caps[ci].left - d.fixed[ci]) / d.rate[ci]);
+    for ci in 0..caps.len() {
+        if d.rate[ci] > 0.0 {
+            heap.push(Reverse((when(ci, &d), ci, 0)));
         }
-    };
+    }
     // Consumers in the order their demand would be met.
     let mut finish: Vec<usize> = (0..n).filter(|&i| active[i]).collect();
     finish.sort_by(|&a, &b| {
@@ -242,40 +285,56 @@ pub fn allocate(p: &Problem) -> Allocation {
     });
     let mut next = 0;
     let mut t = 0.0f64;
-    let mut saturated = vec![false; caps.len()];
+    // Stops consumer `i` at fraction `f` of its bundle.
+    let stop = |i: usize, f: f64, active: &mut [bool], frac: &mut [f64], d: &mut Draws| {
+        active[i] = false;
+        frac[i] = f;
+        for &ci in &caps_of[i] {
+            let u = uses(i, ci);
+            if u > 0.0 {
+                d.stop(ci, f * u, w[i] * u / sigma[i]);
+            }
+        }
+    };
     loop {
         while next < finish.len() && !active[finish[next]] {
             next += 1;
         }
         let t_finish = finish.get(next).map(|&i| sigma[i] / w[i]);
-        let mut t_sat: Option<(f64, usize)> = None;
-        for ci in 0..caps.len() {
-            if saturated[ci] || rate[ci] <= 0.0 {
-                continue;
-            }
-            let tc = ((caps[ci].left - fixed[ci]) / rate[ci]).max(t);
-            if t_sat.is_none_or(|(best, _)| tc < best) {
-                t_sat = Some((tc, ci));
+        while let Some(Reverse((_, ci, v))) = heap.peek() {
+            if saturated[*ci] || *v != version[*ci] {
+                heap.pop();
+            } else {
+                break;
             }
         }
+        let t_sat = heap.peek().map(|Reverse((tc, ci, _))| (tc.0.max(t), *ci));
         match (t_finish, t_sat) {
             (None, _) => break,
             (Some(tf), Some((ts, ci))) if ts < tf => {
                 // A cap runs out: everyone still growing who needs it stops here.
                 t = ts;
+                heap.pop();
                 saturated[ci] = true;
-                for k in 0..members[ci].len() {
-                    let i = members[ci][k];
+                for &i in &members[ci] {
                     if active[i] {
                         let f = (t * w[i] / sigma[i]).min(1.0);
-                        stop(i, f, &mut active, &mut frac, &mut fixed, &mut rate);
+                        stop(i, f, &mut active, &mut frac, &mut d);
                     }
                 }
             }
             (Some(tf), _) => {
                 // The next demand is met in full.
                 t = tf;
-                stop(finish[next], 1.0, &mut active, &mut frac, &mut fixed, &mut rate);
+                stop(finish[next], 1.0, &mut active, &mut frac, &mut d);
+            }
+        }
+        // The caps whose draw changed: back in the heap at their new time.
+        for ci in std::mem::take(&mut d.dirty) {
+            d.is_dirty[ci] = false;
+            version[ci] += 1;
+            if d.rate[ci] > 0.0 && !saturated[ci] {
+                heap.push(Reverse((when(ci, &d), ci, version[ci])));
             }
         }
     }
