@@ -5,7 +5,7 @@
 use bevy::prelude::*;
 use kos_scene::{LoadSpec, PodKind, PodSpec};
 
-use super::{Ask, CommonsSettings, CommonsState, Member, Share, bind, share_one};
+use super::{Ask, CommonsSettings, CommonsState, Member, Share, bind_all, share_one};
 use crate::model::*;
 use crate::sim::plan::DispatchPlan;
 
@@ -67,9 +67,11 @@ pub(super) fn allocate_mesh(
     };
     drop(asks);
     drop(list);
-    for (e, _, _, _, _, share) in &mut consumers {
-        let l = limit.get(&e).copied();
-        bind(e, share, &mut commands, |s| &mut s.mesh_mbps, l);
-    }
+    bind_all(
+        consumers.iter_mut().map(|(e, .., share)| (e, share)),
+        &limit,
+        &mut commands,
+        |s| &mut s.mesh_mbps,
+    );
     state.mesh = Some(outcome);
 }

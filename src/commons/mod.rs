@@ -398,6 +398,18 @@ fn share_one(
     Some((outcome, limits))
 }
 
+/// Sets one field of every consumer's share to its limit (none where `limits` has none).
+fn bind_all<'a>(
+    consumers: impl Iterator<Item = (Entity, Option<Mut<'a, Share>>)>,
+    limits: &std::collections::BTreeMap<Entity, f64>,
+    commands: &mut Commands,
+    field: fn(&mut Share) -> &mut Option<f64>,
+) {
+    for (e, share) in consumers {
+        bind(e, share, commands, field, limits.get(&e).copied());
+    }
+}
+
 /// Sets one field of a consumer's share, inserting a share where the consumer has none (only
 /// written when it changes, so that change detection means something).
 fn bind(

@@ -55,6 +55,20 @@ pub struct Deferred {
     pub released_kw: f64,
 }
 
+/// The loads and pods with their demand, specs, shares and what they are owed.
+type Consumers<'w, 's> = Query<
+    'w,
+    's,
+    (
+        Entity,
+        &'static Demand,
+        Option<&'static Spec<LoadSpec>>,
+        Option<&'static Spec<PodSpec>>,
+        Option<&'static mut Share>,
+        Option<&'static mut Deferred>,
+    ),
+>;
+
 /// A consumer's demand over the hours `from_h..from_h + hours`, kWh (quarter-hour steps of
 /// its profile).
 fn energy_kwh(load: Option<&LoadSpec>, pod: Option<&PodSpec>, from_h: f64, hours: f64) -> f64 {
@@ -110,14 +124,7 @@ fn energy_shortfalls(p: &Problem) -> Vec<kos_commons::drf::Shortfall> {
 fn plenty<'a>(
     capacity: f64,
     planned: impl Iterator<Item = &'a crate::sim::plan::PlannedConsumer>,
-    consumers: &Query<(
-        Entity,
-        &Demand,
-        Option<&Spec<LoadSpec>>,
-        Option<&Spec<PodSpec>>,
-        Option<&mut Share>,
-        Option<&mut Deferred>,
-    )>,
+    consumers: &Consumers,
     s: &kos_scene::CommonsSpec,
     equity: &EquityState,
     feeder_of: &[Vec<usize>],
@@ -225,14 +232,7 @@ pub(super) fn allocate_power(
     )>,
     transformers: Query<&Spec<TransformerSpec>>,
     mut cached: Local<Option<(u64, Feeders)>>,
-    mut consumers: Query<(
-        Entity,
-        &Demand,
-        Option<&Spec<LoadSpec>>,
-        Option<&Spec<PodSpec>>,
-        Option<&mut Share>,
-        Option<&mut Deferred>,
-    )>,
+    mut consumers: Consumers,
     mut commands: Commands,
 ) {
     let s = &settings.0;

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use kos_scene::{DepotSpec, PodKind, PodSpec};
 use serde::Serialize;
 
-use super::{Ask, CommonsSettings, CommonsState, Member, Outcome, Share, bind, share_one};
+use super::{Ask, CommonsSettings, CommonsState, Member, Outcome, Share, bind_all, share_one};
 use crate::model::*;
 use crate::sim::SimClock;
 use crate::sim::plan::DispatchPlan;
@@ -40,6 +40,20 @@ pub struct WaterStores {
     pub reservoir_m3: std::collections::BTreeMap<String, (f64, f64)>,
     /// When the works went down (local time, s), while they are.
     pub down_since_s: Option<i64>,
+}
+
+/// Drinking water the depots hold, m3.
+fn drinking_water(depots: &[(&AssetTag, &Spec<DepotSpec>, Mut<StockLevels>)]) -> f64 {
+    depots
+        .iter()
+        .flat_map(|(_, spec, levels)| {
+            spec.stocks
+                .iter()
+                .zip(&levels.quantity)
+                .filter(|(st, _)| is_water(&st.resource, &st.unit))
+                .map(|(_, q)| *q)
+        })
+        .sum()
 }
 
 #[allow(clippy::type_complexity)]
@@ -95,16 +109,7 @@ pub(super) fn allocate_water(
     let reservoir: f64 = stores.reservoir_m3.values().map(|r| r.0).sum();
     let mut depot_list: Vec<_> = depots.iter_mut().collect();
     depot_list.sort_by(|a, b| a.0.cmp(b.0));
-    let depot_water: f64 = depot_list
-        .iter()
-        .flat_map(|(_, spec, levels)| {
-            spec.stocks
-                .iter()
-                .zip(&levels.quantity)
-                .filter(|(st, _)| is_water(&st.resource, &st.unit))
-                .map(|(_, q)| *q)
-        })
-        .sum();
+    let depot_water = drinking_water(&depot_list);
     let stored = reservoir + depot_water;
     // The stores are spread over what is left of the hours they must last since the works
     // went down: an even ration, not one that shrinks each hour.
@@ -156,10 +161,12 @@ pub(super) fn allocate_water(
     };
     drop(asks);
     drop(list);
-    for (e, _, _, _, _, share) in &mut consumers {
-        let l = limit.get(&e).copied();
-        bind(e, share, &mut commands, |s| &mut s.water_l_per_h, l);
-    }
+    bind_all(
+        consumers.iter_mut().map(|(e, .., share)| (e, share)),
+        &limit,
+        &mut commands,
+        |s| &mut s.water_l_per_h,
+    );
 
     // Draw on the stores (reservoirs first, then the depots in proportion), or refill.
     let used = outcome.allocated[0];
@@ -198,16 +205,7 @@ pub(super) fn allocate_water(
         works_up,
         production_l_per_h: production,
         stored_m3: stores.reservoir_m3.values().map(|r| r.0).sum::<f64>()
-            + depot_list
-                .iter()
-                .flat_map(|(_, spec, levels)| {
-                    spec.stocks
-                        .iter()
-                        .zip(&levels.quantity)
-                        .filter(|(st, _)| is_water(&st.resource, &st.unit))
-                        .map(|(_, q)| *q)
-                })
-                .sum::<f64>(),
+            + drinking_water(&depot_list),
         hours_left: (draw_rate_m3_h > 0.0).then(|| stored / draw_rate_m3_h),
         outcome,
     });
