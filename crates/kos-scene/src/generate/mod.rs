@@ -37,7 +37,7 @@ mod protection;
 mod sources;
 
 use protection::protect;
-use sources::place_sources_and_pods;
+use sources::{place_sources_and_pods, size_commons};
 
 /// Fewest buses of a generated scene (primary, one ring main unit, one LV board), count.
 pub const MIN_BUSES: usize = 3;
@@ -502,39 +502,6 @@ pub fn generate(buses: usize, seed: u64) -> Scene {
     g.s.generators.rotate_right(1);
     size_commons(&mut g.s);
     g.s
-}
-
-/// The commons sized to the community, so that it is short only when something fails: the
-/// mesh carries everyone with a quarter to spare (a tenth of that on the nodes' batteries),
-/// and households ask at most what the water works give beyond the pods' needs, less a tenth.
-fn size_commons(s: &mut Scene) {
-    let c = &mut s.commons;
-    let households: f64 = s.loads.iter().map(|l| l.households as f64).sum();
-    let pods = |f: &dyn Fn(&PodSpec) -> f64, kind: Option<PodKind>| -> f64 {
-        s.pods
-            .iter()
-            .filter(|p| kind.is_none_or(|k| p.kind != k))
-            .map(f)
-            .sum()
-    };
-    let mesh = households * c.mesh_mbps_per_household
-        + pods(&|p| p.bandwidth_mbps, Some(PodKind::DataCentre));
-    c.mesh_mbps = (mesh * 1.25 / 100.0).ceil() * 100.0;
-    c.mesh_backup_mbps = (c.mesh_mbps / 10.0).round();
-    let works: f64 = s
-        .pods
-        .iter()
-        .filter(|p| p.kind == PodKind::WaterUtility)
-        .map(|p| p.water_m3_per_day * 1000.0 / 24.0)
-        .sum();
-    let pods_need = pods(
-        &|p| p.water_m3_per_day * 1000.0 / 24.0,
-        Some(PodKind::WaterUtility),
-    );
-    if households > 0.0 {
-        let per = 0.9 * (works - pods_need).max(0.0) / households;
-        c.water_l_per_household_h = (per.min(c.water_l_per_household_h) * 10.0).floor() / 10.0;
-    }
 }
 
 /// Builds LV feeder `f` of substation `s` with `count` link boxes; returns its peak, kVA.
