@@ -313,17 +313,15 @@ pub fn build_report(world: &mut World, scene_name: &str) -> Value {
     })
 }
 
-/// The commons at the end of a run: token balances by household, the conservation events
-/// and the equity alarms.
+/// The commons at the end of a run: token balances by household and the record of every
+/// mint and spend, the conservation events and the equity alarms.
 fn commons_final(world: &World) -> Value {
     use crate::commons::{EquityState, EventState, TokenBook};
-    let balances = world
-        .get_resource::<TokenBook>()
-        .map(|b| b.balances())
-        .unwrap_or_default();
+    let book = world.get_resource::<TokenBook>();
     let events = world.get_resource::<EventState>();
     json!({
-        "tokens": balances,
+        "tokens": book.map(|b| b.balances()).unwrap_or_default(),
+        "token_record": book.map(|b| b.wallet.entries().to_vec()).unwrap_or_default(),
         "events": events.map(|e| e.past.clone()).unwrap_or_default(),
         "event_on": events.and_then(|e| e.active.clone()),
         "equity_alarms": world.get_resource::<EquityState>().map(|e| e.alarms.clone()).unwrap_or_default(),

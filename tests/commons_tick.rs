@@ -185,6 +185,23 @@ fn a_storm_fills_the_shelters_with_whole_families() {
     assert!(s.shelters.iter().all(|x| x.taken <= x.places));
     assert_eq!(s.placed_people + s.waiting_people, s.people);
     assert!(s.waiting_families > 0 && s.medical_waiting == 0);
+    // The neighbourhoods share the places by their weights: those with people still waiting
+    // hold the same share of places per household, to within one family (three people) of the
+    // smallest neighbourhood's weight.
+    let waiting: Vec<_> = s
+        .neighbourhoods
+        .iter()
+        .filter(|n| n.placed_people < n.people)
+        .collect();
+    assert!(waiting.len() > 2, "{:?}", s.neighbourhoods);
+    let (lo, hi) = waiting.iter().fold((f64::INFINITY, 0.0f64), |(a, b), n| {
+        (a.min(n.share), b.max(n.share))
+    });
+    let lightest = waiting
+        .iter()
+        .map(|n| n.weight)
+        .fold(f64::INFINITY, f64::min);
+    assert!(hi - lo <= 3.0 / lightest + 1e-9, "{lo} .. {hi}");
     // Every family in one shelter or none.
     let mut ids = std::collections::BTreeSet::new();
     for (family, _) in &s.placement {
@@ -271,4 +288,114 @@ fn the_commons_are_deterministic() {
         out
     };
     assert_eq!(run(), run());
+}
+
+/// The tiny scene with a second deferrable load of 12 households (`homes3`), its solar out
+/// and its battery at 10 kW, the grid tie's import limit `import_kw`; six households of
+/// `homes3` hold `tokens` each.
+fn tiny_with_slots(import_kw: f64, tokens: f64) -> App {
+    let mut scene = kos_scene::parse(include_str!("../scenes/tiny.ron"), "tiny.ron").unwrap();
+    let mut homes3 = scene.loads[1].clone();
+    homes3.id = "homes3".into();
+    homes3.bus = "lv1".into();
+    homes3.households = 12;
+    homes3.peak_kw = 30.0;
+    scene.loads.push(homes3);
+    scene.generators[1].in_service = false;
+    scene.storage[0].power_kw = 10.0;
+    if let kos_scene::GeneratorKind::GridTie {
+        import_limit_kw, ..
+    } = &mut scene.generators[0].kind
+    {
+        *import_limit_kw = import_kw;
+    }
+    let mut app = kos_twin::app::headless_app(&scene);
+    let rate = kos_commons::Rate::per_kwh(1.0).unwrap();
+    let mut book = app.world_mut().resource_mut::<TokenBook>();
+    for h in 0..6 {
+        book.wallet
+            .credit(
+                &format!("homes3/{h}"),
+                "event-0",
+                kos_commons::Verification::Metered,
+                kos_commons::mint(rate, tokens, 0.0),
+            )
+            .unwrap();
+    }
+    app
+}
+
+/// Limits of `homes2` and `homes3` after `ticks`.
+fn slot_limits(app: &mut App, ticks: u64) -> (f64, f64) {
+    kos_twin::sim::run_ticks(app, ticks);
+    let world = app.world_mut();
+    let mut q = world.query::<(&AssetTag, &Share)>();
+    let mut limit = |id: &str| {
+        q.iter(world)
+            .find(|(t, _)| t.0 == id)
+            .and_then(|(_, s)| s.power_kw)
+            .unwrap_or(f64::INFINITY)
+    };
+    (limit("homes2"), limit("homes3"))
+}
+
+/// The surplus short of the two deferrable loads: six households of homes3 spend one token
+/// each (the scene's price) for priority, once for the slot, and homes3 gets more of the
+/// surplus than without tokens, homes2 less; the spends are in the wallet's record.
+#[test]
+fn tokens_buy_priority_in_a_contested_slot() {
+    // Find the import limit that leaves the deferrable loads half of what they ask.
+    let mut probe = tiny_with_slots(400.0, 0.0);
+    kos_twin::sim::run_ticks(&mut probe, 1);
+    let state = probe.world().resource::<CommonsState>().clone();
+    let island = &state.power[0];
+    let deferrable = demand(&mut probe, "homes2").p_kw + demand(&mut probe, "homes3").p_kw;
+    let others = island.outcome.demand[0] - deferrable;
+    let import = 400.0 - (island.outcome.capacity[0] - others - 0.5 * deferrable);
+    assert!(import > 0.0 && import < 400.0, "{import}");
+
+    let mut without = tiny_with_slots(import, 0.0);
+    let (h2_without, h3_without) = slot_limits(&mut without, 3);
+    let mut with = tiny_with_slots(import, 2.0);
+    let (h2_with, h3_with) = slot_limits(&mut with, 3);
+    assert!(
+        h3_without.is_finite() && h2_with.is_finite(),
+        "the slot is contested"
+    );
+    assert!(h3_with > h3_without + 1e-6, "{h3_with} vs {h3_without}");
+    assert!(h2_with < h2_without - 1e-6, "{h2_with} vs {h2_without}");
+    // Half of homes3's households bought priority: at least half its demand is served.
+    let d3 = demand(&mut with, "homes3").p_kw;
+    assert!(h3_with >= 0.5 * d3 - 1e-9, "{h3_with} < half of {d3}");
+    let state = with.world().resource::<CommonsState>().clone();
+    assert_eq!(state.power[0].priority_households, 6);
+    // One token each, once for the slot.
+    let (_, _) = slot_limits(&mut with, 5);
+    let book = with.world().resource::<TokenBook>().clone();
+    let spent: Vec<_> = book
+        .wallet
+        .entries()
+        .iter()
+        .filter_map(|e| match e {
+            kos_commons::Entry::Spent {
+                household, tokens, ..
+            } => Some((household.clone(), tokens.micro())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spent.len(), 6, "{spent:?}");
+    assert!(
+        spent
+            .iter()
+            .all(|(h, t)| h.starts_with("homes3/") && *t == 1_000_000)
+    );
+    assert_eq!(book.of_load("homes3"), 6.0);
+    // Without tokens nobody paid.
+    let book = without.world().resource::<TokenBook>();
+    assert!(
+        book.wallet
+            .entries()
+            .iter()
+            .all(|e| matches!(e, kos_commons::Entry::Minted { .. }))
+    );
 }

@@ -3,7 +3,9 @@
 //! (telemetry) shows it drawing above its share for several periods, beyond the tolerance, is
 //! flagged: an alarm with the evidence, and its demand is capped at its share in the next
 //! allocations until it keeps within it again. (A modelled consumer draws what the dispatch
-//! lets it, never above its share.) A private owner holding more than the set share of an
+//! lets it, never above its share.) A meter that shows the consumer's own storage behind it (a
+//! battery, a water tank) filling from the commons in a shortage beyond the need the scene
+//! states for it is flagged at once, and held to its share without the excess. A private owner holding more than the set share of an
 //! island's supply during a shortage raises a monopoly alarm with the Herfindahl-Hirschman
 //! index of the owners' supplies; the community's own units are not a monopoly.
 
@@ -11,7 +13,7 @@ use std::collections::BTreeMap;
 
 use bevy::prelude::*;
 use kos_commons::{Alarm as EquityAlarm, Draw, EquityRules, Watch, hhi};
-use kos_scene::GeneratorSpec;
+use kos_scene::{GeneratorSpec, LoadSpec, PodSpec};
 use serde::Serialize;
 
 use super::{CommonsSettings, CommonsState, Share};
@@ -28,18 +30,47 @@ use crate::telemetry::Measured;
 #[derive(Component)]
 pub struct Measured;
 
-/// A meter's fresh power (kW) and water (l/h) readings.
+/// A meter's fresh readings: what the consumer draws, and of that what goes into its own
+/// storage.
+#[derive(Debug, Clone, Copy, Default)]
+struct Readings {
+    /// Power drawn, kW, and into its own battery, kW.
+    power: Option<(f64, f64)>,
+    /// Water drawn, l/h, and into its own tank, l/h.
+    water: Option<(f64, f64)>,
+}
+
 #[cfg(not(target_arch = "wasm32"))]
-fn readings(m: &Measured) -> (Option<f64>, Option<f64>) {
+fn readings(m: &Measured) -> Readings {
     if m.stale {
-        return (None, None);
+        return Readings::default();
     }
-    (m.values.p_kw, m.values.flow_l_s.map(|f| f * 3600.0))
+    let v = &m.values;
+    Readings {
+        power: v.p_kw.map(|p| (p, v.charge_kw.unwrap_or(0.0))),
+        water: v
+            .flow_l_s
+            .map(|f| (f * 3600.0, v.tank_fill_l_s.unwrap_or(0.0) * 3600.0)),
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
-fn readings(_: &Measured) -> (Option<f64>, Option<f64>) {
-    (None, None)
+fn readings(_: &Measured) -> Readings {
+    Readings::default()
+}
+
+/// A metered draw against the share: the limit the allocation set or, for a consumer it did
+/// not limit, what it draws for itself plus its stated storage need.
+fn draw(consumer: &str, limit: Option<f64>, (drawn, charged): (f64, f64), need: f64) -> Draw {
+    let drawn = drawn.max(0.0);
+    let charged = charged.max(0.0);
+    Draw {
+        consumer: consumer.to_string(),
+        share: limit.unwrap_or((drawn - charged + need).max(0.0)),
+        drawn,
+        storage_charged: charged,
+        storage_need: need,
+    }
 }
 
 /// The owner of the community's own units in the monopoly watch.
@@ -106,7 +137,13 @@ pub(super) fn watch(
     mut state: ResMut<CommonsState>,
     mut equity: ResMut<EquityState>,
     mut alarms: ResMut<Alarms>,
-    consumers: Query<(&AssetTag, &Demand, &Share, Option<&Measured>)>,
+    consumers: Query<(
+        &AssetTag,
+        &Share,
+        Option<&Measured>,
+        Option<&Spec<LoadSpec>>,
+        Option<&Spec<PodSpec>>,
+    )>,
     units: Query<(&UnitOutput, &Spec<GeneratorSpec>)>,
 ) {
     let equity = &mut *equity;
@@ -127,27 +164,29 @@ pub(super) fn watch(
     let mut water_draws = Vec::new();
     let mut list: Vec<_> = consumers
         .iter()
-        .filter_map(|(tag, _, share, metered)| metered.map(|m| (tag, share, readings(m))))
+        .filter_map(|(tag, share, metered, load, pod)| {
+            let commons = load.map(|l| &l.commons).or(pod.map(|p| &p.commons))?;
+            metered.map(|m| (tag, share, readings(m), commons))
+        })
         .collect();
     list.sort_by(|a, b| a.0.cmp(b.0));
-    for (tag, share, (p_kw, water)) in list {
-        if let (Some(limit), Some(drawn)) = (share.power_kw, p_kw) {
-            power_draws.push(Draw {
-                consumer: tag.0.clone(),
-                share: limit,
-                drawn: drawn.max(0.0),
-                storage_charged: 0.0,
-                storage_need: 0.0,
-            });
+    for (tag, share, r, commons) in list {
+        // A draw is evidence when the allocation limited the consumer, or when it fills its
+        // own storage.
+        if let Some(p) = r.power
+            && (share.power_kw.is_some() || p.1 > 0.0)
+        {
+            power_draws.push(draw(&tag.0, share.power_kw, p, commons.storage_need_kw));
         }
-        if let (Some(limit), Some(drawn)) = (share.water_l_per_h, water) {
-            water_draws.push(Draw {
-                consumer: tag.0.clone(),
-                share: limit,
-                drawn,
-                storage_charged: 0.0,
-                storage_need: 0.0,
-            });
+        if let Some(w) = r.water
+            && (share.water_l_per_h.is_some() || w.1 > 0.0)
+        {
+            water_draws.push(draw(
+                &tag.0,
+                share.water_l_per_h,
+                w,
+                commons.tank_need_l_per_h,
+            ));
         }
     }
     let mut raised = power.observe(period, power_short, &power_draws);

@@ -52,14 +52,14 @@ pub(super) fn allocate_mesh(
         if want <= 0.0 {
             continue;
         }
-        let critical = m.pod.is_some() && m.minimum_priority > 0;
+        let (minimum, priority) = m.mesh_minimum(want);
         asks.push(Ask {
             entity: *e,
             id: m.id,
             want,
-            minimum: if critical { 0.2 * want } else { 0.0 },
+            minimum,
             weight: m.weight,
-            priority: if critical { 2 } else { 0 },
+            priority,
         });
     }
     let Some((outcome, limit)) = share_one("mesh_mbps", capacity, &asks) else {

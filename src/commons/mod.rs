@@ -17,13 +17,14 @@ mod equity;
 mod mesh;
 mod power;
 mod shelter;
+mod slots;
 mod tokens;
 mod water;
 
 use bevy::prelude::*;
 use kos_commons::drf::Shortfall;
 use kos_commons::{Allocation, Problem};
-use kos_scene::{CommonsSpec, LoadSpec, PodKind, PodSpec, Priority};
+use kos_scene::CommonsSpec;
 use serde::Serialize;
 
 pub use equity::EquityState;
@@ -32,6 +33,7 @@ pub use tokens::{EventState, TokenBook};
 
 pub use crate::model::Share;
 use crate::sim::SimSet;
+pub use kos_commons::Member;
 
 /// The scene's commons settings.
 #[derive(Resource, Debug, Clone, Default, PartialEq, Deref)]
@@ -142,6 +144,8 @@ pub struct CommonsState {
     pub event: Option<tokens::Event>,
     /// Eco-tokens minted this tick.
     pub tokens_minted: f64,
+    /// Eco-tokens spent this tick (on priority in the deferrable loads' slots).
+    pub tokens_spent: f64,
     /// Herfindahl-Hirschman index of the owners' supply in each island (0 to 10,000), by
     /// the island's reference bus.
     pub hhi: std::collections::BTreeMap<String, f64>,
@@ -206,6 +210,7 @@ impl CommonsState {
                     horizon_h: i.horizon_h,
                     outcome: i.outcome.summary(),
                     deferred_kw: i.deferred_kw,
+                    priority_households: i.priority_households,
                 })
                 .collect(),
             water: self.water.as_ref().map(|w| water::WaterOutcome {
@@ -219,115 +224,9 @@ impl CommonsState {
             shelter: self.shelter.as_ref().map(ShelterOutcome::summary),
             event: self.event.clone(),
             tokens_minted: self.tokens_minted,
+            tokens_spent: self.tokens_spent,
             hhi: self.hhi.clone(),
             capped: self.capped.clone(),
-        }
-    }
-}
-
-/// What a load or pod is to the commons: its weight, critical minimum, needs and caps, from
-/// its spec and the scene's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member<'a> {
-    /// Asset id.
-    pub id: &'a str,
-    /// The pod's kind (`None`: a load).
-    pub pod: Option<PodKind>,
-    /// Households (a pod: 0).
-    pub households: u32,
-    /// People it serves.
-    pub people: f64,
-    /// Weight in the fair share.
-    pub weight: f64,
-    /// Critical minimum as a fraction of each demand.
-    pub minimum: f64,
-    /// Priority of that minimum when even the minimums do not fit (higher first).
-    pub minimum_priority: u32,
-    /// Households with medical equipment.
-    pub medical: u32,
-    /// Can move in time.
-    pub deferrable: bool,
-    /// Water asked, l/h.
-    pub water_l_per_h: f64,
-    /// Mesh bandwidth asked, Mbit/s.
-    pub mesh_mbps: f64,
-    /// Cap on its power, kW.
-    pub cap_kw: Option<f64>,
-}
-
-/// Power each household with medical equipment keeps whatever else is cut, kW (an oxygen
-/// concentrator and a fridge for medicines).
-pub const MEDICAL_KW: f64 = 0.5;
-
-impl<'a> Member<'a> {
-    /// A load's or pod's place in the commons (`None` for anything else).
-    pub fn of(
-        load: Option<&'a LoadSpec>,
-        pod: Option<&'a PodSpec>,
-        s: &CommonsSpec,
-    ) -> Option<Self> {
-        if let Some(l) = load {
-            let k = &l.commons;
-            let size = k.household_size.unwrap_or(s.household_size);
-            let critical = l.priority == Priority::Critical;
-            return Some(Self {
-                id: &l.id,
-                pod: None,
-                households: l.households,
-                people: l.households as f64 * size,
-                weight: k.weight.unwrap_or(l.households.max(1) as f64),
-                minimum: k.minimum.unwrap_or(if critical { 1.0 } else { 0.0 }),
-                minimum_priority: if critical { 3 } else { 1 },
-                medical: k.medical,
-                deferrable: l.priority == Priority::Deferrable,
-                water_l_per_h: k
-                    .water_l_per_h
-                    .unwrap_or(l.households as f64 * s.water_l_per_household_h),
-                mesh_mbps: k
-                    .mesh_mbps
-                    .unwrap_or(l.households as f64 * s.mesh_mbps_per_household),
-                cap_kw: k.cap_kw,
-            });
-        }
-        let p = pod?;
-        let k = &p.commons;
-        let critical = p.priority == Priority::Critical;
-        let (minimum, minimum_priority) = match p.kind {
-            _ if !critical => (0.0, 0),
-            PodKind::Clinic | PodKind::WaterUtility => (1.0, 3),
-            // The shelters' base load.
-            PodKind::Shelter => (0.5, 2),
-            // Emergency communications.
-            PodKind::DataCentre => (0.2, 2),
-            PodKind::FabricationHub => (0.0, 0),
-        };
-        Some(Self {
-            id: &p.id,
-            pod: Some(p.kind),
-            households: 0,
-            people: p.occupants as f64,
-            weight: k
-                .weight
-                .unwrap_or((p.occupants as f64 / s.household_size).max(1.0)),
-            minimum: k.minimum.unwrap_or(minimum),
-            minimum_priority,
-            medical: 0,
-            deferrable: p.priority == Priority::Deferrable,
-            water_l_per_h: k
-                .water_l_per_h
-                .unwrap_or(p.water_m3_per_day * 1000.0 / 24.0),
-            mesh_mbps: k.mesh_mbps.unwrap_or(p.bandwidth_mbps),
-            cap_kw: k.cap_kw,
-        })
-    }
-
-    /// Minimum's priority in the problem: the member's, when it has a minimum at all.
-    fn priority(&self) -> u32 {
-        if self.minimum > 0.0 || self.medical > 0 {
-            self.minimum_priority
-                .max(if self.medical > 0 { 3 } else { 0 })
-        } else {
-            0
         }
     }
 }

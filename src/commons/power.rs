@@ -8,7 +8,8 @@
 //! persistence (solar is not counted beyond this tick: the battery must last on what is
 //! certain, and a sunny hour only recharges it). A feeder's transformer caps what its consumers draw
 //! together. Deferrable loads get nothing while the island is short; what they missed is
-//! owed and released in the first hours with surplus.
+//! owed and released in the first hours with surplus, where households that spend tokens go
+//! first (`slots`).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,8 @@ use kos_scene::network::{POD_POWER_FACTOR, demand_kw};
 use kos_scene::{GeneratorKind, GeneratorSpec, LoadSpec, PodSpec, StorageSpec, TransformerSpec};
 use serde::Serialize;
 
-use super::{CommonsSettings, CommonsState, EquityState, MEDICAL_KW, Member, Outcome, Share, bind};
+use super::slots::{Waiting, share_surplus};
+use super::{CommonsSettings, CommonsState, EquityState, Member, Outcome, Share, TokenBook, bind};
 use crate::model::*;
 use crate::sim::SimClock;
 use crate::sim::dispatch::battery;
@@ -43,6 +45,8 @@ pub struct PowerIsland {
     pub outcome: Outcome,
     /// Deferrable loads held back while short, kW.
     pub deferred_kw: f64,
+    /// Households whose deferrable loads go first in the surplus, having spent tokens for it.
+    pub priority_households: u32,
 }
 
 /// Energy a deferrable load missed while its island was short, owed to it in the hours with
@@ -53,6 +57,8 @@ pub struct Deferred {
     pub kwh: f64,
     /// Added to its demand this tick to pay it back, kW.
     pub released_kw: f64,
+    /// Its households that bought priority for this slot.
+    pub priority: u32,
 }
 
 /// The loads and pods with their demand, specs, shares and what they are owed.
@@ -149,7 +155,7 @@ fn plenty<'a>(
             return None;
         }
         total += kw;
-        let minimum = (m.minimum * kw + m.medical as f64 * MEDICAL_KW).min(kw);
+        let minimum = m.power_minimum(kw);
         minimums += minimum;
         if !m.deferrable && kw > minimum && capacity > 0.0 {
             weighted.push((kw - minimum) / capacity / m.weight);
@@ -222,6 +228,7 @@ pub(super) fn allocate_power(
     plan: Res<DispatchPlan>,
     equity: Res<EquityState>,
     mut state: ResMut<CommonsState>,
+    mut book: ResMut<TokenBook>,
     units: Query<(
         Option<&Spec<StorageSpec>>,
         Option<&StateOfCharge>,
@@ -251,6 +258,9 @@ pub(super) fn allocate_power(
     let mut result = Vec::new();
     // Shares to set, by entity, after the loop (consumers not in a held island: none).
     let mut limits: EntityHashMap<Option<f64>> = EntityHashMap::default();
+    // Households with priority in each deferrable load's slot.
+    let mut slots: EntityHashMap<u32> = EntityHashMap::default();
+    book.spent_now = 0.0;
     for (id, island) in islands.islands.iter().enumerate() {
         let Some(reference) = island.reference else {
             continue;
@@ -361,6 +371,7 @@ pub(super) fn allocate_power(
                 horizon_h: None,
                 outcome: island,
                 deferred_kw: 0.0,
+                priority_households: 0,
             });
             continue;
         }
@@ -383,10 +394,10 @@ pub(super) fn allocate_power(
         let mut entities = Vec::new();
         // What each asked before its caps, kW.
         let mut asked = Vec::new();
-        let mut deferrable_entities = Vec::new();
+        let mut waiting = Vec::new();
         let mut bus_of = Vec::new();
         for c in plan.consumers.iter().filter(|c| in_island(c.bus)) {
-            let Ok((_, d, load, pod, ..)) = consumers.get(c.entity) else {
+            let Ok((_, d, load, pod, _, deferred)) = consumers.get(c.entity) else {
                 continue;
             };
             let Some(m) = Member::of(load.map(|l| &l.0), pod.map(|p| &p.0), s) else {
@@ -398,11 +409,11 @@ pub(super) fn allocate_power(
                 .fold(f64::INFINITY, f64::min);
             let kw = d.p_kw.max(0.0).min(cap);
             let mut demand = vec![kw];
-            let mut minimum = vec![(m.minimum * kw + m.medical as f64 * MEDICAL_KW).min(kw)];
+            let mut minimum = vec![m.power_minimum(kw)];
             if let Some(h) = horizon {
                 let e = energy_kwh(load.map(|l| &l.0), pod.map(|p| &p.0), hour, h).min(cap * h);
                 demand.push(e);
-                minimum.push((m.minimum * e + m.medical as f64 * MEDICAL_KW * h).min(e));
+                minimum.push(m.energy_minimum(e, h));
             }
             let consumer = Consumer {
                 id: m.id.to_string(),
@@ -417,7 +428,12 @@ pub(super) fn allocate_power(
             };
             if m.deferrable {
                 deferrable.consumers.push(consumer);
-                deferrable_entities.push(c.entity);
+                waiting.push(Waiting {
+                    entity: c.entity,
+                    id: m.id,
+                    households: m.households,
+                    priority: deferred.map_or(0, |x| x.priority),
+                });
             } else {
                 problem.consumers.push(consumer);
                 entities.push(c.entity);
@@ -489,21 +505,26 @@ pub(super) fn allocate_power(
         }
         // Deferrable loads: the leftover when nobody else is short, else nothing.
         let mut deferred_kw = 0.0;
+        let mut priority_households = 0;
         if !deferrable.consumers.is_empty() {
             let left: Vec<f64> = (0..problem.capacity.len())
                 .map(|k| (problem.capacity[k] - outcome.allocated[k]).max(0.0))
                 .collect();
             let mut got = vec![vec![0.0; left.len()]; deferrable.consumers.len()];
+            let mut priority: Vec<u32> = waiting.iter().map(|w| w.priority).collect();
             if !outcome.short {
                 deferrable.capacity = left;
-                let b = allocate(&deferrable);
-                got = b.amounts;
+                (got, priority) =
+                    share_surplus(&deferrable, &waiting, s.slot_priority_tokens, &mut book);
             }
-            for (i, &e) in deferrable_entities.iter().enumerate() {
+            for (i, w) in waiting.iter().enumerate() {
+                let e = w.entity;
                 let want = deferrable.consumers[i].demand[0];
                 let gets = got[i][0];
                 let cut = gets < want - 1e-9;
                 limits.insert(e, cut.then_some(gets));
+                slots.insert(e, priority[i]);
+                priority_households += priority[i];
                 deferred_kw += want - gets;
                 outcome.demand[0] += want;
                 outcome.allocated[0] += gets;
@@ -516,6 +537,7 @@ pub(super) fn allocate_power(
             horizon_h: horizon,
             outcome,
             deferred_kw,
+            priority_households,
         });
     }
     // Bind the shares (none outside the held islands); owe the deferrable loads what they
@@ -528,12 +550,23 @@ pub(super) fn allocate_power(
             .as_ref()
             .map_or(0.0, |x| x.released_kw * d.fraction)
             * dt_h;
+        let priority = slots.get(&e).copied();
         match deferred {
-            Some(mut x) => x.kwh = (x.kwh + missed - paid).max(0.0),
-            None if deferrable && missed > 0.0 => {
+            Some(mut x) => {
+                x.kwh = (x.kwh + missed - paid).max(0.0);
+                // The slot ends when the load gets all it asks and is owed nothing.
+                x.priority = if x.kwh <= 0.0 && limit.is_none() {
+                    0
+                } else {
+                    priority.unwrap_or(x.priority)
+                };
+            }
+            None if deferrable && (missed > 0.0 || priority.is_some_and(|p| p > 0)) => {
+                let priority = priority.unwrap_or(0);
                 commands.entity(e).insert(Deferred {
                     kwh: missed,
                     released_kw: 0.0,
+                    priority,
                 });
             }
             None => {}

@@ -92,6 +92,8 @@ pub struct TokenBook {
     pub wallet: Wallet,
     /// Tokens minted this tick.
     pub minted_now: f64,
+    /// Tokens spent this tick.
+    pub spent_now: f64,
 }
 
 impl Default for TokenBook {
@@ -104,6 +106,7 @@ impl Default for TokenBook {
                 Redeemable::SharedEquipmentBooking,
             ]),
             minted_now: 0.0,
+            spent_now: 0.0,
         }
     }
 }
@@ -266,10 +269,12 @@ pub(super) fn settle(
             state.event = Some(ev.clone());
             events.past.push(ev);
             state.tokens_minted = book.minted_now;
+            state.tokens_spent = book.spent_now;
             return;
         }
         _ => {}
     }
     state.event = events.active.clone();
     state.tokens_minted = book.minted_now;
+    state.tokens_spent = book.spent_now;
 }

@@ -138,22 +138,14 @@ pub(super) fn allocate_water(
         if want <= 0.0 {
             continue;
         }
+        let (minimum, priority) = m.water_minimum(want, s);
         asks.push(Ask {
             entity: *e,
             id: m.id,
             want,
-            minimum: match m.pod {
-                Some(PodKind::Clinic) => want,
-                Some(PodKind::Shelter) => 0.5 * want,
-                Some(_) => m.minimum * want,
-                None => (m.people * s.water_minimum_l_per_person_day / 24.0).min(want),
-            },
+            minimum,
             weight: m.weight,
-            priority: match m.pod {
-                Some(PodKind::Clinic) => 3,
-                Some(PodKind::Shelter) => 2,
-                _ => 1,
-            },
+            priority,
         });
     }
     let Some((outcome, limit)) = share_one("water_l_per_h", capacity, &asks) else {

@@ -44,6 +44,13 @@ pub struct Values {
     /// Tank level, fraction of full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tank_level: Option<f64>,
+    /// Power into a consumer's own storage behind its meter (included in `p_kw`), kW;
+    /// negative while it discharges.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_kw: Option<f64>,
+    /// Water into a consumer's own tank (included in `flow_l_s`), l/s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tank_fill_l_s: Option<f64>,
     /// Breaker or switch closed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breaker_closed: Option<bool>,
@@ -71,6 +78,8 @@ impl Values {
             wind_m_s: newer.wind_m_s.or(self.wind_m_s),
             flow_l_s: newer.flow_l_s.or(self.flow_l_s),
             tank_level: newer.tank_level.or(self.tank_level),
+            charge_kw: newer.charge_kw.or(self.charge_kw),
+            tank_fill_l_s: newer.tank_fill_l_s.or(self.tank_fill_l_s),
             breaker_closed: newer.breaker_closed.or(self.breaker_closed),
             fault: newer.fault.or(self.fault),
         }
@@ -89,7 +98,7 @@ pub struct Measurement {
 }
 
 /// The numeric fields, their JSON names and the physical range any asset can have.
-const NUMBERS: [(&str, f64, f64); 10] = [
+const NUMBERS: [(&str, f64, f64); 12] = [
     ("p_kw", -1e6, 1e6),
     ("q_kvar", -1e6, 1e6),
     ("v_pu", 0.0, 2.0),
@@ -100,6 +109,8 @@ const NUMBERS: [(&str, f64, f64); 10] = [
     ("wind_m_s", 0.0, 120.0),
     ("flow_l_s", -1e5, 1e5),
     ("tank_level", 0.0, 1.0),
+    ("charge_kw", -1e6, 1e6),
+    ("tank_fill_l_s", -1e5, 1e5),
 ];
 
 fn slot<'a>(v: &'a mut Values, name: &str) -> Option<&'a mut Option<f64>> {
@@ -114,6 +125,8 @@ fn slot<'a>(v: &'a mut Values, name: &str) -> Option<&'a mut Option<f64>> {
         "wind_m_s" => &mut v.wind_m_s,
         "flow_l_s" => &mut v.flow_l_s,
         "tank_level" => &mut v.tank_level,
+        "charge_kw" => &mut v.charge_kw,
+        "tank_fill_l_s" => &mut v.tank_fill_l_s,
         _ => return None,
     })
 }
@@ -282,6 +295,8 @@ pub fn check_asset(v: &Values, class: AssetClass) -> Result<(), Rejected> {
         ("wind_m_s", v.wind_m_s.is_some()),
         ("flow_l_s", v.flow_l_s.is_some()),
         ("tank_level", v.tank_level.is_some()),
+        ("charge_kw", v.charge_kw.is_some()),
+        ("tank_fill_l_s", v.tank_fill_l_s.is_some()),
         ("breaker", v.breaker_closed.is_some()),
     ];
     let allowed: &[&str] = match class {
@@ -297,7 +312,16 @@ pub fn check_asset(v: &Values, class: AssetClass) -> Result<(), Rejected> {
             "wind_m_s",
         ],
         Storage { .. } => &["p_kw", "q_kvar", "v_pu", "i_a", "soc"],
-        Load { .. } => &["p_kw", "q_kvar", "v_pu", "i_a", "flow_l_s", "tank_level"],
+        Load { .. } => &[
+            "p_kw",
+            "q_kvar",
+            "v_pu",
+            "i_a",
+            "flow_l_s",
+            "tank_level",
+            "charge_kw",
+            "tank_fill_l_s",
+        ],
         Supply => &["flow_l_s", "tank_level"],
     };
     // Temperature and the fault flag apply to everything.
@@ -313,13 +337,15 @@ pub fn check_asset(v: &Values, class: AssetClass) -> Result<(), Rejected> {
         Load { max_kw } => Some((-max_kw, max_kw)),
         _ => None,
     };
-    if let (Some(p), Some((lo, hi))) = (v.p_kw, range) {
-        let slack = |x: f64| x.abs() * (RATING_MARGIN - 1.0) + 1.0;
-        if p < lo - slack(lo) || p > hi + slack(hi) {
-            return Err(Rejected::new(
-                RejectReason::Implausible,
-                format!("`p_kw` = {p} outside the asset's range [{lo}, {hi}] kW"),
-            ));
+    for (name, p) in [("p_kw", v.p_kw), ("charge_kw", v.charge_kw)] {
+        if let (Some(p), Some((lo, hi))) = (p, range) {
+            let slack = |x: f64| x.abs() * (RATING_MARGIN - 1.0) + 1.0;
+            if p < lo - slack(lo) || p > hi + slack(hi) {
+                return Err(Rejected::new(
+                    RejectReason::Implausible,
+                    format!("`{name}` = {p} outside the asset's range [{lo}, {hi}] kW"),
+                ));
+            }
         }
     }
     Ok(())
@@ -428,6 +454,24 @@ mod tests {
             .is_ok()
         );
         assert!(check_asset(&v(r#"{"ts":1,"fault":true}"#), AssetClass::Bus).is_ok());
+        // A consumer's own storage: on loads and pods only, within the load's range.
+        let load = AssetClass::Load { max_kw: 5.0 };
+        assert!(check_asset(&v(r#"{"ts":1,"charge_kw":3,"tank_fill_l_s":0.1}"#), load).is_ok());
+        assert_eq!(
+            check_asset(&v(r#"{"ts":1,"charge_kw":30}"#), load)
+                .unwrap_err()
+                .reason,
+            RejectReason::Implausible
+        );
+        assert_eq!(
+            check_asset(
+                &v(r#"{"ts":1,"charge_kw":1}"#),
+                AssetClass::Storage { power_kw: 5.0 }
+            )
+            .unwrap_err()
+            .reason,
+            RejectReason::NotApplicable
+        );
         assert!(
             check_asset(
                 &v(r#"{"ts":1,"p_kw":-4}"#),

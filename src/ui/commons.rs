@@ -79,6 +79,8 @@ pub struct CommonsView {
     /// Shelter: placed families and people, waiting families and people, places taken of
     /// all.
     pub shelter: Option<(usize, u32, usize, u32, u32, u32)>,
+    /// Shelter by neighbourhood: (name, people placed, people asking).
+    pub shelter_hoods: Vec<(String, u32, u32)>,
     /// The conservation event on: (id, kind, since).
     pub event: Option<(String, String, String)>,
     /// Equity alarms, newest last: (who, resource, what).
@@ -88,6 +90,10 @@ pub struct CommonsView {
     /// Token balances, largest first (at most 12), and the total.
     pub tokens: Vec<(String, f64)>,
     pub tokens_total: f64,
+    /// Tokens spent so far (on priority in the deferrable loads' slots).
+    pub tokens_spent: f64,
+    /// Households whose deferrable loads go first now, having spent tokens.
+    pub priority_households: u32,
 }
 
 impl CommonsView {
@@ -147,6 +153,12 @@ impl CommonsView {
                     s.shelters.iter().map(|x| x.places).sum(),
                 )
             }),
+            shelter_hoods: state
+                .shelter
+                .iter()
+                .flat_map(|s| &s.neighbourhoods)
+                .map(|n| (n.name.clone(), n.placed_people, n.people))
+                .collect(),
             event: state
                 .event
                 .as_ref()
@@ -169,6 +181,16 @@ impl CommonsView {
             hhi: state.hhi.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             tokens,
             tokens_total: balances.values().sum(),
+            tokens_spent: book
+                .wallet
+                .entries()
+                .iter()
+                .map(|e| match e {
+                    kos_commons::Entry::Spent { tokens, .. } => tokens.as_f64(),
+                    _ => 0.0,
+                })
+                .sum(),
+            priority_households: state.power.iter().map(|i| i.priority_households).sum(),
         }
     }
 }
@@ -251,6 +273,10 @@ fn commons_body(ui: &mut egui::Ui, v: &CommonsView) {
             "{pf} families ({pp} people) placed whole, {taken} of {places} places; \
                      {wf} families ({wp} people) waiting"
         ));
+        for (name, placed, people) in &v.shelter_hoods {
+            let name = if name.is_empty() { "(none)" } else { name };
+            ui.label(format!("  {name}: {placed} of {people} people placed"));
+        }
         ui.separator();
     }
     if !v.hhi.is_empty() {
@@ -265,7 +291,16 @@ fn commons_body(ui: &mut egui::Ui, v: &CommonsView) {
         }
     }
     ui.separator();
-    ui.strong(format!("Eco-tokens: {:.2} in all", v.tokens_total));
+    ui.strong(format!(
+        "Eco-tokens: {:.2} held, {:.2} spent on priority slots",
+        v.tokens_total, v.tokens_spent
+    ));
+    if v.priority_households > 0 {
+        ui.label(format!(
+            "{} households' deferrable loads go first in the surplus",
+            v.priority_households
+        ));
+    }
     for (h, t) in &v.tokens {
         ui.monospace(format!("{h:<20} {t:>10.3}"));
     }

@@ -18,6 +18,9 @@ use std::time::Instant;
 use kos_commons::shelter::{Family, Shelter, place};
 use kos_commons::{Consumer, Group, Problem, allocate};
 
+/// Consumers per neighbourhood in the shelter problem.
+const HOOD: usize = 50;
+
 fn main() {
     let want: usize = std::env::args()
         .skip(1)
@@ -147,9 +150,15 @@ fn main() {
                 id: format!("{}-{k}", c.id),
                 people: 2 + ((i + k) % 4) as u32,
                 priority: (k % 7 == 0) as u32,
+                group: i / HOOD,
             })
         })
         .collect();
+    // Neighbourhoods of HOOD consumers, weighted by their households.
+    let mut weights = vec![0.0; problem.consumers.len().div_ceil(HOOD)];
+    for (i, c) in problem.consumers.iter().enumerate() {
+        weights[i / HOOD] += c.weight;
+    }
     let people: u32 = families.iter().map(|f| f.people).sum();
     let shelters: Vec<Shelter> = (0..40)
         .map(|s| Shelter {
@@ -171,7 +180,7 @@ fn main() {
         let t = Instant::now();
         let a = allocate(&problem);
         let mid = t.elapsed();
-        let p = place(&families, &shelters);
+        let p = place(&families, &shelters, &weights);
         ms.push(t.elapsed().as_secs_f64() * 1e3);
         alloc_ms.push(mid.as_secs_f64() * 1e3);
         assert!(p.free.iter().all(|&f| f < 5));

@@ -6,7 +6,9 @@
 //! - [`drf`]: critical minimums first (by priority when even they do not fit), then weighted
 //!   Dominant Resource Fairness (Ghodsi et al., NSDI 2011) with demands and network limits
 //!   capping the shares, computed exactly by progressive filling;
-//! - [`shelter`]: indivisible places, families kept together;
+//! - [`member`]: what a load or pod of a scene is to the commons (weights, critical minimums
+//!   and their priorities, needs and caps);
+//! - [`shelter`]: indivisible places, families kept together, shared by the same rule;
 //! - [`equity`]: hoarding (above the share for several periods, private storage filled beyond
 //!   need) and monopoly (a share of supply, with the Herfindahl-Hirschman index) in a
 //!   shortage, raised as alarms with their evidence and enforced by caps;
@@ -16,6 +18,7 @@
 
 pub mod drf;
 pub mod equity;
+pub mod member;
 pub mod problem;
 pub mod shelter;
 pub mod tokens;
@@ -24,6 +27,7 @@ pub use drf::{Allocation, allocate, jain_index};
 pub use equity::{
     Alarm, AlarmKind, Draw, EquityError, EquityRules, Evidence, Watch, hhi, monopolies, monopoly,
 };
+pub use member::{MEDICAL_KW, Member};
 pub use problem::{Consumer, Group, Problem, ProblemError};
 pub use tokens::{
     DayUse, Entry, Mint, Rate, Redeemable, TokenError, Tokens, Verification, Wallet,

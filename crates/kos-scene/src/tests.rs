@@ -309,10 +309,11 @@ fn a_device_must_sit_on_a_branch_end() {
 
 /// The commons' numbers out of range are placed at their line: a weight of zero, a negative
 /// water demand, more households with medical equipment than the load serves, a non-finite
-/// household size, a reservoir on a pod that is not a water works, a shelter share above 1.
+/// household size, a reservoir on a pod that is not a water works, a shelter share above 1,
+/// a negative storage need.
 #[test]
 fn bad_commons_numbers_are_placed_at_their_line() {
-    let cases: [(&str, &str, &str); 6] = [
+    let cases: [(&str, &str, &str); 7] = [
         (
             "households: 20),",
             "households: 20, commons: (weight: 0.0)),",
@@ -343,6 +344,11 @@ fn bad_commons_numbers_are_placed_at_their_line() {
             "    modes: [(id: \"storm\", kind: Storm, rules: [Shelter(households: 1.5)])],\n    routes: [",
             "Shelter(households: 1.5)",
         ),
+        (
+            "households: 20),",
+            "households: 20, commons: (storage_need_kw: -1.0)),",
+            "storage_need_kw: -1.0",
+        ),
     ];
     for (from, to, needle) in cases {
         assert!(TINY.contains(from), "{from}");
@@ -354,7 +360,7 @@ fn bad_commons_numbers_are_placed_at_their_line() {
     // Fine values load, and survive a round trip.
     let text = TINY.replacen(
         "households: 20),",
-        "households: 20, commons: (weight: 2.5, medical: 2, cap_kw: 30.0)),",
+        "households: 20, commons: (weight: 2.5, medical: 2, cap_kw: 30.0, tank_need_l_per_h: 5.0)),",
         1,
     );
     let s = parse(&text, "t.ron").unwrap();

@@ -133,6 +133,13 @@ impl Tokens {
     pub fn as_f64(self) -> f64 {
         self.0 as f64 / 1e6
     }
+
+    /// A price set in whole tokens (a scene's number), to the nearest micro-token; `None`
+    /// for a negative, non-finite or too large number.
+    pub fn whole(tokens: f64) -> Option<Tokens> {
+        let micro = (tokens * 1e6).round();
+        (micro.is_finite() && micro >= 0.0 && micro < u64::MAX as f64).then(|| Tokens(micro as u64))
+    }
 }
 
 impl fmt::Display for Tokens {

@@ -411,6 +411,14 @@ pub struct ConsumerCommons {
     /// Cap on its power, kW: set by the community, changed only by governance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap_kw: Option<f64>,
+    /// What its own storage behind the meter (a battery for a medical fridge, say) may
+    /// charge from the commons during a shortage, kW: its stated need. More, metered
+    /// (telemetry `charge_kw`), is hoarding.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub storage_need_kw: f64,
+    /// The same for its own water tank, litres per hour (telemetry `tank_fill_l_s`).
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub tank_need_l_per_h: f64,
 }
 
 impl ConsumerCommons {
@@ -422,6 +430,10 @@ impl ConsumerCommons {
 
 fn is_zero(x: &u32) -> bool {
     *x == 0
+}
+
+fn is_zero_f64(x: &f64) -> bool {
+    *x == 0.0
 }
 
 fn default_pf() -> f64 {

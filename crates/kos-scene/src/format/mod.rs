@@ -95,6 +95,10 @@ pub struct CommonsSpec {
     pub mesh_backup_mbps: f64,
     /// Eco-tokens minted per kWh saved during a conservation event.
     pub token_rate_per_kwh: f64,
+    /// Tokens a household spends for priority when the surplus hours cannot yet serve every
+    /// deferrable load that waits: its share of the load goes first until what the load is
+    /// owed is paid (one slot). 0: the community does not sell slot priority.
+    pub slot_priority_tokens: f64,
     /// Share of households that answer an announced conservation event.
     pub event_response: f64,
     /// How much of their demand those households save during an event, fraction.
@@ -120,6 +124,7 @@ impl Default for CommonsSpec {
             mesh_mbps: 1000.0,
             mesh_backup_mbps: 100.0,
             token_rate_per_kwh: 10.0,
+            slot_priority_tokens: 1.0,
             event_response: 0.3,
             event_saving: 0.15,
             hoarding_tolerance: 0.1,

@@ -67,6 +67,13 @@ pub(super) fn check_commons(s: &Scene, out: &mut Vec<Problem>) {
         ("mesh_mbps", c.mesh_mbps, 0.0, big, false),
         ("mesh_backup_mbps", c.mesh_backup_mbps, 0.0, big, false),
         ("token_rate_per_kwh", c.token_rate_per_kwh, 0.0, big, false),
+        (
+            "slot_priority_tokens",
+            c.slot_priority_tokens,
+            0.0,
+            big,
+            false,
+        ),
         ("event_response", c.event_response, 0.0, 1.0, false),
         ("event_saving", c.event_saving, 0.0, 1.0, false),
         ("hoarding_tolerance", c.hoarding_tolerance, 0.0, 10.0, false),
@@ -107,6 +114,24 @@ pub(super) fn check_commons(s: &Scene, out: &mut Vec<Problem>) {
         if let Some(cap) = k.cap_kw {
             within(out, id, "cap_kw", cap, 0.0, big, false);
         }
+        within(
+            out,
+            id,
+            "storage_need_kw",
+            k.storage_need_kw,
+            0.0,
+            big,
+            false,
+        );
+        within(
+            out,
+            id,
+            "tank_need_l_per_h",
+            k.tank_need_l_per_h,
+            0.0,
+            big,
+            false,
+        );
     }
     for l in &s.loads {
         if l.commons.medical > l.households {
