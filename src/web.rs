@@ -6,6 +6,12 @@
 //! page's `performance.now()` in ms when the first frame was drawn) and `data-frames` (frames
 //! drawn). With `?mqtt=ws://host:port` in the page's address, each citizen report is also
 //! published as JSON to `kos/v1/{site}/citizen/report` over the browser's WebSocket.
+//!
+//! With `?ledger=URL&vkey=KEY` the page checks that a home's or pod's entries are in the
+//! published ledger with its own verifier (`web/ledger.js`): the citizens' view asks through
+//! `data-ledger-request` on `<html>` and shows the verdict the page writes to
+//! `data-ledger-asset`, `-state` and `-text`; a check asked for in the address (`&asset=ID`)
+//! chooses that home or pod in the view. The view's choice is mirrored to `data-citizen-pod`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -46,7 +52,7 @@ pub fn run() {
         citizen::plugin,
     ))
     .add_systems(PostStartup, (first_tick, open_mqtt))
-    .add_systems(Update, publish_reports)
+    .add_systems(Update, (publish_reports, page_ledger))
     .add_systems(Last, mark_frames);
     app.run();
 }
@@ -81,6 +87,36 @@ fn mark_frames(mut frames: Local<u32>, windows: Query<&Window, With<PrimaryWindo
     }
     if *frames < 1000 || frames.is_multiple_of(60) {
         let _ = root.set_attribute("data-frames", &frames.to_string());
+    }
+}
+
+/// Passes the citizens' ledger checks to the page and its verdicts back (see the module's
+/// description).
+fn page_ledger(mut panels: ResMut<citizen::CitizenPanels>, mut chosen: Local<bool>) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let panels = panels.bypass_change_detection();
+    let get = |name: &str| root.get_attribute(name).unwrap_or_default();
+    let l = &mut panels.ledger;
+    l.available = root.has_attribute("data-ledger");
+    if let Some(asset) = l.request.take() {
+        let _ = root.set_attribute("data-ledger-request", &asset);
+    }
+    l.asset = get("data-ledger-asset");
+    l.state = get("data-ledger-state");
+    l.text = get("data-ledger-text");
+    // The home or pod the address asked the page to check is the citizen's, once.
+    if !*chosen && panels.pod.is_none() && !panels.ledger.asset.is_empty() {
+        panels.pod = Some(panels.ledger.asset.clone());
+        *chosen = true;
+    }
+    let pod = panels.pod.as_deref().unwrap_or("");
+    if get("data-citizen-pod") != pod {
+        let _ = root.set_attribute("data-citizen-pod", pod);
     }
 }
 

@@ -1,7 +1,7 @@
 //! The resource ledger end to end, through the command line: a week of the default scene
 //! writes a log that `ledger verify` accepts and a witness cosigns; tampering is caught;
-//! the same run writes the same log; and a twin killed with SIGKILL in a loop never loses a
-//! committed entry.
+//! the same run writes the same log; the commons' water, limits and tokens are recorded; and
+//! a twin killed with SIGKILL in a loop never loses a committed entry.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -100,7 +100,7 @@ fn a_week_of_the_default_scene_writes_a_ledger_that_verifies_and_a_witness_cosig
     }
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["birth", "dna", "energy", "production"]
+        ["birth", "dna", "energy", "production", "water"]
     );
     let out = ok(&twin(
         &["ledger", "verify", "log", "--vkey", "log.vkey"],
@@ -158,25 +158,31 @@ fn a_week_of_the_default_scene_writes_a_ledger_that_verifies_and_a_witness_cosig
     );
 }
 
+/// The drill the commons' entries come from: the water works down for two hours (water
+/// rationed, a shortage event whose savers are credited when it ends), a heat wave from 16:00
+/// to 18:00 (another event).
+const DRILL: [&str; 10] = [
+    "--ticks",
+    "780",
+    "--switch",
+    "tx-pump-lv@0:open",
+    "--switch",
+    "tx-pump-lv@120:close",
+    "--mode",
+    "heat-wave@600",
+    "--mode",
+    "heat-wave@720:off",
+];
+
 #[test]
 fn the_same_run_writes_the_same_log_byte_for_byte() {
     let d = TempDir::new("same");
     fixed_key(&d.0);
     for name in ["a", "b"] {
-        ok(&twin(
-            &[
-                "headless",
-                "--ticks",
-                "600",
-                "--ledger",
-                name,
-                "--ledger-key",
-                "log.key",
-                "--report",
-                "/dev/null",
-            ],
-            &d.0,
-        ));
+        let mut args = vec!["headless", "--ledger", name, "--ledger-key", "log.key"];
+        args.extend(DRILL);
+        args.extend(["--report", "/dev/null"]);
+        ok(&twin(&args, &d.0));
     }
     let a = std::fs::read(d.0.join("a/checkpoint")).unwrap();
     assert_eq!(a, std::fs::read(d.0.join("b/checkpoint")).unwrap());
@@ -192,6 +198,91 @@ fn the_same_run_writes_the_same_log_byte_for_byte() {
             "{p}"
         );
     }
+}
+
+/// The drill's log holds every token minted, exactly (its entries add up to the wallet's
+/// record in the report), the water each consumer drew each hour, and the water limits of the
+/// rationed hours; it verifies.
+#[test]
+fn the_commons_water_limits_and_tokens_are_recorded() {
+    let d = TempDir::new("commons");
+    let vkey = fixed_key(&d.0);
+    let mut args = vec!["headless", "--ledger", "log", "--ledger-key", "log.key"];
+    args.extend(DRILL);
+    args.extend(["--report", "r.json"]);
+    ok(&twin(&args, &d.0));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.0.join("r.json")).unwrap()).unwrap();
+    let size = report["ledger"]["checkpoint"]["size"].as_u64().unwrap();
+    verify::verify(&LogDir::new(d.0.join("log")), &vkey, &[], 0).unwrap();
+    let log = LogDir::new(d.0.join("log"));
+    let mut entries = Vec::new();
+    for b in 0..size.div_ceil(256) {
+        for e in log.bundle(b, size).unwrap() {
+            entries.push(kos_ledger::Entry::from_bytes(&e).unwrap());
+        }
+    }
+    use kos_ledger::entry::Body;
+    // Tokens: one entry per mint of the wallet, the same micro-tokens, in the same order.
+    let logged: Vec<(String, i64)> = entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Token {
+                household,
+                change_micro,
+                ..
+            } => Some((household.clone(), *change_micro)),
+            _ => None,
+        })
+        .collect();
+    let record: Vec<(String, i64)> = report["commons"]["token_record"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let m = &r["Minted"];
+            (
+                m["household"].as_str().unwrap().to_string(),
+                m["tokens"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(record.len() > 100, "{} mints", record.len());
+    assert_eq!(logged, record);
+    // Water: every hour, a household load drew what it asked (15 l per household an hour) when
+    // not rationed, less while rationed.
+    let water = |consumer: &str| -> Vec<(i64, i64)> {
+        entries
+            .iter()
+            .filter_map(|e| match &e.body {
+                Body::Water {
+                    consumer: c,
+                    litres,
+                    ..
+                } if c == consumer => Some((e.t, *litres)),
+                _ => None,
+            })
+            .collect()
+    };
+    let w = water("homes-nf-a-1");
+    assert_eq!(w.len(), 13, "{w:?}");
+    // 8 households: 120 l an hour when not rationed.
+    assert!(w[0].1 < 120 && w[1].1 < 120, "{w:?}");
+    assert!(w[3..].iter().all(|(_, l)| *l == 120), "{w:?}");
+    // Limits: the water rations of the first two hours, and only then.
+    let limits: Vec<(i64, &str, &str)> = entries
+        .iter()
+        .filter_map(|e| match &e.body {
+            Body::Allocation {
+                resource, consumer, ..
+            } => Some((e.t, resource.as_str(), consumer.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert!(limits.iter().any(|l| l.2 == "homes-nf-a-1"), "{limits:?}");
+    assert!(limits.iter().all(|l| l.1 == "water_l_per_h"), "{limits:?}");
+    let first = entries[0].t;
+    assert!(limits.iter().all(|l| l.0 - first <= 3 * 3600), "{limits:?}");
 }
 
 #[test]

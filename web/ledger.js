@@ -155,10 +155,11 @@ function readBundle(bytes, path) {
   return out;
 }
 
-/** Does an entry (schema v1, docs/ledger.md) name the asset? */
+/** Does an entry (schema v1, docs/ledger.md) name the asset (a load: its households too)? */
 function names(entry, asset) {
   const e = JSON.parse(td.decode(entry));
   return [e.consumer, e.asset, e.household].includes(asset)
+    || (typeof e.household === 'string' && e.household.startsWith(asset + '/'))
     || (e.suppliers || []).some((s) => s.asset === asset)
     || (e.assets || []).includes(asset);
 }

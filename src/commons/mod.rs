@@ -30,6 +30,7 @@ use serde::Serialize;
 pub use equity::EquityState;
 pub use shelter::ShelterOutcome;
 pub use tokens::{EventState, TokenBook};
+pub use water::WaterStores;
 
 pub use crate::model::Share;
 use crate::sim::SimSet;

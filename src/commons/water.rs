@@ -40,6 +40,9 @@ pub struct WaterStores {
     pub reservoir_m3: std::collections::BTreeMap<String, (f64, f64)>,
     /// When the works went down (local time, s), while they are.
     pub down_since_s: Option<i64>,
+    /// Water each load and pod has drawn since the start, litres: its ration while water is
+    /// rationed, else what it asks.
+    pub drawn_l: std::collections::BTreeMap<Entity, f64>,
 }
 
 /// Drinking water the depots hold, m3.
@@ -151,6 +154,10 @@ pub(super) fn allocate_water(
     let Some((outcome, limit)) = share_one("water_l_per_h", capacity, &asks) else {
         return;
     };
+    for a in &asks {
+        let given = limit.get(&a.entity).copied().unwrap_or(a.want);
+        *stores.drawn_l.entry(a.entity).or_default() += given * dt_h;
+    }
     drop(asks);
     drop(list);
     bind_all(

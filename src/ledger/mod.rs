@@ -2,12 +2,14 @@
 //! on disk (kos-ledger) in the `Ledger` stage of the tick.
 //!
 //! Per tick, in this order: the births of every asset of the scene (first tick), units put
-//! in or out of service, alarms, battery wear milestones, and at the end of every period
-//! (an hour) the energy each consumer used with its suppliers from flow tracing and the
-//! energy each unit gave. Within a kind, entries follow the scene's order, so a run with the
+//! in or out of service, alarms, battery wear milestones, eco-token mints and spends, equity
+//! caps, and at the end of every period (an hour) the energy each consumer used with its
+//! suppliers from flow tracing, the energy each unit gave, the water each consumer drew and
+//! the limits the commons set. Within a kind, entries follow the scene's order, so a run with the
 //! same scene, seed and inputs writes the same log, byte for byte.
 
 pub mod cli;
+mod commons;
 pub mod place;
 
 pub use place::Place;
@@ -22,6 +24,7 @@ use kos_scene::{GeneratorSpec, StorageSpec};
 use place::BoxedStorage;
 use serde_json::{Value, json};
 
+use crate::commons::{EquityState, TokenBook, WaterStores};
 use crate::model::*;
 use crate::sim::alarms::{Alarm, Alarms, Severity};
 use crate::sim::monitor::EnergyMonitor;
@@ -66,6 +69,8 @@ pub struct Ledger {
     period_end: i64,
     /// Per consumer or unit: used and produced kWh, and per supplier kWh, at the last period.
     period_start: HashMap<Entity, (f64, f64, HashMap<String, f64>)>,
+    /// What it has recorded of the commons.
+    commons: commons::CommonsSeen,
     /// The last entries appended, with their indices, oldest first (for the Ledger window).
     pub recent: std::collections::VecDeque<(u64, Entry)>,
     /// Entries appended since the start of the run.
@@ -170,6 +175,7 @@ pub fn attach(
         capacity_pct: HashMap::new(),
         period_end: 0,
         period_start: HashMap::new(),
+        commons: Default::default(),
         recent: Default::default(),
         appended: 0,
         error: None,
@@ -227,7 +233,27 @@ type UnitData = (
 type UnitQuery<'w, 's> = Query<'w, 's, UnitData, With<UnitOutput>>;
 type UnitItem<'a> = bevy::ecs::query::QueryItem<'a, 'a, UnitData>;
 
+/// The commons' state the ledger reads.
+#[derive(bevy::ecs::system::SystemParam)]
+struct Commons<'w, 's> {
+    book: Option<Res<'w, TokenBook>>,
+    equity: Option<Res<'w, EquityState>>,
+    water: Option<Res<'w, WaterStores>>,
+    consumers: Query<
+        'w,
+        's,
+        (
+            Entity,
+            &'static AssetTag,
+            &'static SceneOrder,
+            Option<&'static Share>,
+        ),
+        With<Demand>,
+    >,
+}
+
 /// Appends what this tick produced, as one batch (see the module's description).
+#[allow(clippy::too_many_arguments)]
 fn record(
     clock: Res<SimClock>,
     alarms: Res<Alarms>,
@@ -235,6 +261,7 @@ fn record(
     new_assets: Query<(&AssetTag, &AssetKind, &SceneOrder), Added<AssetTag>>,
     units: UnitQuery,
     consumers: Query<(Entity, &AssetTag, &SceneOrder, &EnergyMonitor), With<Demand>>,
+    the_commons: Commons,
     mut log_alarms: ResMut<AlarmsToRaise>,
 ) {
     if ledger.error.is_some() {
@@ -256,6 +283,13 @@ fn record(
     bodies.extend(service_changes(ledger, &units));
     bodies.extend(new_alarms(ledger, &alarms));
     bodies.extend(wear_milestones(ledger, &units));
+    bodies.extend(
+        ledger
+            .commons
+            .events(the_commons.book.as_deref(), the_commons.equity.as_deref()),
+    );
+    let mut sharing: Vec<commons::Consumer> = the_commons.consumers.iter().collect();
+    ledger.commons.tally(&sharing);
     if end % PERIOD_S == 0 {
         let period_s = end - ledger.period_end;
         ledger.period_end = end;
@@ -263,6 +297,12 @@ fn record(
         consumers.sort_by_key(|c| (*c.2, c.1.0.clone()));
         bodies.extend(energy_used(ledger, &consumers, period_s));
         bodies.extend(energy_given(ledger, &units, period_s));
+        sharing.sort_by_key(|c| (*c.2, c.1.0.clone()));
+        bodies.extend(
+            ledger
+                .commons
+                .period(&sharing, the_commons.water.as_deref(), period_s),
+        );
     }
     if bodies.is_empty() {
         return;

@@ -221,10 +221,43 @@ pub struct CitizenView {
 pub struct CitizenPanels {
     /// The chosen home or pod.
     pub pod: Option<String>,
+    /// The page's check of the published ledger.
+    pub ledger: LedgerCheck,
     /// The report form.
     pub form: ReportForm,
     /// Reports filed, oldest first.
     pub reports: Vec<CitizenReport>,
+}
+
+/// The page's check that a home's or pod's entries are in the published ledger (the browser
+/// build, where the page checks with its own verifier; the desktop has its Ledger window).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LedgerCheck {
+    /// The page has a published ledger to check against.
+    pub available: bool,
+    /// The asset checked last (or being checked).
+    pub asset: String,
+    /// `checking`, `ok` or `failed`.
+    pub state: String,
+    /// The page's verdict in words.
+    pub text: String,
+    /// A check the citizen asked for, for the page to run.
+    pub request: Option<String>,
+}
+
+impl LedgerCheck {
+    /// What to show for `asset`: the verdict's colour and text, if the page checked it.
+    pub fn verdict(&self, asset: &str) -> Option<(egui::Color32, &str)> {
+        if self.asset != asset || self.text.is_empty() {
+            return None;
+        }
+        let colour = match self.state.as_str() {
+            "ok" => egui::Color32::from_rgb(60, 160, 80),
+            "failed" => egui::Color32::from_rgb(210, 70, 60),
+            _ => egui::Color32::GRAY,
+        };
+        Some((colour, &self.text))
+    }
 }
 
 /// Colour of a fraction of supply: green when all is well, amber, red when little is.
@@ -387,6 +420,17 @@ pub fn citizen_overlay(
                 ui.label(format!("renewable {:.0} %", p.renewable * 100.0));
                 for (id, kwh) in &p.suppliers {
                     ui.label(format!("from {id}: {kwh:.1} kWh"));
+                }
+                if state.ledger.available {
+                    if ui
+                        .button("Check my entries in the published ledger")
+                        .clicked()
+                    {
+                        state.ledger.request = Some(p.id.clone());
+                    }
+                    if let Some((colour, text)) = state.ledger.verdict(&p.id) {
+                        ui.colored_label(colour, text);
+                    }
                 }
             }
         });

@@ -167,3 +167,26 @@ fn the_overlay_draws_and_has_no_operator_controls() {
         assert!(!text.contains(word), "{word} in the citizens' view");
     }
 }
+
+/// The page's verdict shows only beside the asset it is about, coloured by its state.
+#[test]
+fn the_ledger_verdict_is_shown_for_the_checked_asset_only() {
+    let mut l = LedgerCheck {
+        available: true,
+        asset: "clinic".into(),
+        state: "ok".into(),
+        text: "all 12 entries of clinic are in the checkpoint".into(),
+        request: None,
+    };
+    let (colour, text) = l.verdict("clinic").unwrap();
+    assert_eq!(colour, egui::Color32::from_rgb(60, 160, 80));
+    assert!(text.starts_with("all 12"));
+    assert!(l.verdict("waterworks").is_none());
+    l.state = "failed".into();
+    assert_eq!(
+        l.verdict("clinic").unwrap().0,
+        egui::Color32::from_rgb(210, 70, 60)
+    );
+    l.text.clear();
+    assert!(l.verdict("clinic").is_none());
+}

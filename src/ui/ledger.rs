@@ -186,16 +186,18 @@ mod tests {
         assert_eq!(view.size, ledger.checkpoint().size);
         let (id, rows, status) = view.selected.clone().unwrap();
         assert_eq!(id, "clinic");
-        // Its birth, its commissioning (from the scene's DNA) and two hours of energy,
-        // newest first.
-        assert_eq!(rows.len(), 4, "{rows:?}");
-        assert!(rows[0].2.starts_with("clinic used"), "{rows:?}");
+        // Its birth, its commissioning (from the scene's DNA) and two hours of energy and
+        // water, newest first.
+        assert_eq!(rows.len(), 6, "{rows:?}");
+        assert!(rows[0].2.starts_with("clinic drew"), "{rows:?}");
         assert!(rows[1].2.starts_with("clinic used"), "{rows:?}");
+        assert!(rows[2].2.starts_with("clinic drew"), "{rows:?}");
+        assert!(rows[3].2.starts_with("clinic used"), "{rows:?}");
         assert!(
-            rows[2].2.contains("Commissioning: commissioned 2014-11-10"),
+            rows[4].2.contains("Commissioning: commissioned 2014-11-10"),
             "{rows:?}"
         );
-        assert!(rows[3].2.ends_with("in service"), "{rows:?}");
+        assert!(rows[5].2.ends_with("in service"), "{rows:?}");
         let status = status.unwrap();
         assert_eq!(status.index, rows[0].0);
         assert!(status.outcome.is_ok(), "{status:?}");

@@ -59,10 +59,11 @@ pub enum Body {
         cap_milli: i64,
         reason: String,
     },
-    /// Eco-tokens minted (positive) or spent (negative), thousandths of a token.
+    /// Eco-tokens minted (positive) or spent (negative), in micro-tokens (millionths: the
+    /// wallet's own unit, so every change is exact).
     Token {
         household: String,
-        change_milli: i64,
+        change_micro: i64,
         reason: String,
     },
     /// A governance decision or override.
@@ -174,12 +175,12 @@ impl Body {
             }
             Body::Token {
                 household,
-                change_milli,
+                change_micro,
                 reason,
             } => {
                 format!(
-                    "{household}: {:+.3} tokens ({reason})",
-                    *change_milli as f64 / 1000.0
+                    "{household}: {:+.6} tokens ({reason})",
+                    *change_micro as f64 / 1e6
                 )
             }
             Body::Governance {
