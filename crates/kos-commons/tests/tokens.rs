@@ -383,3 +383,15 @@ fn windows_and_days_are_checked_where_they_are_read() {
     assert_eq!(Window::new(16, 20).unwrap().kwh(&d), 8.0);
     assert!(serde_json::from_str::<DayUse>(&day.replace("[16, 20]", "[20, 16]")).is_err());
 }
+
+/// A price written in whole tokens is held to the micro-token; what is not a price is refused.
+#[test]
+fn prices_in_whole_tokens_are_exact_micro_tokens() {
+    use kos_commons::Tokens;
+    assert_eq!(Tokens::whole(1.5), Some(Tokens(1_500_000)));
+    assert_eq!(Tokens::whole(0.000_000_4), Some(Tokens(0)));
+    assert_eq!(Tokens::whole(2.000_000_6), Some(Tokens(2_000_001)));
+    for bad in [-0.5, f64::NAN, f64::INFINITY, 1e20] {
+        assert_eq!(Tokens::whole(bad), None, "{bad}");
+    }
+}

@@ -138,7 +138,8 @@ impl Tokens {
     /// for a negative, non-finite or too large number.
     pub fn whole(tokens: f64) -> Option<Tokens> {
         let micro = (tokens * 1e6).round();
-        (micro.is_finite() && micro >= 0.0 && micro < u64::MAX as f64).then(|| Tokens(micro as u64))
+        let ok = micro.is_finite() && micro >= 0.0 && micro < u64::MAX as f64;
+        ok.then_some(Tokens(micro as u64))
     }
 }
 
