@@ -91,6 +91,9 @@ enum Command {
     /// The resource ledger: verify, prove, list, cosign; make keys.
     #[command(subcommand)]
     Ledger(crate::ledger::cli::LedgerCommand),
+    /// Proposals to the community: simulate one against the baseline before the vote.
+    #[command(subcommand)]
+    Proposal(crate::governance::ProposalCommand),
     /// Write the built-in default scene to a file, to start a new scene from.
     DefaultScene {
         /// Output file.
@@ -184,6 +187,7 @@ pub fn run() -> ExitCode {
             .map_err(|e| anyhow!("{e}")),
         Some(Command::Generate { buses, seed, out }) => generate(buses, seed, &out).map(Some),
         Some(Command::Ledger(c)) => crate::ledger::cli::run(&c).map(Some),
+        Some(Command::Proposal(c)) => crate::governance::run(&c).map(Some),
         Some(Command::Allocate(a)) => crate::commons::cli::run(&a).map(Some),
         Some(Command::Shortcircuit(a)) => crate::protection::cli::run(&a).map(Some),
         Some(Command::Protection(c)) => crate::protection::cli::protection(&c).map(Some),

@@ -56,43 +56,28 @@ impl PlugInModule {
             commissioned: commissioned.to_string(),
             maintenance: Vec::new(),
         };
-        let generator = |kind| GeneratorSpec {
-            id: id.clone(),
-            bus: self.bus.clone(),
-            kind,
-            rated_kw: self.rated_kw,
-            setpoint_kw: 0.0,
-            voltage_pu: 1.0,
-            in_service: true,
-            owner: None,
-            dna: dna.clone(),
+        let generator = |kind| {
+            GeneratorSpec::new_unit(
+                id.clone(),
+                self.bus.clone(),
+                kind,
+                self.rated_kw,
+                dna.clone(),
+            )
         };
         match self.kind {
             ModuleKind::Solar => PlugIn::Generator(generator(GeneratorKind::Solar {
                 tilt_deg: 30.0,
                 azimuth_deg: 180.0,
             })),
-            ModuleKind::Wind => PlugIn::Generator(generator(GeneratorKind::Wind {
-                hub_height_m: 30.0,
-                cut_in_m_s: 3.0,
-                rated_m_s: 11.0,
-                cut_out_m_s: 25.0,
-            })),
-            ModuleKind::Battery => PlugIn::Storage(StorageSpec {
-                id: id.clone(),
-                bus: self.bus.clone(),
-                energy_kwh: 2.0 * self.rated_kw,
-                power_kw: self.rated_kw,
-                charge_efficiency: 0.95,
-                discharge_efficiency: 0.95,
-                soc_min: 0.1,
-                soc_max: 0.95,
-                soc: 0.5,
-                grid_forming: false,
-                voltage_pu: 1.0,
-                in_service: true,
+            ModuleKind::Wind => PlugIn::Generator(generator(GeneratorKind::small_wind())),
+            ModuleKind::Battery => PlugIn::Storage(StorageSpec::new_battery(
+                id.clone(),
+                self.bus.clone(),
+                2.0 * self.rated_kw,
+                self.rated_kw,
                 dna,
-            }),
+            )),
         }
     }
 }

@@ -4,16 +4,20 @@
 //!   switch, deploy a pod, change the commons' weights, minimums and caps or the token rules,
 //!   change a setting within its limits, a temporary override, words only), read from RON or
 //!   JSON with the place of a syntax error, checked against the scene, fingerprinted;
+//! - [`apply`]: the scene as it would be with a proposal enacted (for the comparison before
+//!   the vote, and for enactment);
 //! - [`roll`]: the members with their Ed25519 keys, stewards among them, and the signed
 //!   supports and ballots;
 //! - [`process`]: the way from draft through supports, simulation and the vote to enactment,
 //!   with quorum and threshold rules; every support and ballot that does not count is refused
 //!   with its reason and counted; overrides by the stewards lapse by themselves.
 
+pub mod apply;
 pub mod process;
 pub mod proposal;
 pub mod roll;
 
+pub use apply::apply;
 pub use process::{OutOfTurn, Process, Rejection, Rules, Stage, Tally, Threshold};
 pub use proposal::{Change, Module, Proposal};
 pub use roll::{Act, Member, Roll, Signed};

@@ -381,3 +381,82 @@ fn proposals_are_read_checked_and_fingerprinted() {
     stranger.author = "mallory".into();
     assert!(Process::new(stranger, Rules::default_for(&Change::Text), &roll, T0).is_err());
 }
+
+/// A proposal applied to the scene: the array is in the scene the twin would run, with the
+/// proposal in its Infrastructure DNA; weights, caps, switches and settings change where they
+/// should; a setting the asset does not have is refused; words change nothing.
+#[test]
+fn proposals_apply_to_a_copy_of_the_scene() {
+    let base = scene();
+    let p = solar();
+    let s = apply(&p, &base).unwrap();
+    let g = s.generators.iter().find(|g| g.id == "pv-school").unwrap();
+    assert_eq!((g.bus.as_str(), g.rated_kw), ("nf-a-4", 200.0));
+    assert!(matches!(g.kind, kos_scene::GeneratorKind::Solar { .. }));
+    assert!(g.dna.purpose.contains("proposal solar-school"));
+    assert_eq!(s.generators.len(), base.generators.len() + 1);
+    // The base scene is untouched.
+    assert!(!base.generators.iter().any(|g| g.id == "pv-school"));
+    let with = |change: Change| {
+        let mut q = solar();
+        q.change = change;
+        apply(&q, &base)
+    };
+    let s = with(Change::Weight {
+        consumer: "clinic".into(),
+        weight: 40.0,
+    })
+    .unwrap();
+    assert_eq!(
+        s.pods
+            .iter()
+            .find(|x| x.id == "clinic")
+            .unwrap()
+            .commons
+            .weight,
+        Some(40.0)
+    );
+    let s = with(Change::Cap {
+        consumer: "homes-nf-a-1".into(),
+        cap_kw: Some(6.0),
+    })
+    .unwrap();
+    assert_eq!(
+        s.loads
+            .iter()
+            .find(|l| l.id == "homes-nf-a-1")
+            .unwrap()
+            .commons
+            .cap_kw,
+        Some(6.0)
+    );
+    let sw = base.switches[0].clone();
+    let s = with(Change::Reconfigure {
+        switch: sw.id.clone(),
+        normally_open: !sw.normally_open,
+    })
+    .unwrap();
+    assert_eq!(s.switches[0].normally_open, !sw.normally_open);
+    let s = with(Change::Setting {
+        asset: "grid".into(),
+        setting: "import_limit_kw".into(),
+        value: 300.0,
+    })
+    .unwrap();
+    assert!(matches!(
+        s.generators.iter().find(|g| g.id == "grid").unwrap().kind,
+        kos_scene::GeneratorKind::GridTie { import_limit_kw, .. } if import_limit_kw == 300.0
+    ));
+    let refused = with(Change::Setting {
+        asset: "clinic".into(),
+        setting: "import_limit_kw".into(),
+        value: 1.0,
+    });
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+    let s = with(Change::Remove {
+        asset: "pv-nf-a-2".into(),
+    })
+    .unwrap();
+    assert!(!s.generators.iter().any(|g| g.id == "pv-nf-a-2"));
+    assert_eq!(with(Change::Text).unwrap(), base);
+}

@@ -243,6 +243,16 @@ impl GeneratorKind {
         }
     }
 
+    /// A small community turbine: 30 m hub, cut in at 3 m/s, rated at 11 m/s, cut out at 25.
+    pub fn small_wind() -> Self {
+        Self::Wind {
+            hub_height_m: 30.0,
+            cut_in_m_s: 3.0,
+            rated_m_s: 11.0,
+            cut_out_m_s: 25.0,
+        }
+    }
+
     /// Synchronous and grid-tie sources can hold an island's voltage and frequency.
     pub fn grid_forming(&self) -> bool {
         matches!(
@@ -281,6 +291,24 @@ pub struct GeneratorSpec {
     pub dna: Dna,
 }
 
+impl GeneratorSpec {
+    /// A new unit of `kind` at `bus`, in service, owned by the community, its output from
+    /// the weather (no setpoint).
+    pub fn new_unit(id: String, bus: String, kind: GeneratorKind, rated_kw: f64, dna: Dna) -> Self {
+        Self {
+            id,
+            bus,
+            kind,
+            rated_kw,
+            setpoint_kw: 0.0,
+            voltage_pu: 1.0,
+            in_service: true,
+            owner: None,
+            dna,
+        }
+    }
+}
+
 /// A battery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,6 +343,28 @@ pub struct StorageSpec {
     /// Infrastructure DNA.
     #[serde(default)]
     pub dna: Dna,
+}
+
+impl StorageSpec {
+    /// A new battery at half charge, lithium-ion's usual efficiencies (95 % each way) and
+    /// state-of-charge limits (10 to 95 %), following the grid.
+    pub fn new_battery(id: String, bus: String, energy_kwh: f64, power_kw: f64, dna: Dna) -> Self {
+        Self {
+            id,
+            bus,
+            energy_kwh,
+            power_kw,
+            charge_efficiency: 0.95,
+            discharge_efficiency: 0.95,
+            soc_min: 0.1,
+            soc_max: 0.95,
+            soc: 0.5,
+            grid_forming: false,
+            voltage_pu: 1.0,
+            in_service: true,
+            dna,
+        }
+    }
 }
 
 /// Daily shape of a demand.
