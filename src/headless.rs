@@ -52,6 +52,11 @@ pub struct HeadlessArgs {
     /// (`storm@120:off`); repeatable.
     #[arg(long = "mode")]
     pub modes: Vec<crate::protection::ScheduledMode>,
+    /// A passed proposal enacted at a minute of the run: `FILE@MINUTES` (RON or JSON,
+    /// docs/governance.md); repeatable. The report gains a `governance` object and the ledger
+    /// a `governance` entry.
+    #[arg(long = "enact", value_name = "FILE@MINUTES")]
+    pub enact: Vec<crate::governance::ScheduledEnactment>,
     /// Cold-load pickup of the black start: draw at pickup as a multiple of normal demand.
     #[arg(long, default_value_t = 2.0)]
     pub cold_load_multiple: f64,
@@ -182,6 +187,9 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
             .resource_mut::<crate::protection::Protection>()
             .engaged = false;
     }
+    if !args.enact.is_empty() {
+        crate::governance::attach(&mut app, &args.enact)?;
+    }
     if let Some(place) = &args.ledger {
         let config = crate::ledger::LedgerConfig {
             place: place.clone(),
@@ -209,6 +217,13 @@ pub fn run(args: &HeadlessArgs) -> anyhow::Result<String> {
     let ledger = app.world().get_resource::<crate::ledger::Ledger>();
     if let (Some(l), Some(o)) = (ledger, report.as_object_mut()) {
         o.insert("ledger".into(), l.report());
+    }
+    let enacted = app.world().get_resource::<crate::governance::Enactments>();
+    if let (Some(g), Some(o)) = (enacted, report.as_object_mut()) {
+        o.insert(
+            "governance".into(),
+            serde_json::json!({ "enacted": g.done }),
+        );
     }
     let protection = app.world().get_resource::<crate::protection::Protection>();
     if let (Some(p), Some(o)) = (protection.filter(|p| p.in_report()), report.as_object_mut()) {

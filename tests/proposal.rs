@@ -17,8 +17,8 @@ const SOLAR: &str = r#"(
         module: Solar(rated_kw: 200.0, tilt_deg: 30.0, azimuth_deg: 180.0)),
 )"#;
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kos-twin-proposal-{}", std::process::id()));
+fn dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kos-twin-proposal-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -44,7 +44,7 @@ fn simulate(d: &Path, proposal: &str, report: &str) -> Output {
 
 #[test]
 fn a_solar_array_is_compared_with_the_baseline_reproducibly() {
-    let d = dir();
+    let d = dir("simulate");
     let out = simulate(&d, SOLAR, "a.json");
     assert!(
         out.status.success(),
@@ -86,5 +86,78 @@ fn a_solar_array_is_compared_with_the_baseline_reproducibly() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("change.bus: no bus `nowhere`"), "{err}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn twin(d: &Path, args: &[&str]) -> Output {
+    Command::new(TWIN)
+        .args(args)
+        .current_dir(d)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_enacted_array_produces_and_is_recorded() {
+    let d = dir("enact");
+    std::fs::write(d.join("solar.ron"), SOLAR).unwrap();
+    let switch = SOLAR.replace("solar-school", "tie-closed").replace(
+        r#"AddModule(id: "pv-school", bus: "nf-a-4",
+        module: Solar(rated_kw: 200.0, tilt_deg: 30.0, azimuth_deg: 180.0))"#,
+        r#"Reconfigure(switch: "nop-04-05", normally_open: false)"#,
+    );
+    std::fs::write(d.join("switch.ron"), switch).unwrap();
+    let out = twin(
+        &d,
+        &[
+            "headless",
+            "--ticks",
+            "720",
+            "--enact",
+            "solar.ron@60",
+            "--enact",
+            "switch.ron@90",
+            "--ledger",
+            "log",
+            "--report",
+            "r.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r.json")).unwrap()).unwrap();
+    let enacted = r["governance"]["enacted"].as_array().unwrap();
+    assert_eq!(enacted.len(), 1, "{enacted:?}");
+    assert_eq!(enacted[0]["proposal"], "solar-school");
+    assert_eq!(enacted[0]["t"], "2026-06-21T07:00:00");
+    assert_eq!(enacted[0]["assets"][0], "pv-school");
+    // It produced from its plugging in to the end of the run (07:00 to 18:00 at midsummer).
+    let produced = r["assets"]["pv-school"]["monitor"]["produced_kwh"]
+        .as_f64()
+        .unwrap();
+    assert!(produced > 100.0, "{produced}");
+    // The change the running twin cannot make yet: an alarm saying so.
+    let alarms = r["alarms"]["recent"].as_array().unwrap();
+    assert!(
+        alarms.iter().any(|a| a["message"]
+            .as_str()
+            .unwrap()
+            .contains("proposal tie-closed could not be enacted")),
+        "{alarms:?}"
+    );
+    // The ledger records the enactment with the proposal's fingerprint.
+    let out = twin(&d, &["ledger", "show", "log", "--kind", "governance"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fingerprint = enacted[0]["fingerprint"].as_str().unwrap();
+    assert!(
+        text.contains(&format!(
+            "solar-school: enacted: add_module (fingerprint {fingerprint}) [pv-school]"
+        )),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -71,6 +71,8 @@ pub struct Ledger {
     period_start: HashMap<Entity, (f64, f64, HashMap<String, f64>)>,
     /// What it has recorded of the commons.
     commons: commons::CommonsSeen,
+    /// Enacted proposals recorded.
+    enacted_seen: usize,
     /// The last entries appended, with their indices, oldest first (for the Ledger window).
     pub recent: std::collections::VecDeque<(u64, Entry)>,
     /// Entries appended since the start of the run.
@@ -176,6 +178,7 @@ pub fn attach(
         period_end: 0,
         period_start: HashMap::new(),
         commons: Default::default(),
+        enacted_seen: 0,
         recent: Default::default(),
         appended: 0,
         error: None,
@@ -233,9 +236,10 @@ type UnitData = (
 type UnitQuery<'w, 's> = Query<'w, 's, UnitData, With<UnitOutput>>;
 type UnitItem<'a> = bevy::ecs::query::QueryItem<'a, 'a, UnitData>;
 
-/// The commons' state the ledger reads.
+/// The commons' state and the enacted proposals the ledger reads.
 #[derive(bevy::ecs::system::SystemParam)]
 struct Commons<'w, 's> {
+    enacted: Option<Res<'w, crate::governance::Enactments>>,
     book: Option<Res<'w, TokenBook>>,
     equity: Option<Res<'w, EquityState>>,
     water: Option<Res<'w, WaterStores>>,
@@ -283,6 +287,16 @@ fn record(
     bodies.extend(service_changes(ledger, &units));
     bodies.extend(new_alarms(ledger, &alarms));
     bodies.extend(wear_milestones(ledger, &units));
+    if let Some(g) = &the_commons.enacted {
+        for e in g.done.iter().skip(ledger.enacted_seen) {
+            bodies.push(Body::Governance {
+                proposal: e.proposal.clone(),
+                decision: format!("enacted: {} (fingerprint {})", e.kind, e.fingerprint),
+                assets: e.assets.clone(),
+            });
+        }
+        ledger.enacted_seen = g.done.len();
+    }
     bodies.extend(
         ledger
             .commons
