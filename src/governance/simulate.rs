@@ -1,15 +1,15 @@
 //! `kos-twin proposal simulate`: a proposal against the baseline before the vote. The scene
 //! with the proposal applied (kos-governance's `apply`) and the scene as it is run side by
 //! side, headless, with the same seed, weather and demands, over the horizon; the measures of
-//! each are compared, with a verdict per measure, and the comparison is fingerprinted (SHA-256
-//! of its canonical JSON) so that it can be frozen before voting opens and reproduced.
+//! each are compared by kos-governance's `Comparison`, with a verdict per measure and a
+//! fingerprint, so that it can be frozen before voting opens and reproduced.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
+use kos_governance::{Comparison, Measure};
 use kos_scene::{GeneratorKind, GeneratorSpec, LoadSpec, PodSpec, Priority, Scene, StorageSpec};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::commons::CommonsState;
 use crate::model::*;
@@ -62,9 +62,9 @@ pub struct Measures {
 }
 
 /// Each measure's name, unit, getter and whether more is better.
-type Measure = (&'static str, &'static str, fn(&Measures) -> f64, bool);
+type Getter = (&'static str, &'static str, fn(&Measures) -> f64, bool);
 
-const MEASURES: [Measure; 13] = [
+const MEASURES: [Getter; 13] = [
     ("renewable_share", "fraction", |m| m.renewable_share, true),
     ("served_kwh", "kWh", |m| m.served_kwh, true),
     (
@@ -183,104 +183,25 @@ pub fn measure(scene: &Scene, days: u32) -> Measures {
     m
 }
 
-/// The median, 10th and 90th percentile of some values (nearest rank).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Spread {
-    pub median: f64,
-    pub p10: f64,
-    pub p90: f64,
-}
-
-impl Spread {
-    fn of(values: &[f64]) -> Self {
-        let mut v = values.to_vec();
-        v.sort_by(f64::total_cmp);
-        let at = |q: f64| v[((q * (v.len() - 1) as f64).round() as usize).min(v.len() - 1)];
-        Self {
-            median: at(0.5),
-            p10: at(0.1),
-            p90: at(0.9),
-        }
-    }
-}
-
-/// One measure compared.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Row {
-    pub measure: &'static str,
-    pub unit: &'static str,
-    pub baseline: Spread,
-    pub proposal: Spread,
-    /// Proposal less baseline, seed by seed.
-    pub difference: Spread,
-    /// `better`, `worse` or `no change` (by the median difference, beyond 0.5 % of the
-    /// baseline or 1e-6).
-    pub verdict: &'static str,
-}
-
-/// The comparison, as frozen before the vote.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
-    pub proposal: String,
-    /// The proposal's own fingerprint (what ballots sign).
-    pub proposal_fingerprint: String,
-    pub title: String,
-    pub days: u32,
-    pub seeds: Vec<u64>,
-    pub rows: Vec<Row>,
-}
-
-impl Comparison {
-    /// SHA-256 of its canonical JSON, hex.
-    pub fn fingerprint(&self) -> String {
-        let bytes = serde_json::to_vec(self).expect("a comparison serialises");
-        Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
-
-/// Compares the runs seed by seed.
-pub fn compare(
+/// The comparison of the runs, seed by seed.
+fn compare(
     p: &kos_governance::Proposal,
     days: u32,
     seeds: Vec<u64>,
     runs: &[(Measures, Measures)],
 ) -> Comparison {
-    let rows = MEASURES
+    let measures: Vec<Measure> = MEASURES
         .iter()
-        .map(|&(measure, unit, get, more_is_better)| {
-            let base: Vec<f64> = runs.iter().map(|r| get(&r.0)).collect();
-            let prop: Vec<f64> = runs.iter().map(|r| get(&r.1)).collect();
-            let diff: Vec<f64> = runs.iter().map(|r| get(&r.1) - get(&r.0)).collect();
-            let (b, d) = (Spread::of(&base), Spread::of(&diff));
-            let tolerance = (0.005 * b.median.abs()).max(1e-6);
-            let verdict = if d.median.abs() <= tolerance {
-                "no change"
-            } else if (d.median > 0.0) == more_is_better {
-                "better"
-            } else {
-                "worse"
-            };
-            Row {
-                measure,
-                unit,
-                baseline: b,
-                proposal: Spread::of(&prop),
-                difference: d,
-                verdict,
-            }
+        .map(|&(name, unit, _, more_is_better)| Measure {
+            name,
+            unit,
+            more_is_better,
         })
         .collect();
-    Comparison {
-        proposal: p.id.clone(),
-        proposal_fingerprint: p.fingerprint_hex(),
-        title: p.title.clone(),
-        days,
-        seeds,
-        rows,
-    }
+    let values = |m: &Measures| MEASURES.iter().map(|x| (x.2)(m)).collect::<Vec<f64>>();
+    let runs: Vec<(Vec<f64>, Vec<f64>)> =
+        runs.iter().map(|r| (values(&r.0), values(&r.1))).collect();
+    Comparison::new(p, days, seeds, &measures, &runs)
 }
 
 /// Runs `kos-twin proposal ...`.

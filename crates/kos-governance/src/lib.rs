@@ -6,6 +6,8 @@
 //!   JSON with the place of a syntax error, checked against the scene, fingerprinted;
 //! - [`apply`]: the scene as it would be with a proposal enacted (for the comparison before
 //!   the vote, and for enactment);
+//! - [`comparison`]: a proposal against the baseline, measure by measure over the weather
+//!   seeds, with verdicts and a fingerprint;
 //! - [`roll`]: the members with their Ed25519 keys, stewards among them, and the signed
 //!   supports and ballots;
 //! - [`process`]: the way from draft through supports, simulation and the vote to enactment,
@@ -13,11 +15,13 @@
 //!   with its reason and counted; overrides by the stewards lapse by themselves.
 
 pub mod apply;
+pub mod comparison;
 pub mod process;
 pub mod proposal;
 pub mod roll;
 
 pub use apply::apply;
+pub use comparison::{Comparison, Measure, Row, Spread};
 pub use process::{OutOfTurn, Process, Rejection, Rules, Stage, Tally, Threshold};
 pub use proposal::{Change, Module, Proposal};
 pub use roll::{Act, Member, Roll, Signed};
