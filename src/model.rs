@@ -232,3 +232,12 @@ pub type StateItem<'a> = (
     Option<&'a StateOfCharge>,
     Option<&'a Demand>,
 );
+
+/// The entity of an asset by its id, if the world has it.
+pub fn asset_entity(world: &mut World, id: &str) -> Option<Entity> {
+    world
+        .query::<(Entity, &AssetTag)>()
+        .iter(world)
+        .find(|(_, t)| t.0 == id)
+        .map(|(e, _)| e)
+}

@@ -118,11 +118,6 @@ fn enact_due(world: &mut World) {
     }
 }
 
-fn entity_of(world: &mut World, id: &str) -> Option<Entity> {
-    let mut q = world.query::<(Entity, &AssetTag)>();
-    q.iter(world).find(|(_, t)| t.0 == id).map(|(e, _)| e)
-}
-
 /// Makes a proposal's change in the running world (checked against the world's scene as it
 /// stands); the assets it changed.
 pub fn enact(world: &mut World, p: &Proposal) -> Result<Vec<String>, String> {
@@ -150,7 +145,7 @@ pub fn enact(world: &mut World, p: &Proposal) -> Result<Vec<String>, String> {
             Ok(vec![id.clone()])
         }
         Change::Remove { asset } => {
-            let e = entity_of(world, asset).ok_or_else(|| format!("no asset `{asset}`"))?;
+            let e = asset_entity(world, asset).ok_or_else(|| format!("no asset `{asset}`"))?;
             let unit = world.get::<Spec<GeneratorSpec>>(e).is_some()
                 || world.get::<Spec<StorageSpec>>(e).is_some();
             if !unit {
@@ -162,7 +157,8 @@ pub fn enact(world: &mut World, p: &Proposal) -> Result<Vec<String>, String> {
         Change::Weight { consumer, .. }
         | Change::Minimum { consumer, .. }
         | Change::Cap { consumer, .. } => {
-            let e = entity_of(world, consumer).ok_or_else(|| format!("no asset `{consumer}`"))?;
+            let e =
+                asset_entity(world, consumer).ok_or_else(|| format!("no asset `{consumer}`"))?;
             if let Some(mut l) = world.get_mut::<Spec<LoadSpec>>(e) {
                 let new = changed.loads.iter().find(|x| &x.id == consumer);
                 l.commons = new.expect("applied").commons.clone();
@@ -177,7 +173,7 @@ pub fn enact(world: &mut World, p: &Proposal) -> Result<Vec<String>, String> {
             Ok(Vec::new())
         }
         Change::Setting { asset, .. } => {
-            let e = entity_of(world, asset).ok_or_else(|| format!("no asset `{asset}`"))?;
+            let e = asset_entity(world, asset).ok_or_else(|| format!("no asset `{asset}`"))?;
             if let Some(mut g) = world.get_mut::<Spec<GeneratorSpec>>(e) {
                 g.0 = changed
                     .generators

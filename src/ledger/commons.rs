@@ -77,7 +77,7 @@ impl CommonsSeen {
                     out.push(Body::Allocation {
                         resource,
                         consumer,
-                        cap_milli: milli(cap),
+                        cap_milli: super::thousandths(cap),
                         reason: "held to its share after hoarding".into(),
                     });
                 }
@@ -135,7 +135,7 @@ impl CommonsSeen {
                     out.push(Body::Allocation {
                         resource: resource.to_string(),
                         consumer: tag.0.clone(),
-                        cap_milli: milli(*lowest),
+                        cap_milli: super::thousandths(*lowest),
                         reason: format!("shortage: limited in {ticks} of {} ticks", self.ticks),
                     });
                 }
@@ -144,15 +144,6 @@ impl CommonsSeen {
         self.limited.clear();
         self.ticks = 0;
         out
-    }
-}
-
-/// Thousandths of a quantity, whole.
-fn milli(x: f64) -> i64 {
-    if x.is_finite() {
-        (x * 1000.0).round() as i64
-    } else {
-        0
     }
 }
 

@@ -443,7 +443,7 @@ fn energy_used(
         let mut suppliers = Vec::new();
         let mut now = HashMap::new();
         for (id, kwh) in m.suppliers() {
-            let wh = wh(kwh - sup0.get(id).copied().unwrap_or(0.0));
+            let wh = thousandths(kwh - sup0.get(id).copied().unwrap_or(0.0));
             if wh != 0 {
                 suppliers.push(Supply {
                     asset: id.to_string(),
@@ -452,7 +452,7 @@ fn energy_used(
             }
             now.insert(id.to_string(), kwh);
         }
-        let used = wh(m.used_kwh - used0);
+        let used = thousandths(m.used_kwh - used0);
         if used != 0 || !suppliers.is_empty() {
             out.push(Body::Energy {
                 consumer: tag.0.clone(),
@@ -474,7 +474,7 @@ fn energy_given(ledger: &mut Ledger, units: &[UnitItem], period_s: i64) -> Vec<B
     for &(e, tag, _, _, _, _, m) in units {
         let Some(m) = m else { continue };
         let (_, produced0, _) = ledger.period_start.remove(&e).unwrap_or_default();
-        let given = wh(m.produced_kwh - produced0);
+        let given = thousandths(m.produced_kwh - produced0);
         if given != 0 {
             out.push(Body::Production {
                 asset: tag.0.clone(),
@@ -499,8 +499,9 @@ fn raise(mut pending: ResMut<AlarmsToRaise>, mut alarms: ResMut<Alarms>) {
     }
 }
 
-/// Whole watt-hours of an energy in kWh.
-fn wh(kwh: f64) -> i64 {
+/// Thousandths of a quantity, whole: watt-hours of an energy in kWh, the entries' `_milli`
+/// fields (0 for a number that is not finite).
+fn thousandths(kwh: f64) -> i64 {
     if kwh.is_finite() {
         (kwh * 1000.0).round() as i64
     } else {

@@ -12,7 +12,7 @@ use kos_scene::{GeneratorKind, GeneratorSpec, Scene};
 use serde_json::{Value, json};
 
 use super::{Protection, apply_to_world, current_scene};
-use crate::model::{AssetTag, Demand, Spec};
+use crate::model::{AssetTag, Demand, Spec, asset_entity};
 use crate::sim::grid::set_in_service;
 use crate::sim::plan::DispatchPlan;
 
@@ -58,15 +58,6 @@ impl BlackStartRun {
     }
 }
 
-/// The entity of a unit by id.
-fn unit_entity(world: &mut World, id: &str) -> Option<Entity> {
-    world
-        .query::<(Entity, &AssetTag)>()
-        .iter(world)
-        .find(|(_, t)| t.0 == id)
-        .map(|(e, _)| e)
-}
-
 /// Grid-forming units in service of a scene (what can hold an island).
 fn holders(scene: &Scene) -> Vec<String> {
     scene
@@ -97,7 +88,7 @@ pub(super) fn lose_tie(
     tie: &str,
     t: f64,
 ) {
-    if let Some(e) = unit_entity(world, tie) {
+    if let Some(e) = asset_entity(world, tie) {
         set_in_service(world, e, false);
     }
     let mut after = scene.clone();

@@ -4,6 +4,7 @@
 //! only gathers those structs from the world and turns clicks into commands.
 
 pub mod citizen;
+pub mod citizen_ledger;
 pub mod citizen_report;
 pub mod commons;
 pub mod energy;
